@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,11 +215,13 @@ def _check_cross(cfg: StudyConfig) -> None:
             raise ConfigError(f"mi.methods: unknown estimator {m!r}; choose from {sorted(_mi.METHODS)}")
     if not cfg.mi.methods:
         raise ConfigError("mi.methods: name at least one estimator, e.g. [mine]")
-    if cfg.collection.n_train_samples < hb.n_clean and cfg.collection.n_train_samples > 0:
-        raise ConfigError(
-            f"collection.n_train_samples ({cfg.collection.n_train_samples}) must be >= hyperband.n_clean "
-            f"({hb.n_clean}) to build clean posteriors"
-        )
+    for key in ("n_train_samples", "n_test_samples"):
+        n = getattr(cfg.collection, key)
+        if n < hb.n_clean:
+            raise ConfigError(
+                f"collection.{key} ({n}) must be >= hyperband.n_clean ({hb.n_clean}): a clean posterior "
+                f"sums {hb.n_clean} posteriors of one data set; raise {key} or lower n_clean"
+            )
 
 
 def load(profile_or_path: str | Path = "default", **overrides: Any) -> StudyConfig:

@@ -1,0 +1,104 @@
+"""The study's expensive units of work, as pure functions run on any worker.
+
+Each job rebuilds its task from the config (cached per process), trains or estimates, and
+returns plain rows; the driver (`minas.collection`) writes them to the store. Checkpoints
+are written atomically under a folder all workers can read (DESIGN.md).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from minas import cnn, data
+from minas.seeding import derive_seed
+from minas.space import parse_architecture
+
+
+def train_config_hash(cfg) -> str:
+    """What a training result depends on besides (task, arch, seed, epochs)."""
+    return cfg.section_hash("data", "train")
+
+
+def mi_config_hash(cfg) -> str:
+    """What an MI estimate depends on besides (task, arch, seed, method)."""
+    return cfg.section_hash("data", "train", "mi")
+
+
+def checkpoint_dir(cfg) -> Path:
+    return Path(cfg.engine.checkpoint_dir).expanduser() if cfg.engine.checkpoint_dir else cfg.out / "checkpoints"
+
+
+def checkpoint_path(cfg, task: str, arch: str, seed: int, epochs: int) -> Path:
+    return checkpoint_dir(cfg) / task / f"{arch}_s{seed}_e{epochs}_{train_config_hash(cfg)}.pt"
+
+
+def _save(state: cnn.TrainState, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(state.__dict__, tmp)
+    os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
+
+
+def _load(path: Path) -> cnn.TrainState | None:
+    try:
+        return cnn.TrainState(**torch.load(path, map_location="cpu", weights_only=False))
+    except (FileNotFoundError, EOFError, RuntimeError, OSError):
+        return None  # missing or torn: the caller retrains (training is deterministic)
+
+
+def train_fixed(cfg, task_name: str, arch_id: str, epochs: int, from_epochs: int) -> dict:
+    """Train to `epochs` total, continuing from the checkpoint at `from_epochs` when it exists."""
+    task = data.get_task(cfg, task_name)
+    arch = parse_architecture(arch_id)
+    device = cnn.pick_device(cfg.device)
+    resume = _load(checkpoint_path(cfg, task_name, arch_id, cfg.seed, from_epochs)) if from_epochs else None
+    res = cnn.train(task, arch, epochs, cfg.seed, cfg.train, device, resume=resume)
+    _save(res.state, checkpoint_path(cfg, task_name, arch_id, cfg.seed, epochs))
+    if resume is not None:
+        checkpoint_path(cfg, task_name, arch_id, cfg.seed, from_epochs).unlink(missing_ok=True)
+    return {
+        "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": train_config_hash(cfg),
+        "kind": "fixed", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
+        "checkpoint": str(checkpoint_path(cfg, task_name, arch_id, cfg.seed, epochs)), "history": res.history,
+        "resumed": resume is not None,
+    }
+
+
+def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) -> dict:
+    """Train an architecture to convergence, then estimate I(C_i; y) per layer with each method."""
+    from minas import mi
+
+    task = data.get_task(cfg, task_name)
+    arch = parse_architecture(arch_id)
+    device = cnn.pick_device(cfg.device)
+    path = checkpoint_path(cfg, task_name, arch_id, cfg.seed, 0)
+    state = _load(path)
+    training = None
+    if state is None:
+        res, model = cnn.train_to_convergence(task, arch, cfg.seed, cfg.train, device)
+        _save(res.state, path)
+        training = {
+            "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": 0, "config": train_config_hash(cfg),
+            "kind": "converge", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
+            "checkpoint": str(path), "history": res.history,
+        }
+    else:
+        model = cnn.load_model(state, task.in_channels, task.n_classes, device)
+    n = min(cfg.mi.max_rows, task.n_train)
+    gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "mi-rows", task_name))
+    rows = torch.randperm(task.n_train, generator=gen)[:n]
+    acts = cnn.activations(model, task.x_train[rows])
+    y = task.y_train[rows]
+    mi_rows = []
+    opts = mi.options_from_config(cfg.mi)
+    for method in methods:
+        results = mi.estimate_layers(acts, y, method=method, seed=derive_seed(cfg.seed, "mi", task_name, arch_id, method), **opts)
+        for layer, r in enumerate(results, start=1):
+            mi_rows.append({
+                "task": task_name, "arch": arch_id, "seed": cfg.seed, "method": method, "layer": layer,
+                "config": mi_config_hash(cfg), "value": r.value if r.ok else None, "ok": int(r.ok),
+                "reason": r.reason, "seconds": r.seconds, "curve": list(map(float, r.curve)),
+            })
+    return {"training": training, "mi": mi_rows}

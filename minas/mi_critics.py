@@ -1,0 +1,244 @@
+"""Critics and variational MI bounds used by `minas.mi`.
+
+Sources: MINE / Donsker-Varadhan and the moving-average gradient correction (Belghazi et al.
+2018); NWJ (Nguyen, Wainwright & Jordan 2010); InfoNCE (van den Oord et al. 2018); SMILE
+(Song & Ermon 2020); the Barber-Agakov bound (Barber & Agakov 2003); the overview of Poole et
+al. 2019; the thesis critic (Kossmann 2019, section 2.1.1 and A.2).
+
+Every bound is written over *scores*: `joint` (B,) are critic values on joint pairs (c_j, y_j);
+`marg` (any shape) are critic values on pairs from the product of marginals, each with a log
+weight `logw` (same shape, the weights sum to 1), so that E_Q[f(T)] = sum exp(logw) f(marg).
+With a label head and known p(y), marg = T(c)_k for every row and class with logw =
+log p(k) - log B: the expectation over the discrete label is then exact, not sampled.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ThesisCritic(nn.Module):
+    """The thesis MINE critic T(c, y) -> R: n_conv 3x3 convs of 32 (ReLU), spatial mean, FC, scalar.
+
+    The label enters as a one-hot map broadcast over the spatial dims and concatenated to the
+    activation channels, so every conv layer sees (c, y) jointly. Flat inputs (B, D) are run as
+    (B, D, 1, 1) with n_conv = 0: an MLP on [c, onehot(y)] with one hidden layer.
+    """
+
+    def __init__(self, in_channels: int, n_classes: int, n_conv: int, width: int = 32, hidden: int = 64):
+        super().__init__()
+        self.n_classes = n_classes
+        chans = [in_channels + n_classes] + [width] * n_conv
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(chans[:-1], chans[1:]))
+        self.fc = nn.Linear(chans[-1], hidden)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, c: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # (B, C, H, W), (B,) -> (B,)
+        b, _, h, w = c.shape
+        onehot = F.one_hot(y, self.n_classes).to(c.dtype)[:, :, None, None].expand(b, self.n_classes, h, w)
+        z = torch.cat([c, onehot], dim=1)
+        for conv in self.convs:
+            z = F.relu(conv(z))
+        z = z.mean(dim=(2, 3))  # (B, width)
+        return self.out(F.relu(self.fc(z))).squeeze(1)
+
+
+def warm_start(dst: ThesisCritic, src: ThesisCritic) -> list[str]:
+    """Copy into `dst` every parameter of `src` whose shape matches, convs aligned from the end.
+
+    Layer i's critic has one conv more than layer i+1's; their last convs (32 -> 32), the FC
+    and the output layer line up; the first conv (and the FC when there is no conv) reads the
+    layer's own channels and transfers only when the channel counts agree. Returns the names copied.
+    """
+    copied = []
+    pairs = list(zip(reversed(dst.convs), reversed(src.convs)))
+    pairs += [(dst.fc, src.fc), (dst.out, src.out)]
+    with torch.no_grad():
+        for i, (d, s) in enumerate(pairs):
+            if d.weight.shape == s.weight.shape:
+                d.weight.copy_(s.weight)
+                d.bias.copy_(s.bias)
+                copied.append(f"pair{i}:{type(d).__name__}{tuple(d.weight.shape)}")
+    return copied
+
+
+class HeadCritic(nn.Module):
+    """Label-head critic T(c) -> R^K: one forward pass scores c against every class.
+
+    Maps are average-pooled to at most pool x pool (keeps coarse position, cheap), flattened
+    and fed to a 2-hidden-layer MLP. Also serves as the classifier q(y|c) of the BA bound.
+    """
+
+    def __init__(self, in_shape: tuple[int, ...], n_classes: int, hidden: int = 128, pool: int = 4):
+        super().__init__()
+        self.pool = pool
+        if len(in_shape) == 3:
+            c, h, w = in_shape
+            in_dim = c * min(pool, h) * min(pool, w)
+        else:
+            in_dim = in_shape[0]
+        self.net = nn.Sequential(
+            nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
+        )
+
+    def forward(self, c: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) or (B, D) -> (B, K)
+        if c.dim() == 4:
+            h, w = c.shape[2:]
+            c = F.adaptive_avg_pool2d(c, (min(self.pool, h), min(self.pool, w))).flatten(1)
+        return self.net(c)
+
+
+class PairCritic(nn.Module):
+    """Continuous-continuous critic T(x, y) -> R on [x, y] concatenated; scores all B x B pairs."""
+
+    def __init__(self, dim_x: int, dim_y: int, hidden: int = 128):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(dim_x + dim_y, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1)
+        )
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # (B, Dx), (B, Dy) -> (B, B)
+        b = x.shape[0]
+        pairs = torch.cat([x[:, None, :].expand(b, b, -1), y[None, :, :].expand(b, b, -1)], dim=-1)
+        return self.net(pairs).squeeze(-1)  # [i, j] = T(x_i, y_j); the diagonal is the joint
+
+
+# ---------------------------------------------------------------- bounds (nats)
+
+def dv_bound(joint: torch.Tensor, marg: torch.Tensor, logw: torch.Tensor) -> torch.Tensor:
+    """Donsker-Varadhan: E_P[T] - log E_Q[e^T] (log-sum-exp, never overflows)."""
+    return joint.mean() - torch.logsumexp((marg + logw).flatten(), 0)
+
+
+def nwj_bound(joint: torch.Tensor, marg: torch.Tensor, logw: torch.Tensor) -> torch.Tensor:
+    """NWJ / f-divergence bound: E_P[T] - E_Q[e^(T - 1)]."""
+    return joint.mean() - torch.exp(torch.logsumexp((marg - 1.0 + logw).flatten(), 0))
+
+
+def smile_bound(joint: torch.Tensor, marg: torch.Tensor, logw: torch.Tensor, clip: float = 5.0) -> torch.Tensor:
+    """SMILE: DV with the partition term's scores clipped to [-clip, clip] (lower variance, biased)."""
+    return joint.mean() - torch.logsumexp((marg.clamp(-clip, clip) + logw).flatten(), 0)
+
+
+def dv_ema_loss(joint: torch.Tensor, marg: torch.Tensor, logw: torch.Tensor, state: dict, rate: float) -> torch.Tensor:
+    """Loss whose gradient is the MINE bias-corrected DV gradient (Belghazi et al. 2018, sec. 3.2).
+
+    grad log E_Q[e^T] = E_Q[e^T grad T] / E_Q[e^T]; the batch denominator is replaced by a moving
+    average kept in log space (`state["log_ema"]`), which removes the mini-batch bias.
+    """
+    log_part = torch.logsumexp((marg + logw).flatten(), 0)
+    cur = log_part.detach()
+    if "log_ema" not in state or not torch.isfinite(state["log_ema"]):
+        state["log_ema"] = cur
+    else:
+        state["log_ema"] = torch.logaddexp(state["log_ema"] + math.log1p(-rate), cur + math.log(rate))
+    return -(joint.mean() - torch.exp(log_part - state["log_ema"]))
+
+
+def label_infonce_bound(scores: torch.Tensor, y: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
+    """InfoNCE with the label head: E[T(c)_y - log sum_k p(k) e^T(c)_k].
+
+    The batch InfoNCE contrasts each c with the B labels of its batch and is capped at log B;
+    here the inner average over the batch's labels is replaced by its B -> infinity limit,
+    the exact expectation over p(y). The bound is then capped at H(y) <= log K, not log B. It
+    equals the Barber-Agakov bound of the classifier softmax(T + log p), trained contrastively.
+    """
+    joint = scores.gather(1, y[:, None]).squeeze(1)
+    return (joint - torch.logsumexp(scores + log_p, dim=1)).mean()
+
+
+def pair_infonce_bound(scores: torch.Tensor) -> torch.Tensor:
+    """Batch InfoNCE on a (B, B) score matrix (diagonal = joint): capped at log B."""
+    b = scores.shape[0]
+    return (scores.diagonal() - torch.logsumexp(scores, dim=1)).mean() + math.log(b)
+
+
+def ba_bound(logits: torch.Tensor, y: torch.Tensor, entropy_y: float) -> torch.Tensor:
+    """Barber-Agakov: H(y) - E[-log q(y|c)], q = softmax(logits)."""
+    return entropy_y - F.cross_entropy(logits, y)
+
+
+def label_scores(scores: torch.Tensor, y: torch.Tensor, log_p: torch.Tensor):
+    """(joint, marg, logw) from label-head scores (B, K): exact marginal over the discrete label."""
+    b = scores.shape[0]
+    joint = scores.gather(1, y[:, None]).squeeze(1)
+    logw = (log_p - math.log(b)).expand_as(scores)
+    return joint, scores, logw
+
+
+def pair_scores(scores: torch.Tensor):
+    """(joint, marg, logw) from a (B, B) pair score matrix: off-diagonal pairs are the marginal."""
+    b = scores.shape[0]
+    off = ~torch.eye(b, dtype=torch.bool, device=scores.device)
+    marg = scores[off]
+    return scores.diagonal(), marg, torch.full_like(marg, -math.log(b * (b - 1)))
+
+
+# ---------------------------------------------------------------- the training loop
+
+def _stop(curve: list[float], min_epochs: int, threshold: float) -> bool:
+    """Thesis A.2: after min_epochs, stop once neither the last epoch's gain nor the gain
+    averaged over the last two epochs is above the threshold."""
+    if len(curve) < max(min_epochs, 3):
+        return False
+    return curve[-1] - curve[-2] <= threshold and (curve[-1] - curve[-3]) / 2 <= threshold
+
+
+def fit(params, step, n_critics: int, n_train: int, opts: dict, gen: torch.Generator, evaluate=None,
+        modules=None) -> dict:
+    """Train n_critics critics together with one Adam; each stops on its own (thesis rule).
+
+    step(idx) -> (loss (m,), bound (m,)) on the training rows idx; a non-finite bound marks that
+    critic diverged (its loss is dropped, the others go on). evaluate() -> (m,) held-out bounds,
+    called per epoch when given (the held-out curve). With `modules` (one per critic) a critic
+    also stops after `patience` epochs without a held-out gain and is restored to its best
+    held-out epoch: critics overfit small samples, and the training rule alone misses it.
+    Returns curves, heldout curves, epochs, reasons ("" when fine).
+    """
+    opt = torch.optim.Adam(params, lr=opts["lr"])
+    m = n_critics
+    curves, held = [[] for _ in range(m)], [[] for _ in range(m)]
+    alive, done, epochs, reasons = [True] * m, [False] * m, [0] * m, [""] * m
+    bs = min(opts["batch_size"], n_train)
+    best = [(-math.inf, None, 0)] * m  # (held-out bound, state, epoch) per critic
+    for epoch in range(opts["max_epochs"]):
+        perm = torch.randperm(n_train, generator=gen)
+        total, count = torch.zeros(m, dtype=torch.float64), 0
+        for start in range(0, n_train - bs + 1, bs):  # full batches only: every step sees bs rows
+            loss, bound = step(perm[start:start + bs])
+            finite = torch.isfinite(loss.detach()) & torch.isfinite(bound.detach())
+            for k in range(m):
+                if alive[k] and not done[k] and not bool(finite[k]):
+                    alive[k] = False
+                    reasons[k] = f"diverged at epoch {epoch + 1}: non-finite or exploding critic output"
+            active = torch.tensor([alive[k] and not done[k] for k in range(m)], device=loss.device)
+            if not bool(active.any()):
+                break
+            opt.zero_grad(set_to_none=True)
+            loss[active].sum().backward()
+            opt.step()
+            total += torch.where(finite, bound.detach(), torch.zeros_like(bound)).double().cpu()
+            count += 1
+        heldout = evaluate() if evaluate is not None else None
+        for k in range(m):
+            if alive[k] and not done[k]:
+                curves[k].append(float(total[k] / max(count, 1)))
+                if heldout is not None:
+                    held[k].append(float(heldout[k]))
+                epochs[k] = epoch + 1
+                done[k] = _stop(curves[k], opts["min_epochs"], opts["threshold"])
+                if modules is not None and heldout is not None and math.isfinite(heldout[k]):
+                    if heldout[k] > best[k][0]:
+                        state = {n: t.detach().clone() for n, t in modules[k].state_dict().items()}
+                        best[k] = (heldout[k], state, epoch)
+                    done[k] = done[k] or (epoch + 1 >= opts["min_epochs"] and epoch - best[k][2] >= opts["patience"])
+        if not any(alive[k] and not done[k] for k in range(m)):
+            break
+    if modules is not None:
+        for k in range(m):
+            if alive[k] and best[k][1] is not None:
+                modules[k].load_state_dict(best[k][1])
+    return {"curves": curves, "heldout": held, "epochs": epochs, "reasons": reasons}

@@ -1,0 +1,175 @@
+"""The SQLite results store: every expensive result keyed by its inputs, computed once.
+
+This is the thesis's cache (Kossmann 2019, A.5) and the study's resume mechanism
+(DESIGN.md): one file per profile, WAL mode, writes in transactions with upserts on natural
+keys, so a killed run never leaves half a row and a rerun skips what is done. Only the
+driver process writes; workers return results.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+
+_TABLES = {
+    # one row per (task, arch, seed, epochs, config): a training result
+    "trainings": """
+        task TEXT NOT NULL, arch TEXT NOT NULL, seed INTEGER NOT NULL, epochs INTEGER NOT NULL,
+        config TEXT NOT NULL, kind TEXT NOT NULL, accuracy REAL, test_loss REAL, seconds REAL,
+        checkpoint TEXT, history TEXT, created REAL,
+        PRIMARY KEY (task, arch, seed, epochs, config, kind)""",
+    # one row per (task, arch, seed, method, layer, config): an MI estimate (value NULL if it failed)
+    "mi": """
+        task TEXT NOT NULL, arch TEXT NOT NULL, seed INTEGER NOT NULL, method TEXT NOT NULL,
+        layer INTEGER NOT NULL, config TEXT NOT NULL, value REAL, ok INTEGER NOT NULL, reason TEXT,
+        seconds REAL, curve TEXT, created REAL,
+        PRIMARY KEY (task, arch, seed, method, layer, config)""",
+    # one row per finished Hyperband instance (tag says what it was for: collection, controller ...)
+    "brackets": """
+        tag TEXT NOT NULL, task TEXT NOT NULL, instance INTEGER NOT NULL, config TEXT NOT NULL,
+        archs TEXT NOT NULL, result TEXT NOT NULL, seconds REAL, created REAL,
+        PRIMARY KEY (tag, task, instance, config)""",
+    # free-form finished results of later notebooks (predictor runs, controller iterations ...)
+    "results": """
+        kind TEXT NOT NULL, key TEXT NOT NULL, config TEXT NOT NULL, value TEXT NOT NULL, created REAL,
+        PRIMARY KEY (kind, key, config)""",
+}
+
+
+class StoreError(RuntimeError):
+    """The store file cannot be used as is (e.g. written by another schema version)."""
+
+
+class Store:
+    """A results store in one SQLite file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=NORMAL")
+        self._init_schema()
+
+    def _init_schema(self) -> None:
+        with self.transaction() as con:
+            con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by store schema version {row[0]}, this minas uses "
+                    f"{SCHEMA_VERSION}; move the file away (or delete it) to start a fresh store"
+                )
+            for name, cols in _TABLES.items():
+                con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing block of writes."""
+        self._con.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._con
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    def close(self) -> None:
+        self._con.close()
+
+    # --- trainings -----------------------------------------------------------------------
+    def get_training(self, task: str, arch: str, seed: int, epochs: int, config: str, kind: str = "fixed") -> dict | None:
+        """The stored training result, or None."""
+        cur = self._con.execute(
+            "SELECT * FROM trainings WHERE task=? AND arch=? AND seed=? AND epochs=? AND config=? AND kind=?",
+            (task, arch, seed, epochs, config, kind),
+        )
+        row = cur.fetchone()
+        return None if row is None else _row(cur, row)
+
+    def put_training(self, row: dict) -> None:
+        """Upsert one training result (keys: task, arch, seed, epochs, config, kind, ...)."""
+        row = dict(row, created=time.time(), history=json.dumps(row.get("history", [])))
+        self._upsert("trainings", row)
+
+    # --- MI ------------------------------------------------------------------------------
+    def get_mi(self, task: str, arch: str, seed: int, method: str, config: str) -> list[dict]:
+        """The stored per-layer MI rows of one estimate, sorted by layer ([] if missing)."""
+        cur = self._con.execute(
+            "SELECT * FROM mi WHERE task=? AND arch=? AND seed=? AND method=? AND config=? ORDER BY layer",
+            (task, arch, seed, method, config),
+        )
+        return [_row(cur, r) for r in cur.fetchall()]
+
+    def put_mi(self, rows: list[dict]) -> None:
+        """Upsert the per-layer rows of one estimate in one transaction."""
+        now = time.time()
+        with self.transaction():
+            for r in rows:
+                self._upsert("mi", dict(r, created=now, curve=json.dumps(r.get("curve", []))), in_tx=True)
+
+    # --- brackets and generic results ----------------------------------------------------
+    def get_bracket(self, tag: str, task: str, instance: int, config: str) -> dict | None:
+        cur = self._con.execute(
+            "SELECT * FROM brackets WHERE tag=? AND task=? AND instance=? AND config=?", (tag, task, instance, config)
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        out = _row(cur, row)
+        out["archs"], out["result"] = json.loads(out["archs"]), json.loads(out["result"])
+        return out
+
+    def put_bracket(self, tag: str, task: str, instance: int, config: str, archs: list, result: dict, seconds: float) -> None:
+        self._upsert("brackets", {
+            "tag": tag, "task": task, "instance": instance, "config": config, "archs": json.dumps(archs),
+            "result": json.dumps(result), "seconds": seconds, "created": time.time(),
+        })
+
+    def get_result(self, kind: str, key: str, config: str):
+        """A stored JSON value, or None."""
+        row = self._con.execute("SELECT value FROM results WHERE kind=? AND key=? AND config=?", (kind, key, config)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put_result(self, kind: str, key: str, config: str, value) -> None:
+        self._upsert("results", {"kind": kind, "key": key, "config": config, "value": json.dumps(value), "created": time.time()})
+
+    # --- reading -------------------------------------------------------------------------
+    def frame(self, table: str, **where) -> pd.DataFrame:
+        """A table (optionally filtered by equality on columns) as a DataFrame."""
+        if table not in _TABLES:
+            raise ValueError(f"unknown table {table!r}; tables: {sorted(_TABLES)}")
+        clause = " AND ".join(f"{k}=?" for k in where)
+        sql = f"SELECT * FROM {table}" + (f" WHERE {clause}" if where else "")
+        return pd.read_sql_query(sql, self._con, params=list(where.values()))
+
+    def count(self, table: str) -> int:
+        return int(self._con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def _upsert(self, table: str, row: dict, in_tx: bool = False) -> None:
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        sql = f"INSERT OR REPLACE INTO {table} ({cols}) VALUES ({marks})"
+        if in_tx:
+            self._con.execute(sql, list(row.values()))
+        else:
+            with self.transaction() as con:
+                con.execute(sql, list(row.values()))
+
+
+def _row(cur: sqlite3.Cursor, row: tuple) -> dict:
+    return {d[0]: v for d, v in zip(cur.description, row)}
+
+
+def open_store(cfg) -> Store:
+    """The store of a profile: outputs/<profile>/store.sqlite."""
+    return Store(cfg.out / "store.sqlite")
