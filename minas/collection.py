@@ -114,8 +114,9 @@ def run_brackets(cfg, store: Store, engine: Engine, specs: list[BracketSpec]) ->
         if n in out:
             return []
         b = live[n]
+        rung = b.rung
         b.report(_arch(result["arch"]), result["epochs"], result["accuracy"])
-        return advance(n) if not b.wanted() else []
+        return advance(n) if b.rung != rung else []  # a rung closed: ask for the next one
 
     first = [job for n in list(live) for job in advance(n)]
     # the same training may be wanted by several brackets: each waits on the one job

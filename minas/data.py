@@ -49,7 +49,7 @@ THESIS_TEST = ("cifar10", "k49", "fashion-mnist") + tuple(f"tiny-imagenet-{i:02d
 HOLDOUT_ORDER = ("digits8", "mnist-blur", "mnist-noise", "mnist-inverted", "mnist-rot",
                  "mnist-flip", "mnist-coarse", "mnist-subset")  # plain "mnist" always trains
 EMBEDDED_TEST_FRACTION = 0.3  # share of each embedded source's rows kept for testing
-NOISE_SIGMA = 80.0  # embedded *-noise tasks: Gaussian noise std in 0..255 pixel units
+NOISE_SIGMA = 64.0  # embedded *-noise tasks: Gaussian noise std in 0..255 pixel units
 
 
 class DataError(ValueError):
@@ -156,9 +156,9 @@ def _noise(x, rng):
     return np.clip(x.astype(np.float32) + rng.normal(0.0, NOISE_SIGMA, x.shape), 0, 255).round().astype(np.uint8)
 
 
-def _blur(x, rng):  # heavy: area-downsample to ~30% of the side, bilinear back up
+def _blur(x, rng):  # heavy: antialiased downsample to ~40% of the side, bilinear back up
     t = torch.from_numpy(x)
-    small = _resize(t, max(4, round(t.shape[-1] * 0.3)))
+    small = _resize(t, max(5, round(t.shape[-1] * 0.4)))
     return F.interpolate(small.float(), size=t.shape[-2:], mode="bilinear").round().clamp(0, 255).byte().numpy()
 
 
@@ -336,12 +336,16 @@ def _thesis_problems(cfg: StudyConfig, names: list[str]) -> list[str]:
             if bad:
                 out.append(f"{name}: missing or corrupt (md5) {', '.join(bad)}; {_HOWTO}")
         elif cls == "npz":
-            for part in ("train-imgs", "train-labels", "test-imgs", "test-labels"):
-                path = root / "k49" / f"k49-{part}.npz"
-                if not path.exists():
-                    out.append(f"k49: missing {path}; download the Kuzushiji-49 numpy files from {K49_URL} into {path.parent}")
+            gone = [str(p) for p in _k49_files(root) if not p.exists()]
+            if gone:
+                out.append(f"k49: missing {', '.join(gone)}; download the Kuzushiji-49 numpy files from {K49_URL} "
+                           f"into {root / 'k49'}")
     tiny = sorted(int(n[-2:]) for n in names if THESIS[n][1] == "folder")
     return out + (_tiny_problems(cfg, tiny) if tiny else [])
+
+
+def _k49_files(root: Path) -> list[Path]:
+    return [root / "k49" / f"k49-{p}.npz" for p in ("train-imgs", "train-labels", "test-imgs", "test-labels")]
 
 
 def _load_npz(path: Path) -> np.ndarray:
@@ -388,7 +392,7 @@ def _thesis_task(cfg: StudyConfig, name: str) -> Task:
         return _finish(cfg, name, family, "folder-tiny-imagenet-200", split, loader(tr), [c for _, c in tr],
                        loader(te), [c for _, c in te])
     if cls == "npz":
-        x = [_load_npz(root / "k49" / f"k49-{p}.npz") for p in ("train-imgs", "train-labels", "test-imgs", "test-labels")]
+        x = [_load_npz(p) for p in _k49_files(root)]
         rng = rng_for(cfg.seed, "data", name, "balance")
         itr, ite = _balance(x[1].astype(np.int64), rng), _balance(x[3].astype(np.int64), rng)
         return _finish(cfg, name, family, "npz-k49", split, x[0][itr][:, None], x[1][itr], x[2][ite][:, None], x[3][ite])

@@ -52,7 +52,11 @@ class Engine:
         return cls(cfg.engine.workers, cfg.engine.scheduler, progress)
 
     def __enter__(self) -> "Engine":
-        if self.scheduler or self.workers > 0:
+        return self
+
+    def start(self) -> None:
+        """Connect to the scheduler or start the local cluster (done lazily by the first run with work)."""
+        if self.client is None and (self.scheduler or self.workers > 0):
             import dask
             from distributed import Client, LocalCluster
 
@@ -70,7 +74,6 @@ class Engine:
                     dashboard_address=None, memory_limit=0, silence_logs=40,
                 )
                 self.client = Client(self._cluster)
-        return self
 
     def __exit__(self, *exc) -> None:
         if self.client is not None:
@@ -82,6 +85,7 @@ class Engine:
     @property
     def n_slots(self) -> int:
         """How many jobs can run at once."""
+        self.start()
         if self.client is None:
             return 1
         return max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
@@ -95,6 +99,8 @@ class Engine:
         pending = list(jobs)
         bar = tqdm(total=len(pending), desc=desc, disable=not self.progress, leave=True)
         try:
+            if pending:
+                self.start()
             if self.client is None:
                 while pending:
                     job = pending.pop(0)

@@ -62,7 +62,6 @@ def train_fixed(cfg, task_name: str, arch_id: str, epochs: int, from_epochs: int
         "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": train_config_hash(cfg),
         "kind": "fixed", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
         "checkpoint": str(checkpoint_path(cfg, task_name, arch_id, cfg.seed, epochs)), "history": res.history,
-        "resumed": resume is not None,
     }
 
 

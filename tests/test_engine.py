@@ -43,5 +43,12 @@ def test_dask_cluster_merges_duplicates_and_retries_dead_worker(tmp_path):
 
 def test_worker_environment_has_no_malloc_trim(tmp_path):
     with Engine(workers=1, progress=False) as eng:
+        eng.start()
         env = eng.client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
     assert list(env.values()) == [None]
+
+
+def test_no_cluster_is_started_without_work():
+    with Engine(workers=2, progress=False) as eng:
+        assert list(eng.run([])) == []
+        assert eng.client is None
