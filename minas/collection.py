@@ -8,6 +8,7 @@ the store, keyed by its inputs, so a rerun after a crash recomputes nothing that
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -239,3 +240,55 @@ def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collect
             z[samples.index.get_indexer(idx)] = mi.standardize(samples.loc[idx, cols].to_numpy(dtype=np.float64), refs)
         samples[zcols] = z
     return Collected(samples.reset_index(drop=True), posts, pd.DataFrame(bracket_rows), reference)
+
+
+def noise_levels(collected: Collected, k: int) -> pd.DataFrame:
+    """Per task: dirty noise (pairwise MSE of posteriors) and clean noise (of clean posteriors)."""
+    rows = []
+    split = dict(zip(collected.samples.task, collected.samples.split))
+    for task, posts in collected.posteriors.items():
+        clean, _ = hyperband.clean_posteriors(posts, k)
+        rows.append({"task": task, "split": split[task], "n_posteriors": len(posts), "n_clean": len(clean),
+                     "dirty": hyperband.noise_level(posts), "clean": hyperband.noise_level(clean)})
+    return pd.DataFrame(rows)
+
+
+def lambda_effect(collected: Collected, lam: float) -> dict:
+    """How much the filter penalty matters: spreads of accuracy and penalty among first-rung inputs,
+    and the share of instances whose survivors differ from an accuracy-only ranking."""
+    b = collected.brackets
+    if b.empty:
+        return {"acc_std": float("nan"), "penalty_std": float("nan"), "changed_share": float("nan")}
+    first = b[b.rung == 0].copy()
+    first["penalty"] = first.accuracy - first.score
+    changed = []
+    final_rung = int(b.rung.max())
+    for (task, sample), g in b.groupby(["task", "sample"]):
+        last = g[g.rung == final_rung]
+        by_acc = set(g[g.rung == final_rung - 1].nlargest(len(last), "accuracy").arch) if final_rung > 0 else set()
+        changed.append(by_acc != set(last.arch))
+    within = first.groupby(["task", "sample"])
+    return {
+        "acc_std": float(within.accuracy.std().mean()),
+        "penalty_std": float(within.penalty.std().mean()),
+        "changed_share": float(np.mean(changed)) if changed else float("nan"),
+    }
+
+
+def work_done(cfg, store: Store) -> dict:
+    """Training epochs and seconds spent, as recorded in the store."""
+    t = store.frame("trainings")
+    if t.empty:
+        return {"trainings": 0, "epochs_trained": 0, "train_seconds": 0.0, "mi_seconds": 0.0}
+    fixed = t[t.kind == "fixed"]
+    # a continued training's row holds the total epochs: count each (task, arch) once at its furthest
+    epochs_fixed = int(fixed.groupby(["task", "arch", "seed"]).epochs.max().sum()) if len(fixed) else 0
+    conv = t[t.kind == "converge"]
+    epochs_conv = int(sum(len(json.loads(h)) for h in conv.history)) if len(conv) else 0
+    m = store.frame("mi")
+    return {
+        "trainings": int(len(t)),
+        "epochs_trained": epochs_fixed + epochs_conv,
+        "train_seconds": float(t.seconds.sum()),
+        "mi_seconds": float(m.drop_duplicates(["task", "arch", "seed", "method"]).seconds.sum()) if len(m) else 0.0,
+    }

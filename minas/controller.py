@@ -22,7 +22,9 @@ same iteration logic on a fake objective without training CNNs.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import json
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -109,7 +111,7 @@ def collapsed(prior: np.ndarray, threshold: float = COLLAPSE_PROB) -> Architectu
     return None
 
 
-def _uniform_spec(tag: str, task: str, k: int, prior: np.ndarray | None, n: int, seed: int) -> BracketSpec:
+def _sampled_spec(tag: str, task: str, k: int, prior: np.ndarray | None, n: int, seed: int) -> BracketSpec:
     return BracketSpec(tag, task, k, sample_architectures(n, rng_for(seed, "controller-eval", tag, task, k), prior))
 
 
@@ -138,7 +140,7 @@ class Environment:
         if self.eval_input is None:
             self.eval_input = lambda task, k: sample_architecture(rng_for(self.seed, "controller-eval-input", task, k))
         if self.eval_spec is None:
-            self.eval_spec = lambda tag, task, k, prior: _uniform_spec(tag, task, k, prior, self.n_inputs, self.seed)
+            self.eval_spec = lambda tag, task, k, prior: _sampled_spec(tag, task, k, prior, self.n_inputs, self.seed)
 
 
 @dataclass
@@ -157,8 +159,11 @@ class ControllerRun:
 
 
 def config_hash(cfg) -> str:
-    """What a controller iteration depends on."""
-    return cfg.section_hash("seed", "data", "train", "mi", "hyperband", "collection", "controller")
+    """What a controller iteration depends on (not controller.iterations: a longer run resumes a shorter one)."""
+    d = cfg.to_dict()
+    blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}
+    blob["controller"] = {k: d["controller"][k] for k in ("lr", "datasets_per_iteration")}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _pack(policy: Policy, opt: torch.optim.Optimizer) -> str:
@@ -266,15 +271,62 @@ def evaluate_priors(env: Environment, policies: dict[str, Policy | None], tasks:
         prior = None if pol is None else pol.priors(input_vector(arch, feats[(t, arch)])[None])[0]
         specs.append(env.eval_spec(f"controller-eval-{name}", t, k, prior))
     results = env.run(specs)
-    return pd.DataFrame([{"prior": name, "task": t, "instance": k, "input_arch": env.eval_input(t, k).id,
+    return pd.DataFrame([{"prior": name, "task": t, "split": "test" if t in env.test_tasks else "train",
+                          "instance": k, "input_arch": env.eval_input(t, k).id,
                           "hs": r.summed_score, "avg_score": r.summed_score / len(r.scores), "survivors": r.survivors}
                          for (name, t, k), r in zip(keys, results)])
 
 
 def score_table(evals: pd.DataFrame) -> pd.DataFrame:
-    """Per prior: mean over tasks (each equally), the thesis spread (mean within-task std), std and sem across tasks."""
-    per_task = evals.groupby(["prior", "task"])["avg_score"].agg(["mean", "std"]).reset_index()
-    out = per_task.groupby("prior", sort=False).agg(
+    """Per (split, prior): mean over tasks (each equally), the thesis spread (mean within-task std), std and sem across tasks."""
+    per_task = evals.groupby(["split", "prior", "task"], sort=False)["avg_score"].agg(["mean", "std"]).reset_index()
+    out = per_task.groupby(["split", "prior"], sort=False).agg(
         mean=("mean", "mean"), within_task_std=("std", "mean"), across_task_std=("mean", "std"), n_tasks=("task", "size"))
     out["sem"] = out["across_task_std"] / np.sqrt(out["n_tasks"])
     return out.reset_index()
+
+
+def store_environment(cfg, store, engine) -> Environment:
+    """The real world: MI through the store (computed if missing), Hyperband through `collection.run_brackets`."""
+    from minas import collection, data, jobs, mi
+
+    tasks = data.build_tasks(cfg)
+    method, mcfg, bcfg = cfg.mi.methods[0], jobs.mi_config_hash(cfg), collection.bracket_config(cfg)
+
+    def reference(task: str) -> list[tuple[str, str]]:  # the task's collection archs (thesis A.4 set)
+        std, inputs = collection.input_archs(cfg, task)
+        return [(task, a.id) for a in std + inputs]
+
+    def raw(task: str, arch: str) -> np.ndarray | None:  # (4,) nats, NaN where the estimate failed
+        rows = store.get_mi(task, arch, cfg.seed, method, mcfg)
+        return np.array([np.nan if r["value"] is None else r["value"] for r in rows]) if len(rows) == 4 else None
+
+    def features(pairs: list[tuple[str, Architecture]]) -> np.ndarray:
+        refs = {t: reference(t) for t in dict.fromkeys(t for t, _ in pairs)}
+        collection.run_input_samples(cfg, store, engine, [p for r in refs.values() for p in r] + [(t, a.id) for t, a in pairs])
+        out = []
+        for t, a in pairs:
+            ref = np.array([v for v in (raw(*p) for p in refs[t]) if v is not None]).reshape(-1, N_LAYERS)
+            out.append(mi.standardize(raw(t, a.id)[None], ref)[0])
+        return np.array(out).reshape(-1, N_LAYERS)
+
+    def first_baseline(task: str) -> float:  # mean HS of the task's uniform-prior collection brackets
+        done = [store.get_bracket("collection", task, s.instance, bcfg) for s in collection.collection_brackets(cfg, task)]
+        hs = [BracketResult.from_dict(d["result"]).summed_score for d in done if d is not None]
+        return float(np.mean(hs)) if hs else 0.0
+
+    def eval_input(task: str, k: int) -> Architecture:  # the task's collection input sample k (its MI is stored)
+        inputs = collection.input_archs(cfg, task)[1]
+        return inputs[k % len(inputs)]
+
+    def eval_spec(tag: str, task: str, k: int, prior: np.ndarray | None) -> BracketSpec:
+        specs = collection.collection_brackets(cfg, task)
+        if prior is None and k < len(specs):
+            return specs[k]  # the uniform prior's runs are the collection's: already trained in notebook 03
+        return _sampled_spec(tag, task, k, prior, cfg.hyperband.n_inputs, cfg.seed)
+
+    return Environment(
+        train_tasks=[t.name for t in tasks if t.split == "train"], test_tasks=[t.name for t in tasks if t.split == "test"],
+        n_inputs=cfg.hyperband.n_inputs, seed=cfg.seed, features=features,
+        run=lambda specs: collection.run_brackets(cfg, store, engine, specs),
+        first_baseline=first_baseline, eval_input=eval_input, eval_spec=eval_spec)
