@@ -64,6 +64,8 @@ class MIConfig:
     threshold: float = _f(0.01, lo=0.0, doc="stop when the bound's gain averaged over 2 epochs is below this (nats)")
     max_rows: int = _f(2000, lo=20, doc="activation rows used for MI (split train/held-out)")
     n_standardize: int = _f(7, lo=2, doc="thesis A.4: random architectures per data set seeding the z-score")
+    validation_rows: int = _f(2000, lo=100, doc="notebook 02: rows per known-MI validation problem")
+    validation_seeds: int = _f(5, lo=1, doc="notebook 02: seeds per estimator and problem")
 
 
 @dataclass

@@ -36,7 +36,8 @@ import torch.nn as nn
 from minas.collection import BracketSpec
 from minas.hyperband import BracketResult
 from minas.seeding import derive_seed, rng_for
-from minas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, Architecture, sample_architecture, sample_architectures
+from minas.space import (N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, OPTIONS, Architecture, from_indices, sample_architecture,
+                          sample_architectures)
 
 EXPERIMENTS = {"exp1": 0.5, "exp2": 1.0}  # share of the N Hyperband inputs drawn from the prior
 HIDDEN = 64  # policy hidden units (the thesis does not give its controller's size)
@@ -106,7 +107,6 @@ def collapsed(prior: np.ndarray, threshold: float = COLLAPSE_PROB) -> Architectu
     """The architecture a (4, 23) prior has collapsed to (max prob > threshold in every layer), else None."""
     p = np.asarray(prior)
     if (p.max(axis=-1) > threshold).all():
-        from minas.space import from_indices
         return from_indices(p.argmax(axis=-1))
     return None
 
@@ -284,6 +284,53 @@ def score_table(evals: pd.DataFrame) -> pd.DataFrame:
         mean=("mean", "mean"), within_task_std=("std", "mean"), across_task_std=("mean", "std"), n_tasks=("task", "size"))
     out["sem"] = out["across_task_std"] / np.sqrt(out["n_tasks"])
     return out.reset_index()
+
+
+def compare_to_uniform(evals: pd.DataFrame) -> pd.DataFrame:
+    """Per (split, prior): paired over tasks, mean of (prior - uniform) per-task avg_score and a Wilcoxon p."""
+    from scipy.stats import wilcoxon
+
+    per_task = evals.groupby(["split", "prior", "task"])["avg_score"].mean().unstack("prior")
+    rows = []
+    for split, g in per_task.groupby(level="split"):
+        for prior in [c for c in g.columns if c != "uniform"]:
+            d = (g[prior] - g["uniform"]).dropna()
+            p = wilcoxon(d).pvalue if len(d) > 1 and (d != 0).any() else np.nan
+            rows.append({"split": split, "prior": prior, "diff_mean": d.mean(), "wins": int((d > 0).sum()), "n_tasks": len(d), "wilcoxon_p": p})
+    return pd.DataFrame(rows)
+
+
+def history_frame(runs: dict[str, ControllerRun]) -> pd.DataFrame:
+    """Long table for plots: experiment, iteration, metric (loss, reward, hs, entropy_l), value."""
+    parts = []
+    for name, r in runs.items():
+        its = r.iterations.melt("iteration", ["loss", "reward"] + [f"entropy_{l}" for l in range(1, 5)], "metric")
+        parts += [its.assign(experiment=name), r.visits[["iteration", "hs"]].melt("iteration", var_name="metric").assign(experiment=name)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def prior_frame(runs: dict[str, ControllerRun]) -> pd.DataFrame:
+    """Long table of the mean prior at the first, middle and last iteration: experiment, when, layer, filters, p."""
+    rows = []
+    for name, r in runs.items():
+        n = len(r.priors)
+        for when, it in (("first", 0), ("middle", (n - 1) // 2), ("last", n - 1)):
+            rows += [{"experiment": name, "when": f"{when} (it. {it + 1})", "layer": l + 1, "filters": OPTIONS[o],
+                      "p": r.priors[it, l, o]} for l in range(N_LAYERS) for o in range(N_OPTIONS)]
+    return pd.DataFrame(rows)
+
+
+def collapse_table(runs: dict[str, ControllerRun], threshold: float = COLLAPSE_PROB) -> pd.DataFrame:
+    """Per experiment: final per-layer entropies, smallest layer max-prob, collapse flag, architecture, first iteration."""
+    rows = []
+    for name, r in runs.items():
+        first = next((i + 1 for i, p in enumerate(r.priors) if collapsed(p, threshold) is not None), None)
+        arch = collapsed(r.priors[-1], threshold)
+        rows.append({"experiment": name, **{f"entropy_{l + 1}": e for l, e in enumerate(entropy(r.priors[-1]))},
+                     "min_max_prob": float(r.priors[-1].max(-1).min()), "collapsed": arch is not None,
+                     "architecture": arch.id if arch else "", "first_collapsed_iteration": first,
+                     "input_spread": float(r.iterations.input_spread.iloc[-1])})
+    return pd.DataFrame(rows)
 
 
 def store_environment(cfg, store, engine) -> Environment:

@@ -2,8 +2,8 @@
 
 Sources: MINE (Belghazi et al. 2018) as the thesis used it (Kossmann 2019, 2.1.1 and A.2);
 NWJ, InfoNCE, SMILE and the Barber-Agakov bound as surveyed by Poole et al. 2019 and Song &
-Ermon 2020. Critics, bounds and the training loop live in `minas.mi_critics`; this module
-holds the estimators, the ground-truth tasks and the validation suite of notebook 02.
+Ermon 2020. Critics, bounds and the training loop live in `minas.mi_critics`; the known-MI
+problems and the validation suite of notebook 02 in `minas.mi_tasks`.
 
 Two paths:
 - `mine` (thesis-faithful): one conv critic T(c, y) per layer, trained one layer after the
@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from minas import mi_critics as mc
 from minas.seeding import derive_seed
@@ -61,6 +60,7 @@ DEFAULTS: dict = {
     "ema_rate": 0.1,      # moving-average rate of E_Q[e^T] (MINE gradient correction)
     "clip": 5.0,          # SMILE clip
     "hidden": 128,        # hidden units of label-head / pair critics (thesis critic: 64)
+    "critic": "separable",  # continuous path: "separable" f(x)^T g(y) or "concat" MLP on [x, y]
     "pool": 4,            # label head: maps average-pooled to at most pool x pool
     "n_layers": 4,        # L of the network (thesis critic of layer i has L - i convs)
     "layer": 1,           # estimate_mi on a 4-D x: which layer it is (1..L)
@@ -160,23 +160,24 @@ def _finish(method, value, fitted, k, opts, t0, seconds_share=1.0) -> MIResult:
 
 # ---------------------------------------------------------------- label-head path (all layers at once)
 
-def _head_bound(method, scores, y, log_p, h_y, opts, ema):
-    """(loss, bound) of one label-head critic on one batch."""
-    if method == "ba":
-        bound = mc.ba_bound(scores, y, h_y)
-        return -bound, bound
-    if method == "infonce":
-        bound = mc.label_infonce_bound(scores, y, log_p)
-        return -bound, bound
-    joint, marg, logw = mc.label_scores(scores, y, log_p)
+def _bound(method, joint, marg, logw, opts, ema):
+    """(loss, bound) of the DV-family bounds on scores (mine_fast: DV, MINE's moving-average gradient)."""
     if method == "nwj":
         bound = mc.nwj_bound(joint, marg, logw)
-        return -bound, bound
-    if method == "smile":
+    elif method == "smile":
         bound = mc.smile_bound(joint, marg, logw, opts["clip"])
+    else:
+        bound = mc.dv_bound(joint, marg, logw)
+        return mc.dv_ema_loss(joint, marg, logw, ema, opts["ema_rate"]), bound
+    return -bound, bound
+
+
+def _head_bound(method, scores, y, log_p, h_y, opts, ema):
+    """(loss, bound) of one label-head critic on one batch."""
+    if method in ("ba", "infonce"):
+        bound = mc.ba_bound(scores, y, h_y) if method == "ba" else mc.label_infonce_bound(scores, y, log_p)
         return -bound, bound
-    bound = mc.dv_bound(joint, marg, logw)  # mine_fast
-    return mc.dv_ema_loss(joint, marg, logw, ema, opts["ema_rate"]), bound
+    return _bound(method, *mc.label_scores(scores, y, log_p), opts, ema)
 
 
 def _guard(scores: torch.Tensor, bound: torch.Tensor, opts: dict) -> torch.Tensor:
@@ -332,10 +333,12 @@ CONTINUOUS_METHODS = ("mine_fast", "nwj", "infonce", "smile")
 
 def estimate_mi_continuous(x: torch.Tensor, y: torch.Tensor, method: str = "mine_fast", seed: int = 0,
                            **options) -> MIResult:
-    """I(x; y) for continuous x (N, Dx), y (N, Dy): an MLP critic on [x, y], all B x B batch pairs scored."""
+    """I(x; y) for continuous x (N, Dx), y (N, Dy): all B x B batch pairs scored (infonce: capped at log B)."""
     if method not in CONTINUOUS_METHODS:
         raise ValueError(f"continuous MI supports {CONTINUOUS_METHODS}, not {method!r}")
     opts = _resolve(method, options)
+    if opts["critic"] not in ("separable", "concat"):
+        raise ValueError(f"critic must be 'separable' or 'concat', not {opts['critic']!r}")
     t0 = time.perf_counter()
     if not (bool(torch.isfinite(x).all()) and bool(torch.isfinite(y).all())):
         return _failed(method, "input contains NaN or inf values", opts, t0)
@@ -344,22 +347,15 @@ def estimate_mi_continuous(x: torch.Tensor, y: torch.Tensor, method: str = "mine
     xs, ys = _standardize_input(x.float(), tr).to(dev), _standardize_input(y.float(), tr).to(dev)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "mi", method, "init"))
-        critic = mc.PairCritic(x.shape[1], y.shape[1], opts["hidden"]).to(dev)
+        critic = (mc.SeparableCritic if opts["critic"] == "separable" else mc.PairCritic)(
+            x.shape[1], y.shape[1], opts["hidden"]).to(dev)
     ema: dict = {}
 
-    def bound_of(s, ema_state):
+    def bound_of(s, ema_state):  # s: (B, B) scores, diagonal = joint
         if method == "infonce":
-            b = mc.pair_infonce_bound(s)
+            b = mc.pair_infonce_bound(s)  # capped at log B
             return -b, b
-        joint, marg, logw = mc.pair_scores(s)
-        if method == "nwj":
-            b = mc.nwj_bound(joint, marg, logw)
-            return -b, b
-        if method == "smile":
-            b = mc.smile_bound(joint, marg, logw, opts["clip"])
-            return -b, b
-        b = mc.dv_bound(joint, marg, logw)
-        return mc.dv_ema_loss(joint, marg, logw, ema_state, opts["ema_rate"]), b
+        return _bound(method, *mc.pair_scores(s), opts, ema_state)
 
     def step(idx):
         idx = tr[idx].to(dev)
@@ -378,174 +374,3 @@ def estimate_mi_continuous(x: torch.Tensor, y: torch.Tensor, method: str = "mine
     fitted = mc.fit(list(critic.parameters()), step, 1, len(tr), opts, gen, evaluate if opts["heldout_curve"] else None,
                     [critic] if opts["heldout_curve"] else None)
     return _finish(method, evaluate()[0], fitted, 0, opts, t0)
-
-
-# ---------------------------------------------------------------- tasks with known MI (notebook 02, tests)
-
-@dataclass
-class KnownMI:
-    """A sample (x, y) whose true I(x; y) in nats is known; ceiling = log K for K-class labels."""
-
-    name: str
-    x: torch.Tensor
-    y: torch.Tensor
-    truth: float
-    ceiling: float = math.nan
-
-
-def correlated_gaussians(n: int, dim: int = 20, mi_nats: float = 2.0, seed: int = 0) -> KnownMI:
-    """y = rho x + sqrt(1 - rho^2) e per coordinate; I = -dim/2 log(1 - rho^2) = mi_nats exactly."""
-    rho = math.sqrt(1.0 - math.exp(-2.0 * mi_nats / dim))
-    rng = np.random.default_rng(derive_seed(seed, "gauss", n, dim, mi_nats))
-    x, e = rng.standard_normal((n, dim)), rng.standard_normal((n, dim))
-    y = rho * x + math.sqrt(1.0 - rho ** 2) * e
-    return KnownMI(f"gauss_{mi_nats:g}nats", torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32),
-                   float(mi_nats))
-
-
-def _mixture_means(k: int, dim: int, sep: float, seed: int) -> np.ndarray:
-    """K means at pairwise distance sep (orthonormal directions when dim >= K, else random)."""
-    rng = np.random.default_rng(derive_seed(seed, "means", k, dim, sep))
-    if dim >= k:
-        q, _ = np.linalg.qr(rng.standard_normal((dim, k)))
-        return sep / math.sqrt(2.0) * q.T  # (K, dim)
-    return sep / math.sqrt(2.0 * dim) * rng.standard_normal((k, dim))
-
-
-def gaussian_mixture(n: int, k: int = 4, dim: int = 10, sep: float = 4.0, seed: int = 0, n_mc: int = 200_000) -> KnownMI:
-    """x | y=k ~ N(mu_k, I), y uniform on K classes; true I(x; y) = log K + E[log p(y|x)] by Monte Carlo."""
-    means = _mixture_means(k, dim, sep, 0)  # the task (means) is fixed; the seed draws the sample
-
-    def draw(m, rng):
-        y = rng.integers(0, k, m)
-        return means[y] + rng.standard_normal((m, dim)), y
-
-    x, y = draw(n, np.random.default_rng(derive_seed(seed, "mixture", n, k, dim, sep)))
-    xm, ym = draw(n_mc, np.random.default_rng(derive_seed(0, "mixture-mc", k, dim, sep)))
-    logits = -0.5 * ((xm[:, None, :] - means[None]) ** 2).sum(-1)  # (n_mc, K)
-    log_post = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
-    truth = math.log(k) + float(log_post[np.arange(n_mc), ym].mean())
-    return KnownMI(f"mix{k}_sep{sep:g}", torch.tensor(x, dtype=torch.float32), torch.tensor(y), truth, math.log(k))
-
-
-def as_images(x: torch.Tensor, seed: int = 0, size: int = 16) -> torch.Tensor:
-    """(N, D) -> (N, 1, size, size) through a fixed random orthogonal map (injective, so MI is kept)."""
-    d = x.shape[1]
-    if d > size * size:
-        raise ValueError(f"as_images: {d} features do not fit a {size}x{size} image; raise size")
-    rng = np.random.default_rng(derive_seed(seed, "as_images", d, size))
-    q, _ = np.linalg.qr(rng.standard_normal((size * size, d)))  # (size^2, D), orthonormal columns
-    return (x @ torch.tensor(q.T, dtype=x.dtype)).reshape(len(x), 1, size, size)
-
-
-def shuffled(task: KnownMI, seed: int = 0) -> KnownMI:
-    """The same x with labels permuted: true MI 0."""
-    perm = torch.randperm(len(task.y), generator=torch.Generator().manual_seed(derive_seed(seed, "shuffle")))
-    return KnownMI(task.name + "_shuffled", task.x, task.y[perm], 0.0, task.ceiling)
-
-
-# ---------------------------------------------------------------- validation suite (notebook 02)
-
-SUITE_TASKS = {  # known-MI tasks per profile (sizes come from cfg.mi.max_rows)
-    "smoke": ("mix4", "mix2_overlap", "mix4_shuffled", "mix4_img", "gauss_2"),
-    "default": ("mix4", "mix2_overlap", "mix10", "mix4_shuffled", "mix4_img", "mix10_img", "gauss_2", "gauss_4"),
-    "full": ("mix4", "mix2_overlap", "mix10", "mix4_shuffled", "mix4_img", "mix10_img", "mix10_img_shuffled",
-             "gauss_2", "gauss_4", "gauss_8"),
-}
-SUITE_SEEDS = {"smoke": 2, "default": 3, "full": 5}  # at most this many seeds (and at most cfg.predict.seeds)
-
-
-def known_task(name: str, n: int, seed: int = 0, image_size: int = 16) -> KnownMI:
-    """A named known-MI task of notebook 02 (see SUITE_TASKS): mixtures, their images, shuffles, Gaussians."""
-    if name.startswith("gauss_"):
-        return correlated_gaussians(n, dim=20, mi_nats=float(name.split("_")[1]), seed=seed)
-    base = {"mix4": (4, 10, 6.0), "mix2": (2, 10, 1.5), "mix10": (10, 20, 4.0)}[name.split("_")[0]]
-    task = gaussian_mixture(n, *base, seed=seed)
-    if "_img" in name:
-        task = KnownMI(task.name + "_img", as_images(task.x, 0, image_size), task.y, task.truth, task.ceiling)
-    return shuffled(task, seed) if name.endswith("_shuffled") else task
-
-
-def validation_suite(cfg, methods: list | None = None, seeds: int | None = None, tasks: list | None = None,
-                     n: int | None = None, **options):
-    """Every estimator on every known-MI task and seed -> DataFrame (one row per estimate).
-
-    Rows per task: n (default cfg.mi.max_rows); estimator options: cfg.mi, then **options.
-    """
-    import pandas as pd
-
-    methods = list(methods or METHODS)
-    tasks = list(tasks or SUITE_TASKS.get(cfg.profile, SUITE_TASKS["default"]))
-    seeds = seeds or min(cfg.predict.seeds, SUITE_SEEDS.get(cfg.profile, 3))
-    opts = {**options_from_config(cfg.mi), **options}
-    n = n or cfg.mi.max_rows
-    opts["max_rows"] = max(opts["max_rows"], n)
-    if cfg.device != "auto":
-        opts["device"] = cfg.device
-    rows = []
-    for name in tasks:
-        for s in range(seeds):
-            task = known_task(name, n, derive_seed(cfg.seed, "mi-suite", s) % 2**31, cfg.data.image_size)
-            continuous = name.startswith("gauss_")
-            for m in methods:
-                if continuous and m not in CONTINUOUS_METHODS:
-                    continue
-                fn = estimate_mi_continuous if continuous else estimate_mi
-                r = fn(task.x, task.y, m, seed=s, **opts)
-                rows.append({"task": name, "kind": "continuous" if continuous else ("image" if "_img" in name else "flat"),
-                             "truth": task.truth, "ceiling": task.ceiling, "method": m, "seed": s, "value": r.value,
-                             "ok": r.ok, "seconds": r.seconds, "epochs": r.epochs})
-    frame = pd.DataFrame(rows)
-    frame["error"] = frame["value"] - frame["truth"]
-    return frame
-
-
-def suite_summary(frame):
-    """Bias (mean error), spread (std over seeds), |error|, failures and seconds per (task, method)."""
-    g = frame.groupby(["task", "method"])
-    out = g.agg(truth=("truth", "first"), mean=("value", "mean"), bias=("error", "mean"), spread=("value", "std"),
-                abs_error=("error", lambda e: e.abs().mean()), failed=("ok", lambda o: int((~o).sum())),
-                seconds=("seconds", "mean"))
-    return out.reset_index()
-
-
-def layer_mi_on_tasks(cfg, methods: list, n_tasks: int = 1, n_archs: int = 2, seeds: int = 1, **options):
-    """Per-layer MI of trained networks on the study's tasks -> DataFrame (task, arch, method, seed, layer, value, curve).
-
-    Each of n_archs random architectures is trained to convergence (minas.cnn) on each of the
-    first n_tasks training tasks; its activations on the task's training rows feed every method.
-    """
-    import pandas as pd
-
-    from minas import cnn, data, space
-
-    opts = {**options_from_config(cfg.mi), **options}
-    rows = []
-    for task in [t for t in data.build_tasks(cfg) if t.split == "train"][:n_tasks]:
-        rng = np.random.default_rng(derive_seed(cfg.seed, "mi-real", task.name))
-        for arch in space.sample_architectures(n_archs, rng):
-            result, model = cnn.train_to_convergence(task, arch, derive_seed(cfg.seed, "mi-real", arch.id) % 2**31,
-                                                     cfg.train, cnn.pick_device(cfg.device))
-            acts = cnn.activations(model, task.x_train[: opts["max_rows"]])
-            y = task.y_train[: opts["max_rows"]]
-            for m in methods:
-                for s in range(seeds):
-                    for layer, r in enumerate(estimate_layers(acts, y, m, seed=s, **opts), start=1):
-                        rows.append({"task": task.name, "arch": arch.id, "accuracy": result.accuracy, "method": m,
-                                     "seed": s, "layer": layer, "value": r.value, "ok": r.ok, "seconds": r.seconds,
-                                     "curve": r.curve, "ceiling": math.log(task.n_classes)})
-    return pd.DataFrame(rows)
-
-
-def dpi_check(frame, tol: float = 0.05):
-    """Share of (task, arch, method, seed) whose MI never rises from one layer to the next by more than tol nats.
-
-    The data-processing inequality: I(C_{i+1}; y) <= I(C_i; y), since C_{i+1} is a function of C_i.
-    """
-    def holds(g):
-        v = g.sort_values("layer")["value"].to_numpy()
-        return bool(np.all(np.diff(v) <= tol))
-
-    keys = ["task", "arch", "method", "seed"]
-    per = frame.groupby(keys).apply(holds, include_groups=False).rename("dpi_holds").reset_index()
-    return per.groupby("method")["dpi_holds"].mean().rename("share_dpi_holds").reset_index()

@@ -1,0 +1,72 @@
+"""The notebook series: parameters cells agree with params, and the smoke run records numbers."""
+import json
+import math
+
+import nbformat
+import pytest
+
+from minas import config, pipeline
+
+
+def _parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    return nb, cells
+
+
+@pytest.mark.parametrize("path", pipeline.notebooks(), ids=lambda p: p.name)
+def test_notebook_conventions(path):
+    nb, cells = _parameters_cell(path)
+    assert len(cells) == 1, "exactly one cell tagged 'parameters'"
+    names = {line.split("=")[0].strip() for line in cells[0].source.splitlines() if "=" in line}
+    # papermill only warns on unknown parameters: the pipeline injects exactly these two
+    assert names == {"profile", "overrides"}
+    assert nb.cells[0].cell_type == "markdown" and "?" in nb.cells[0].source
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "store notebooks without outputs"
+    assert "record_metrics" in nb.cells[-1].source or any("record_metrics" in c.source for c in nb.cells[-2:])
+    assert not any("sys.path" in c.source for c in nb.cells)
+
+
+def test_series_is_ordered_and_selectable():
+    names = [p.name[:2] for p in pipeline.notebooks()]
+    assert names == sorted(names) and names[0] == "01"
+    assert [p.name[:2] for p in pipeline.select("03,01")] == ["01", "03"]
+    with pytest.raises(ValueError, match="no notebook numbered"):
+        pipeline.select("99")
+
+
+def test_cli_rejects_bad_input_before_work(capsys):
+    from minas.__main__ import main
+
+    assert main(["run", "--profile", "nope"]) == 2
+    assert "unknown profile" in capsys.readouterr().err
+    assert main(["run", "--profile", "smoke", "--set", "train.lrr=0.1"]) == 2
+    assert "train.lrr" in capsys.readouterr().err
+
+
+@pytest.mark.notebooks
+def test_smoke_series_end_to_end(tmp_path):
+    """Runs every notebook on the smoke profile and checks what each recorded."""
+    out = tmp_path / "smoke"
+    overrides = {"output_dir": str(out)}
+    done = pipeline.run("smoke", None, overrides, log=lambda *_: None)
+    assert [p.name for p in done] == [p.name for p in pipeline.notebooks()]
+    cfg = config.load("smoke", **overrides)
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["seed"] == 0 and prov["versions"]["torch"]
+    metrics = {p.stem: json.loads((out / p.stem / "metrics.json").read_text())["metrics"] for p in done}
+    m1 = metrics["01_data_prep"]
+    assert m1["n_tasks"] == len(cfg.data.tasks) and m1["n_test_tasks"] >= 1
+    if "03_hyperband_collection" in metrics:
+        m3 = metrics["03_hyperband_collection"]
+        assert m3["samples_per_split"]["train"] == cfg.collection.n_train_samples * m3["tasks_per_split"]["train"]
+        assert 0 < m3["noise_clean"] < m3["noise_dirty"]
+        assert m3["epochs_trained"] > 0
+    for name, m in metrics.items():
+        flat = json.dumps(m)
+        assert "NaN" not in flat, f"{name} recorded NaN"
+    # a rerun resumes from the store: the collection notebook has nothing left to train
+    pipeline.run("smoke", "03", overrides, log=lambda *_: None)
+    m3b = json.loads((out / "03_hyperband_collection" / "metrics.json").read_text())["metrics"]
+    assert m3b["input_jobs_run"] == 0
+    assert math.isclose(m3b["noise_dirty"], metrics["03_hyperband_collection"]["noise_dirty"])
