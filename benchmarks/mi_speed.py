@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import minas
-from minas import cnn, data, mi, space
+from minas import cnn, data, mi, mi_tasks, space
 from minas.seeding import rng_for
 
 
@@ -37,7 +37,7 @@ def main() -> None:
     print(f"task {task.name} ({len(y)} rows, K={task.n_classes}), arch {arch.id}, accuracy {result.accuracy:.3f}; "
           f"layer shapes {[tuple(a.shape[1:]) for a in acts]}; options {opts}")
     # known truth with the same rows, classes and layer shapes: a K-class mixture embedded into each layer's shape
-    mix = mi.gaussian_mixture(len(y), k=task.n_classes, dim=20, sep=4.0, seed=1)
+    mix = mi_tasks.gaussian_mixture(len(y), k=task.n_classes, dim=20, sep=4.0, seed=1)
     known = [(mix.x @ torch.randn(20, int(np.prod(a.shape[1:])), generator=torch.Generator().manual_seed(i))
               ).reshape(len(y), *a.shape[1:]) for i, a in enumerate(acts)]
     rows = {}

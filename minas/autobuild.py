@@ -71,14 +71,14 @@ def chain_data(rows: pd.DataFrame, context: dict | None = None) -> ChainData:
 
 
 class ChainImportance(nn.Module):
-    """Node embeddings (4 x 23) + bidirectional GRU messages along the chain + sum pooling."""
+    """Node embeddings (4 x 23), `hops` rounds of linear messages between chain neighbours, sum pooling."""
 
-    def __init__(self, dim: int = 16, hidden: int = 16, context_dim: int = 0):
+    def __init__(self, dim: int = 16, hops: int = 2, context_dim: int = 0):
         super().__init__()
         self.embed = nn.Parameter(0.1 * torch.randn(N_LAYERS, N_OPTIONS, dim))
         self.context = nn.Linear(context_dim, dim) if context_dim else None
-        self.gru = nn.GRU(dim, hidden, batch_first=True, bidirectional=True)
-        self.out = nn.Linear(dim + 2 * hidden, dim)
+        # per hop: one map for the node itself, one for the message from the layer before, one from after
+        self.hops = nn.ModuleList(nn.Linear(3 * dim, dim) for _ in range(hops))
         self.scale = nn.Parameter(torch.zeros(1))
         self.shift = nn.Parameter(torch.zeros(1))
 
@@ -87,8 +87,12 @@ class ChainImportance(nn.Module):
         h = self.embed[torch.arange(N_LAYERS), idx]  # (B, 4, dim)
         if self.context is not None:
             h = h + self.context(ctx)[:, None, :]
-        msg, _ = self.gru(h)  # (B, 4, 2 * hidden): forward and backward along the chain
-        return F.softplus(self.out(torch.cat([h, msg], dim=-1)))
+        for i, hop in enumerate(self.hops):
+            prev = F.pad(h, (0, 0, 1, 0))[:, :-1]  # (B, 4, dim): layer l receives layer l - 1 (zeros for l = 1)
+            nxt = F.pad(h, (0, 0, 0, 1))[:, 1:]  # layer l receives layer l + 1
+            m = hop(torch.cat([h, prev, nxt], dim=-1))
+            h = h + (F.relu(m) if i < len(self.hops) - 1 else m)  # residual keeps each node's own identity
+        return F.softplus(h)
 
     def forward(self, idx: torch.Tensor, ctx: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(architecture embedding norm (B,), predicted z-score (B,))."""
@@ -96,11 +100,11 @@ class ChainImportance(nn.Module):
         return norm, F.softplus(self.scale) * norm + self.shift
 
 
-def train_importance(data: ChainData, epochs: int = 300, lr: float = 1e-2, seed: int = 0,
+def train_importance(data: ChainData, epochs: int = 200, lr: float = 1e-2, seed: int = 0,
                      rank_weight: float = 1.0, dim: int = 16) -> tuple[ChainImportance, list[float]]:
     """Full-batch Adam on MSE(z-score) + rank_weight * within-group rank loss on the norm; (model, loss curve)."""
     torch.manual_seed(seed % 2**31)
-    model = ChainImportance(dim, dim, data.context.shape[1])
+    model = ChainImportance(dim, 2, data.context.shape[1])
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     ctx = data.context if data.context.shape[1] else None
     pairs, curve = rank_pairs(data.target, data.group), []
@@ -222,7 +226,7 @@ def _built_rows(rows: pd.DataFrame, built: dict, method: str) -> list[dict]:
     return out
 
 
-def evaluate(cfg, collected, exp=None, signals: dict | None = None, epochs: int = 300) -> Evaluation:
+def evaluate(cfg, collected, exp=None, signals: dict | None = None, epochs: int = 200) -> Evaluation:
     """Train AutoBuild per signal on training tasks' brackets; compare on test tasks with baselines.
 
     Baselines: sum of filters (score = -sum filters); with `exp` (predict.Experiment1) the

@@ -106,23 +106,6 @@ class PairCritic(nn.Module):
         return self.net(pairs).squeeze(-1)  # [i, j] = T(x_i, y_j); the diagonal is the joint
 
 
-class SeparableCritic(nn.Module):
-    """Separable critic T(x, y) = f(x)^T g(y) / sqrt(d) (Poole et al. 2019; Oord et al. 2018).
-
-    Scores all B x B pairs with two MLP passes of B rows instead of one of B^2 (a concatenated
-    critic), and its inductive bias (a learned inner product) suits smooth dependences such as
-    correlated Gaussians, whose optimal critic is a quadratic form in (x, y).
-    """
-
-    def __init__(self, dim_x: int, dim_y: int, hidden: int = 128, embed: int = 32):
-        super().__init__()
-        self.f, self.g = (nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, embed)) for d in (dim_x, dim_y))
-        self.scale = embed ** -0.5
-
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # (B, Dx), (B, Dy) -> (B, B)
-        return self.f(x) @ self.g(y).T * self.scale  # [i, j] = T(x_i, y_j)
-
-
 # ---------------------------------------------------------------- bounds (nats)
 
 def dv_bound(joint: torch.Tensor, marg: torch.Tensor, logw: torch.Tensor) -> torch.Tensor:

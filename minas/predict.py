@@ -262,7 +262,8 @@ def default_signals(collected, primary: str | None = None) -> dict:
     return out
 
 
-def _err(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
+def pair_mse(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """MSE of each pair over its 92 entries, (P,)."""
     return ((np.asarray(pred, np.float64) - y) ** 2).mean(axis=1)  # (P,)
 
 
@@ -284,8 +285,8 @@ def run_experiment(cfg, collected, signals: dict | None = None, softmax: bool = 
     runs, curves, errors, preds = [], [], [], {}
     meta = {"pair": np.arange(len(te)), "task": te.task, "sample": te.sample}
     for name, f in fixed.items():
-        e = _err(np.broadcast_to(f, te.y.shape), te.y)
-        runs.append({"method": name, "signal": "", "seed": 0, "train_mse": _err(np.broadcast_to(f, tr.y.shape), tr.y).mean(),
+        e = pair_mse(np.broadcast_to(f, te.y.shape), te.y)
+        runs.append({"method": name, "signal": "", "seed": 0, "train_mse": pair_mse(np.broadcast_to(f, tr.y.shape), tr.y).mean(),
                      "test_mse": e.mean()})
         errors.append(pd.DataFrame(dict(meta, method=name, seed=0, mse=e)))
         preds[name] = np.broadcast_to(f, te.y.shape).astype(np.float32)
@@ -295,7 +296,7 @@ def run_experiment(cfg, collected, signals: dict | None = None, softmax: bool = 
         seed_preds = []
         for s in range(pc.seeds):
             fit = train_mlp(trs, tes, pc.epochs, pc.lr, pc.batch_size, derive_seed(cfg.seed, "predict", sig, s), softmax)
-            e = _err(fit.test_pred, tes.y)
+            e = pair_mse(fit.test_pred, tes.y)
             runs.append({"method": name, "signal": sig, "seed": s, "train_mse": fit.train_curve[-1], "test_mse": e.mean()})
             for split, c in (("train", fit.train_curve), ("test", fit.test_curve)):
                 curves.append(pd.DataFrame({"method": name, "seed": s, "epoch": np.arange(len(c)), "split": split, "mse": c}))

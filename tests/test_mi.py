@@ -1,11 +1,11 @@
-"""MI estimators against known truths (minas.mi): small problems, CPU, seeded."""
+"""MI estimators (minas.mi) against known truths (minas.mi_tasks): small problems, CPU, seeded."""
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from minas import mi, mi_critics
+from minas import mi, mi_critics, mi_tasks
 
 torch.set_num_threads(1)
 FAST = dict(batch_size=64, lr=3e-3, min_epochs=8, max_epochs=30, threshold=0.005)
@@ -17,18 +17,18 @@ SLACK = 0.05  # nats above log K allowed on held-out rows (finite-sample noise)
 
 @pytest.fixture(scope="module")
 def mix4():
-    return mi.gaussian_mixture(1000, k=4, dim=10, sep=6.0, seed=1)
+    return mi_tasks.gaussian_mixture(1000, k=4, dim=10, sep=6.0, seed=1)
 
 
 @pytest.fixture(scope="module")
 def mix2():
-    return mi.gaussian_mixture(1000, k=2, dim=10, sep=1.5, seed=1)
+    return mi_tasks.gaussian_mixture(1000, k=2, dim=10, sep=1.5, seed=1)
 
 
 def test_mixture_truths_are_sane(mix4, mix2):
     assert mix4.truth == pytest.approx(math.log(4), abs=0.05)  # well separated: near the ceiling
     assert 0.1 < mix2.truth < 0.35
-    assert mi.gaussian_mixture(50, k=2, dim=10, sep=1.5, seed=2).truth == pytest.approx(mix2.truth)
+    assert mi_tasks.gaussian_mixture(50, k=2, dim=10, sep=1.5, seed=2).truth == pytest.approx(mix2.truth)
 
 
 @pytest.mark.parametrize("method", sorted(mi.METHODS))
@@ -47,13 +47,13 @@ def test_overlapping_mixture(method, mix2):
 
 @pytest.mark.parametrize("method", sorted(mi.METHODS))
 def test_shuffled_labels_give_zero(method, mix4):
-    r = mi.estimate_mi(mix4.x, mi.shuffled(mix4).y, method, seed=0, **FAST)
+    r = mi.estimate_mi(mix4.x, mi_tasks.shuffled(mix4).y, method, seed=0, **FAST)
     assert r.ok and abs(r.value) < TOL_ZERO, (method, r.value)
 
 
 @pytest.mark.parametrize("method", ["mine_fast", "infonce", "ba", "smile"])
 def test_never_above_log_k(method):
-    task = mi.gaussian_mixture(800, k=4, dim=10, sep=12.0, seed=3)  # truth = log 4 to 1e-3
+    task = mi_tasks.gaussian_mixture(800, k=4, dim=10, sep=12.0, seed=3)  # truth = log 4 to 1e-3
     r = mi.estimate_mi(task.x, task.y, method, seed=0, **FAST)
     assert r.ok and r.value <= math.log(4) + SLACK, (method, r.value)
 
@@ -107,7 +107,7 @@ def test_estimate_layers_both_paths():
 
 
 def test_continuous_gaussians():
-    task = mi.correlated_gaussians(1000, dim=5, mi_nats=1.0, seed=0)
+    task = mi_tasks.correlated_gaussians(1000, dim=5, mi_nats=1.0, seed=0)
     r = mi.estimate_mi_continuous(task.x, task.y, "infonce", seed=0, batch_size=64, hidden=64, **{
         k: FAST[k] for k in ("lr", "min_epochs", "max_epochs")})
     assert r.ok and abs(r.value - 1.0) < 0.35, r.value

@@ -1,0 +1,104 @@
+"""Training throughput of minas.cnn vs a plain DataLoader + NCHW loop, and the machine's matmul rate.
+
+Prints, in one run: images/s and achieved GFLOP/s of training for a small, a middle and a
+large architecture on a real task of the profile; this machine's fp32 matmul GFLOP/s (same
+thread count); the same training written as a plain `DataLoader` + NCHW loop; and the ratios.
+Usage: python benchmarks/train_throughput.py [--profile default] [--threads 1] [--epochs 3]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from minas import cnn, config, data
+from minas.space import Architecture
+
+ARCHS = {"small": (20, 20, 20, 20), "middle": (60, 60, 60, 60), "large": (120, 120, 120, 120)}
+
+
+def minas_rate(task, arch, tcfg, epochs: int, device) -> float:
+    """Images/s of minas.cnn's training loop (tensors on the device, channels-last)."""
+    model = cnn.new_model(arch, task.in_channels, task.n_classes, 0, device)
+    opt = cnn._optimizer(model, tcfg.lr, tcfg.weight_decay)
+    x, y = cnn._prepare(task.x_train, device), task.y_train.to(device)
+    cnn.run_epochs(model, opt, x, y, 0, 1, 0, tcfg.batch_size)  # warm-up
+    _sync(device)
+    t0 = time.perf_counter()
+    cnn.run_epochs(model, opt, x, y, 1, 1 + epochs, 0, tcfg.batch_size)
+    _sync(device)
+    return epochs * task.n_train / (time.perf_counter() - t0)
+
+
+def plain_rate(task, arch, tcfg, epochs: int, device) -> float:
+    """Images/s of the textbook loop: float NCHW dataset, DataLoader batches, copy per step."""
+    model = cnn.CNN(arch, task.in_channels, task.n_classes).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=tcfg.lr, momentum=0.9, nesterov=True, weight_decay=tcfg.weight_decay)
+    ds = TensorDataset(task.x_train.float() / 127.5 - 1.0, task.y_train)
+    loader = DataLoader(ds, batch_size=tcfg.batch_size, shuffle=True, drop_last=False)
+
+    def epoch():
+        model.train()
+        for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    epoch()
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        epoch()
+    _sync(device)
+    return epochs * task.n_train / (time.perf_counter() - t0)
+
+
+def matmul_gflops(device, n: int = 1024, reps: int = 20) -> float:
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    a @ b
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    _sync(device)
+    return reps * 2 * n**3 / (time.perf_counter() - t0) / 1e9
+
+
+def _sync(device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="default")
+    ap.add_argument("--task", default="mnist")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (the engine runs one per worker)")
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--batch-size", type=int, default=0, help="0: the profile's train.batch_size")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    over = {"train.batch_size": args.batch_size} if args.batch_size else {}
+    cfg = config.load(args.profile, **over)
+    device = cnn.pick_device(cfg.device)
+    task = data.get_task(cfg, args.task)
+    mm = matmul_gflops(device)
+    print(f"device {device}, {args.threads} thread(s); task {task.name}: {task.n_train} images "
+          f"{task.in_channels}x{task.image_size}x{task.image_size}, batch {cfg.train.batch_size}")
+    print(f"fp32 matmul (1024^3): {mm:.1f} GFLOP/s")
+    print(f"{'arch':8s} {'filters':18s} {'minas img/s':>12s} {'GFLOP/s':>8s} {'/matmul':>8s} {'plain img/s':>12s} {'speed-up':>9s}")
+    for name, filters in ARCHS.items():
+        arch = Architecture(filters)
+        fast = minas_rate(task, arch, cfg.train, args.epochs, device)
+        plain = plain_rate(task, arch, cfg.train, args.epochs, device)
+        gflops = 3 * cnn.flops_per_image(arch, task.in_channels, task.image_size) * fast / 1e9  # fwd + 2x bwd
+        print(f"{name:8s} {arch.id:18s} {fast:12.0f} {gflops:8.1f} {gflops / mm:8.2f} {plain:12.0f} {fast / plain:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
