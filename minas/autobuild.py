@@ -238,7 +238,7 @@ def evaluate(cfg, collected, exp=None, signals: dict | None = None, epochs: int 
     train_rows, test_rows = b[b.split == "train"], b[b.split == "test"].reset_index(drop=True)
     if train_rows.empty or test_rows.empty:
         raise ValueError("no Hyperband rows for train or test tasks: run notebook 03 (collection) first")
-    primary = cfg.mi.methods[0]
+    primary = cfg.mi.methods[0] if cfg.mi.methods[0] in collected.methods else collected.methods[0]
     signals = signals or {"AutoBuild": "none", "AutoBuild + MI": f"mi:{primary}", "AutoBuild + accuracy": "accuracy"}
     test_tasks = sorted(test_rows.task.unique())
     train_tasks = sorted(t for t in train_rows.task.unique() if t in collected.posteriors)

@@ -71,7 +71,7 @@ class Engine:
             else:
                 self._cluster = LocalCluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None, memory_limit=0, silence_logs=40,
+                    dashboard_address=":0", memory_limit=0, silence_logs=40,
                 )
                 self.client = Client(self._cluster)
 

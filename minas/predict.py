@@ -358,7 +358,7 @@ def example_frame(exp: Experiment1, pair: int, methods: list[str]) -> pd.DataFra
 
 
 def synthetic_collected(n_train: int = 6, n_test: int = 3, n_samples: int = 6, n_inputs: int = 12,
-                        survivors=(8, 4), lam: float = 5e-4, methods=("mine", "ba"), seed: int = 0):
+                        survivors=(8, 4), lam: float = 5e-4, methods=("mine_fast", "ba"), seed: int = 0):
     """A planted `Collected` for tests and benchmarks: each task prefers one option per layer.
 
     accuracy(arch, epochs) = base - 0.04 * sum_l ((idx_l - pref_l) / 6)^2 + 0.01 * epochs + noise;

@@ -123,3 +123,12 @@ def test_standardize_and_options():
     assert opts["min_epochs"] == 18 and set(opts) <= set(mi.DEFAULTS)
     with pytest.raises(ValueError, match="unknown MI option"):
         mi.estimate_mi(torch.randn(10, 2), torch.zeros(10, dtype=torch.long), "ba", bogus=1)
+
+
+def test_validation_suite_sizes_come_from_config():
+    import minas
+    cfg = minas.load("smoke", **{"mi.validation_rows": 120, "mi.validation_seeds": 2})
+    for name in {t for ts in mi_tasks.SUITE_TASKS.values() for t in ts}:
+        assert len(mi_tasks.known_task(name, 120, seed=0, image_size=cfg.data.image_size).y) == 120, name
+    runs = mi_tasks.validation_suite(cfg, methods=["ba"], tasks=["mix2_overlap"], min_epochs=1, max_epochs=2)
+    assert list(runs["seed"]) == [0, 1] and runs["ok"].all() and set(runs["task"]) == {"mix2_overlap"}

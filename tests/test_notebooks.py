@@ -45,11 +45,9 @@ def test_cli_rejects_bad_input_before_work(capsys):
 
 
 @pytest.mark.notebooks
-def test_smoke_series_end_to_end(tmp_path):
+def test_smoke_series_end_to_end(smoke_run):
     """Runs every notebook on the smoke profile and checks what each recorded."""
-    out = tmp_path / "smoke"
-    overrides = {"output_dir": str(out)}
-    done = pipeline.run("smoke", None, overrides, log=lambda *_: None)
+    out, overrides, done = smoke_run
     assert [p.name for p in done] == [p.name for p in pipeline.notebooks()]
     cfg = config.load("smoke", **overrides)
     prov = json.loads((out / "provenance.json").read_text())

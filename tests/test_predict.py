@@ -17,8 +17,8 @@ def test_mlp_shapes_and_training_lowers_loss(small):
     assert predict.PosteriorMLP()(torch.zeros(7, 96)).shape == (7, 92)
     out = predict.PosteriorMLP(softmax=True)(torch.randn(3, 96)).view(3, 4, N_OPTIONS)
     assert torch.allclose(out.sum(-1), torch.ones(3, 4), atol=1e-5)
-    tr = predict.build_pairs(small, "mi:mine", "train", k=2)
-    te = predict.build_pairs(small, "mi:mine", "test", k=2)
+    tr = predict.build_pairs(small, "mi:mine_fast", "train", k=2)
+    te = predict.build_pairs(small, "mi:mine_fast", "test", k=2)
     fit = predict.train_mlp(tr, te, epochs=15, lr=1e-3, batch_size=16, seed=0)
     assert len(fit.train_curve) == 16 and fit.test_pred.shape == (len(te), 92)
     assert fit.train_curve[-1] < 0.5 * fit.train_curve[0]
@@ -58,8 +58,8 @@ def test_paired_test_sees_planted_difference():
 
 
 def test_table_3_1_runs_end_to_end(small):
-    cfg = config.load("smoke", **{"predict.epochs": 2, "predict.seeds": 2, "mi.methods": ["mine", "ba"]})
-    exp = predict.run_experiment(cfg, small, signals={"NN + accuracy": "accuracy", "NN + MI": "mi:mine"})
+    cfg = config.load("smoke", **{"predict.epochs": 2, "predict.seeds": 2, "mi.methods": ["mine_fast", "ba"]})
+    exp = predict.run_experiment(cfg, small, signals={"NN + accuracy": "accuracy", "NN + MI": "mi:mine_fast"})
     t = exp.table.set_index("method")
     assert {"Uniform", "Fitted Gaussian", "NN + accuracy", "NN + MI", "Noise (dirty)"} <= set(t.index)
     assert t.loc["NN + MI", "n_seeds"] == 2 and t.loc["NN + MI", "thesis_reported_test"] == 7.38e-05
