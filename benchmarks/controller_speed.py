@@ -114,6 +114,7 @@ def main() -> None:
           f"(epochs per rung {hb.epochs_per_rung}), {args.workers} Dask workers")
     try:
         with Engine.from_config(cfg, progress=False) as engine:
+            time_fake(cfg, engine, 0.0, together=True)  # warm-up: workers import torch and minas
             seq, tog = (time_fake(cfg, engine, args.sleep, together=t) for t in (False, True))
             report(f"fake trainings ({args.sleep} s sleep each)", seq, tog)
             if args.real:
