@@ -25,7 +25,7 @@ import base64
 import hashlib
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -149,8 +149,8 @@ class ControllerRun:
 
     experiment: str
     visits: pd.DataFrame  # iteration, task, hs, baseline, advantage
-    iterations: pd.DataFrame  # iteration, reward, loss, scaled_loss, entropy_1..4, max_prob, input_spread, resumed
-    priors: np.ndarray  # (I, 4, 23) predicted prior averaged over the iteration's M tasks
+    iterations: pd.DataFrame  # iteration, reward, loss, scaled_loss, entropy_1..4, min_layer_max_prob, input_spread, resumed
+    priors: np.ndarray  # (I, 4, 23) prior predicted in iteration i (before its update), mean over its M tasks
     policy: Policy
 
     def collapse(self) -> Architecture | None:
@@ -249,7 +249,7 @@ def _assemble(experiment: str, records: list[dict], policy: Policy) -> Controlle
     visits = pd.DataFrame([{"iteration": r["iteration"], "task": t, "hs": h, "baseline": b, "advantage": h - b}
                            for r in records for t, h, b in zip(r["tasks"], r["hs"], r["baseline"])])
     its = pd.DataFrame([{"iteration": r["iteration"], "reward": r["reward"], "loss": r["loss"],
-                         "scaled_loss": r["scaled_loss"], "max_prob": min(r["max_prob"]),
+                         "scaled_loss": r["scaled_loss"], "min_layer_max_prob": min(r["max_prob"]),
                          "input_spread": r["input_spread"], "resumed": r["resumed"],
                          **{f"entropy_{l + 1}": e for l, e in enumerate(r["entropy"])}} for r in records])
     priors = np.array([np.mean(r["priors"], axis=0) for r in records]).reshape(-1, N_LAYERS, N_OPTIONS)

@@ -1,0 +1,198 @@
+"""End to end in a real browser: JupyterLab serves the executed analysis notebook, headless Chromium runs it,
+and the per-layer MI widget (`minas.widgets.MIExplorer`) must render and redraw when a dropdown changes.
+
+Debian's Chromium is driven by Playwright's Python package; `tests/browser_setup.sh` installs both when
+missing (apt-get and pip; never `playwright install`). Set MINAS_SKIP_BROWSER=1 to skip this test;
+MINAS_BROWSER_NOTEBOOK=/path/to/executed.ipynb runs it on that notebook instead of the smoke run's.
+Screenshots go to the test's tmp_path and to outputs/browser/.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = "06_analysis.ipynb"  # executed by the smoke run, holds its injected parameters cell
+ROOT = Path(__file__).resolve().parents[1]
+SETUP = ROOT / "tests" / "browser_setup.sh"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_S = {"setup": 600, "server": 90, "page": 90, "kernel": 90, "run_all": 300, "redraw": 60}
+
+
+@pytest.fixture(scope="module")
+def browser_ready():
+    """Chromium and playwright are installed (by tests/browser_setup.sh), or the test fails saying why."""
+    if os.environ.get("MINAS_SKIP_BROWSER") == "1":
+        pytest.skip("MINAS_SKIP_BROWSER=1")
+    try:
+        r = subprocess.run(["bash", str(SETUP), sys.executable], capture_output=True, text=True, timeout=TIMEOUT_S["setup"])
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{SETUP} took over {TIMEOUT_S['setup']} s; run it by hand to see why (or MINAS_SKIP_BROWSER=1)")
+    if r.returncode:
+        pytest.fail(f"{SETUP} failed (exit {r.returncode}); install Chromium/playwright by hand or set "
+                    f"MINAS_SKIP_BROWSER=1:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}")
+
+
+def executed_notebook(request) -> Path:
+    """The executed notebook to open: MINAS_BROWSER_NOTEBOOK, else NOTEBOOK from the session's smoke run."""
+    if os.environ.get("MINAS_BROWSER_NOTEBOOK"):
+        path = Path(os.environ["MINAS_BROWSER_NOTEBOOK"])
+    else:
+        out, _overrides, _done = request.getfixturevalue("smoke_run")
+        path = Path(out) / "notebooks" / NOTEBOOK
+    if not path.is_file():
+        pytest.fail(f"no executed notebook at {path}: the smoke run must produce {NOTEBOOK} "
+                    f"(or point MINAS_BROWSER_NOTEBOOK at an executed notebook that shows mi_explorer)")
+    return path
+
+
+def serve_copy(src: Path, root: Path) -> Path:
+    """Copy `src` into the served folder with its outputs cleared (the parameters cells stay)."""
+    nb = nbformat.read(src, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    root.mkdir(parents=True, exist_ok=True)
+    dest = root / src.name
+    nbformat.write(nb, dest)
+    return dest
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lab_env(home: Path) -> dict:
+    """Environment for a JupyterLab isolated from the user's settings: all cells attached, no news popup."""
+    settings = home / "lab-settings"
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+               JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               MPLBACKEND="module://matplotlib_inline.backend_inline")
+    return env
+
+
+def start_lab(root: Path, home: Path, log: Path) -> tuple[subprocess.Popen, str, str]:
+    """Start `jupyter lab` on a free localhost port; returns (process, base url, token) once it answers."""
+    port, token = free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+           "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"] + (["--allow-root"] if os.geteuid() == 0 else [])
+    proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=lab_env(home),
+                            cwd=root, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + TIMEOUT_S["server"]
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5) as r:
+                if r.status == 200:
+                    return proc, url, token
+        except OSError:
+            time.sleep(0.5)
+    stop(proc)
+    pytest.fail(f"jupyter lab did not answer within {TIMEOUT_S['server']} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the server and its kernels (its own process group): SIGTERM, then SIGKILL after 15 s."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+KERNEL_IDLE = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!(k && w.sessionContext.isReady && k.status === 'idle'); }"""
+RUN_ALL = """() => { window.__minasRunAll = undefined;
+  window.jupyterapp.commands.execute('notebook:run-all-cells').then(
+    r => { window.__minasRunAll = String(r); }, e => { window.__minasRunAll = 'error: ' + e; }); }"""
+EXPLORER = ".widget-vbox:has(> .widget-hbox label.widget-label:text-is('method')):has(> .widget-output)"
+
+
+def test_mi_widget_renders_and_redraws_in_jupyterlab(browser_ready, request, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    src = executed_notebook(request)
+    served = serve_copy(src, tmp_path / "served")
+    shots = ROOT / "outputs" / "browser"
+    shots.mkdir(parents=True, exist_ok=True)
+    console: list[str] = []
+    proc, url, token = start_lab(served.parent, tmp_path / "jupyter-home", tmp_path / "jupyter-lab.log")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+                page.goto(f"{url}/lab/tree/{served.name}?token={token}", timeout=TIMEOUT_S["page"] * 1000)
+                page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=TIMEOUT_S["page"] * 1000)
+                page.wait_for_function(KERNEL_IDLE, timeout=TIMEOUT_S["kernel"] * 1000)
+
+                page.evaluate(RUN_ALL)
+                page.wait_for_function("() => window.__minasRunAll !== undefined", timeout=TIMEOUT_S["run_all"] * 1000,
+                                       polling=500)
+                errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+                                      ":has-text('Traceback'), .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
+                if errors.count():
+                    page.screenshot(path=str(shots / "error.png"))
+                    pytest.fail(f"a cell failed in the browser:\n{errors.first.inner_text()[-3000:]}")
+                assert page.evaluate("() => window.__minasRunAll") == "true", "run-all-cells did not succeed"
+
+                explorer = page.locator(EXPLORER).first
+                explorer.wait_for(state="visible", timeout=TIMEOUT_S["redraw"] * 1000)
+                image = explorer.locator(".widget-output img")
+                image.wait_for(state="visible", timeout=TIMEOUT_S["redraw"] * 1000)
+                before = image.get_attribute("src")
+                explorer.scroll_into_view_if_needed()
+                explorer.screenshot(path=str(tmp_path / "mi_widget_before.png"))
+
+                selects = explorer.locator(".widget-dropdown select")
+                assert selects.count() == 3, f"MI explorer shows {selects.count()} dropdowns, expected task/arch/method"
+                choices = [selects.nth(i).locator("option").all_inner_texts() for i in range(3)]
+                pick = next((i for i, c in enumerate(choices) if len(c) > 1), None)
+                assert pick is not None, f"every MI explorer dropdown has one option ({choices}); nothing to change"
+                current = selects.nth(pick).evaluate("s => s.options[s.selectedIndex].text")
+                target = next(c for c in choices[pick] if c != current)
+                selects.nth(pick).select_option(label=target)
+
+                expect(image).not_to_have_attribute("src", before, timeout=TIMEOUT_S["redraw"] * 1000)
+                after = image.get_attribute("src")
+                assert after and after != before and after.startswith("data:image/png")
+                explorer.scroll_into_view_if_needed()
+                explorer.screenshot(path=str(tmp_path / "mi_widget_after.png"))
+                page.screenshot(path=str(tmp_path / "lab_after.png"))
+            finally:
+                browser.close()
+    finally:
+        stop(proc)
+        for png in tmp_path.glob("*.png"):
+            shutil.copy(png, shots / png.name)
+        print("browser console errors:", *console[-20:], sep="\n  ")  # shown by pytest when the test fails
