@@ -170,6 +170,7 @@ class Collected:
     brackets: one row per (sample, rung, input): task, split, sample, rung, arch, epochs,
         accuracy, score, survived.
     reference: every random architecture measured per task (role 'standardize' or 'input').
+    The method "probe" (minas.probe) holds held-out linear-probe accuracy, a fraction, not nats.
     """
 
     samples: pd.DataFrame

@@ -56,7 +56,7 @@ class TrainConfig:
 
 @dataclass
 class MIConfig:
-    methods: list = _f(["mine"], doc="estimators run per input sample (first one feeds predictors)")
+    methods: list = _f(["mine"], doc="per-layer signals of each input sample: MI estimators, or probe (linear-probe accuracy); the first feeds NN + MI")
     batch_size: int = _f(256, lo=2, doc="rows per critic step")
     lr: float = _f(1e-3, lo=0.0, doc="critic Adam learning rate")
     min_epochs: int = _f(18, lo=1, doc="thesis: train MINE at least this many epochs")
@@ -212,9 +212,10 @@ def _check_cross(cfg: StudyConfig) -> None:
         raise ConfigError(f"mi.max_epochs ({cfg.mi.max_epochs}) must be >= mi.min_epochs ({cfg.mi.min_epochs})")
     from minas import mi as _mi  # late import: mi imports torch
 
+    allowed = sorted(_mi.METHODS) + ["probe"]  # probe: linear-probe accuracy per layer (minas.probe)
     for m in cfg.mi.methods:
-        if m not in _mi.METHODS:
-            raise ConfigError(f"mi.methods: unknown estimator {m!r}; choose from {sorted(_mi.METHODS)}")
+        if m not in allowed:
+            raise ConfigError(f"mi.methods: unknown estimator {m!r}; choose from {allowed}")
     if not cfg.mi.methods:
         raise ConfigError("mi.methods: name at least one estimator, e.g. [mine]")
     for key in ("n_train_samples", "n_test_samples"):

@@ -67,7 +67,7 @@ def train_fixed(cfg, task_name: str, arch_id: str, epochs: int, from_epochs: int
 
 def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) -> dict:
     """Train an architecture to convergence, then estimate I(C_i; y) per layer with each method."""
-    from minas import mi
+    from minas import mi, probe
 
     task = data.get_task(cfg, task_name)
     arch = parse_architecture(arch_id)
@@ -93,6 +93,12 @@ def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) ->
     mi_rows = []
     opts = mi.options_from_config(cfg.mi)
     for method in methods:
+        if method == probe.NAME:
+            accs = probe.probe_accuracy(acts, y, seed=derive_seed(cfg.seed, "probe", task_name, arch_id))
+            mi_rows += [{"task": task_name, "arch": arch_id, "seed": cfg.seed, "method": method, "layer": layer,
+                         "config": mi_config_hash(cfg), "value": v, "ok": 1, "reason": "", "seconds": 0.0, "curve": []}
+                        for layer, v in enumerate(accs, start=1)]
+            continue
         results = mi.estimate_layers(acts, y, method=method, seed=derive_seed(cfg.seed, "mi", task_name, arch_id, method), **opts)
         for layer, r in enumerate(results, start=1):
             mi_rows.append({
