@@ -62,12 +62,27 @@ def executed_notebook(request) -> Path:
 
 
 def serve_copy(src: Path, root: Path) -> Path:
-    """Copy `src` into the served folder with its outputs cleared (the parameters cells stay)."""
+    """Copy `src` into the served folder with its outputs cleared, its run's output folder copied beside it.
+
+    The injected parameters then point at the copy, so the browser's run does not rewrite the session's
+    smoke outputs that other tests read; `checkpoints/` (large, a cache) is linked, not copied.
+    """
+    out = src.parent.parent  # <output_dir>/notebooks/<name>.ipynb
+    copy = root / "output"
+    copy.mkdir(parents=True)
+    for item in out.iterdir():
+        if item.name == "checkpoints":
+            (copy / item.name).symlink_to(item.resolve(), target_is_directory=True)
+        elif item.is_dir() and item.name != "notebooks":
+            shutil.copytree(item, copy / item.name)
+        elif item.is_file():
+            shutil.copy2(item, copy / item.name)
     nb = nbformat.read(src, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    root.mkdir(parents=True, exist_ok=True)
+            if "injected-parameters" in cell.metadata.get("tags", []):
+                cell.source = cell.source.replace(str(out), str(copy))
     dest = root / src.name
     nbformat.write(nb, dest)
     return dest
@@ -86,6 +101,9 @@ def lab_env(home: Path) -> dict:
     tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True, exist_ok=True)
     tracker.write_text(json.dumps({"windowingMode": "none"}))
+    notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
                JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                MPLBACKEND="module://matplotlib_inline.backend_inline")
@@ -138,7 +156,7 @@ EXPLORER = ".widget-vbox:has(> .widget-hbox label.widget-label:text-is('method')
 
 
 def test_mi_widget_renders_and_redraws_in_jupyterlab(browser_ready, request, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect, sync_playwright
 
     src = executed_notebook(request)
     served = serve_copy(src, tmp_path / "served")
@@ -162,12 +180,17 @@ def test_mi_widget_renders_and_redraws_in_jupyterlab(browser_ready, request, tmp
                 errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
                                       ":has-text('Traceback'), .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
                 if errors.count():
-                    page.screenshot(path=str(shots / "error.png"))
+                    page.screenshot(path=str(tmp_path / "error.png"))
                     pytest.fail(f"a cell failed in the browser:\n{errors.first.inner_text()[-3000:]}")
                 assert page.evaluate("() => window.__minasRunAll") == "true", "run-all-cells did not succeed"
 
                 explorer = page.locator(EXPLORER).first
-                explorer.wait_for(state="visible", timeout=TIMEOUT_S["redraw"] * 1000)
+                try:
+                    explorer.wait_for(state="visible", timeout=TIMEOUT_S["redraw"] * 1000)
+                except PlaywrightTimeout:
+                    page.screenshot(path=str(tmp_path / "no_widget.png"))
+                    pytest.fail(f"{served.name} ran, but no MI explorer (task/arch/method dropdowns over an output) "
+                                f"rendered within {TIMEOUT_S['redraw']} s; see outputs/browser/no_widget.png")
                 image = explorer.locator(".widget-output img")
                 image.wait_for(state="visible", timeout=TIMEOUT_S["redraw"] * 1000)
                 before = image.get_attribute("src")
