@@ -188,6 +188,22 @@ class Collected:
         return self.samples[[f"{prefix}_{method}_{l}" for l in range(1, 5)]].to_numpy(dtype=np.float64)
 
 
+def reference_mi(cfg, store: Store, task: str, method: str) -> np.ndarray:
+    """(R, 4) raw per-layer values of the task's random architectures with a stored estimate.
+
+    Thesis A.4: the standardization set is the task's n_standardize seed architectures plus every
+    input sample measured on it; a failed layer estimate enters as NaN (ignored by the z-score).
+    """
+    mcfg = jobs.mi_config_hash(cfg)
+    std, inputs = input_archs(cfg, task)
+    rows = []
+    for a in std + inputs:
+        vals = store.get_mi(task, a.id, cfg.seed, method, mcfg)
+        if len(vals) == 4:
+            rows.append([np.nan if r["value"] is None else r["value"] for r in vals])
+    return np.array(rows, dtype=np.float64).reshape(-1, 4)
+
+
 def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collected:
     """Read input samples, MIs and posteriors of finished work back from the store."""
     from minas import data, mi
@@ -237,7 +253,7 @@ def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collect
             continue
         z = np.zeros((len(samples), 4))
         for task, idx in samples.groupby("task").groups.items():
-            refs = reference.loc[reference.task == task, cols].to_numpy(dtype=np.float64)
+            refs = reference_mi(cfg, store, task, m)
             z[samples.index.get_indexer(idx)] = mi.standardize(samples.loc[idx, cols].to_numpy(dtype=np.float64), refs)
         samples[zcols] = z
     return Collected(samples.reset_index(drop=True), posts, pd.DataFrame(bracket_rows), reference)

@@ -344,17 +344,14 @@ def store_environment(cfg, store, engine) -> Environment:
         std, inputs = collection.input_archs(cfg, task)
         return [(task, a.id) for a in std + inputs]
 
-    def raw(task: str, arch: str) -> np.ndarray | None:  # (4,) nats, NaN where the estimate failed
+    def raw(task: str, arch: str) -> np.ndarray:  # (4,) nats, NaN where the estimate failed
         rows = store.get_mi(task, arch, cfg.seed, method, mcfg)
-        return np.array([np.nan if r["value"] is None else r["value"] for r in rows]) if len(rows) == 4 else None
+        return np.array([np.nan if r["value"] is None else r["value"] for r in rows], dtype=np.float64)
 
     def features(pairs: list[tuple[str, Architecture]]) -> np.ndarray:
         refs = {t: reference(t) for t in dict.fromkeys(t for t, _ in pairs)}
         collection.run_input_samples(cfg, store, engine, [p for r in refs.values() for p in r] + [(t, a.id) for t, a in pairs])
-        out = []
-        for t, a in pairs:
-            ref = np.array([v for v in (raw(*p) for p in refs[t]) if v is not None]).reshape(-1, N_LAYERS)
-            out.append(mi.standardize(raw(t, a.id)[None], ref)[0])
+        out = [mi.standardize(raw(t, a.id)[None], collection.reference_mi(cfg, store, t, method))[0] for t, a in pairs]
         return np.array(out).reshape(-1, N_LAYERS)
 
     def first_baseline(task: str) -> float:  # mean HS of the task's uniform-prior collection brackets
