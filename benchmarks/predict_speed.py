@@ -11,7 +11,7 @@ import time
 import numpy as np
 import torch
 
-from minas import autobuild, predict
+from minas import autobuild, predict, synthetic
 
 
 def loop_epoch(model, opt, x, y, batch_size):
@@ -41,7 +41,7 @@ def main(n_pairs: int = 5000, epochs: int = 1) -> None:
     t_batch = time.perf_counter() - t0  # includes a full-data MSE evaluation per epoch
     print(f"MLP 96-128-128-64-92, {n_pairs} pairs x {epochs} epoch(s): per-sample loop {t_loop:.2f} s, "
           f"batched {t_batch:.3f} s, ratio {t_loop / t_batch:.0f}x")
-    col = predict.synthetic_collected(n_train=20, n_test=1, n_samples=11)  # thesis-sized: 20 tasks x 11 instances
+    col = synthetic.synthetic_collected(n_train=20, n_test=1, n_samples=11)  # thesis-sized: 20 tasks x 11 instances
     rows = col.brackets[col.brackets.split == "train"]
     data = autobuild.chain_data(rows)
     t0 = time.perf_counter()

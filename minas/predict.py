@@ -24,12 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from scipy import optimize, stats
+from scipy import optimize
 from torch import nn
 
 from minas import hyperband
 from minas.seeding import derive_seed, rng_for
 from minas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, parse_architecture
+from minas.stats import paired_test
 
 THESIS_SCALE = 1.0 / 16.0  # per-layer-normalized MSE -> 92-normalized MSE (the thesis's scale)
 THESIS_TABLE_3_1 = {  # thesis Table 3.1 (train, test), the thesis's reported values (a citation)
@@ -203,38 +204,6 @@ def noise_summary(collected, k: int) -> pd.DataFrame:
 
 
 @dataclass
-class PairedTest:
-    """a - b on paired units: mean difference, bootstrap 95% CI (resampling groups if given), p-values."""
-
-    n: int
-    mean_diff: float
-    ci_low: float
-    ci_high: float
-    p_wilcoxon: float
-    p_ttest: float
-
-
-def paired_test(a, b, groups=None, n_boot: int = 2000, seed: int = 0) -> PairedTest:
-    """Wilcoxon signed-rank and paired t-test on a - b; the CI resamples whole groups (e.g. tasks) when given."""
-    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    n = len(d)
-    if n < 2:
-        return PairedTest(n, float(d.mean()) if n else np.nan, np.nan, np.nan, np.nan, np.nan)
-    g = np.asarray(groups if groups is not None else np.arange(n))
-    _, gi = np.unique(g, return_inverse=True)
-    sums, counts = np.bincount(gi, d), np.bincount(gi)
-    rng = rng_for(seed, "bootstrap")
-    pick = rng.integers(0, len(sums), size=(n_boot, len(sums)))  # (B, G) resampled groups
-    boot = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
-    lo, hi = np.percentile(boot, [2.5, 97.5])
-    p_w = p_t = np.nan
-    if np.any(d != 0):
-        p_w = float(stats.wilcoxon(d).pvalue)
-        p_t = float(stats.ttest_1samp(d, 0.0).pvalue) if np.std(d) > 0 else 0.0
-    return PairedTest(n, float(d.mean()), float(lo), float(hi), p_w, p_t)
-
-
-@dataclass
 class Experiment1:
     """Everything of one Table 3.1 run (MSE on our per-layer scale)."""
 
@@ -355,41 +324,3 @@ def example_frame(exp: Experiment1, pair: int, methods: list[str]) -> pd.DataFra
     return pd.concat([pd.DataFrame({"source": src, "layer": np.repeat(np.arange(1, N_LAYERS + 1), N_OPTIONS),
                                     "filters": np.tile(OPTIONS, N_LAYERS), "p": np.asarray(v, np.float64)})
                       for src, v in rows], ignore_index=True)
-
-
-def synthetic_collected(n_train: int = 6, n_test: int = 3, n_samples: int = 6, n_inputs: int = 12,
-                        survivors=(8, 4), lam: float = 5e-4, methods=("mine_fast", "ba"), seed: int = 0):
-    """A planted `Collected` for tests and benchmarks: each task prefers one option per layer.
-
-    accuracy(arch, epochs) = base - 0.04 * sum_l ((idx_l - pref_l) / 6)^2 + 0.01 * epochs + noise;
-    posteriors come from real `hyperband.run_bracket` runs; MI z-scores carry pref / 11 - 1 plus noise,
-    so here a signal is informative by construction.
-    """
-    from minas.collection import Collected
-    from minas.space import sample_architectures
-
-    rng = rng_for(seed, "synthetic")
-    samples, brackets, posts = [], [], {}
-    for t in range(n_train + n_test):
-        task, split = f"task{t:02d}", "train" if t < n_train else "test"
-        pref, base = rng.integers(3, 20, size=N_LAYERS), rng.uniform(0.5, 0.9)
-
-        def acc(arch, epochs=0, pref=pref, base=base):
-            d = ((np.array(arch.indices) - pref) / 6.0) ** 2
-            return float(base - 0.04 * d.sum() + 0.01 * epochs + rng.normal(0, 0.005))
-
-        task_posts = []
-        for i in range(n_samples):
-            res = hyperband.run_bracket(sample_architectures(n_inputs, rng), acc, list(survivors), [1] * (len(survivors) + 1), lam)
-            task_posts.append(hyperband.posterior(res.survivors, res.scores))
-            brackets += [dict(r, task=task, split=split, sample=i) for r in res.rows]
-            arch = sample_architectures(1, rng)[0]
-            row = {"task": task, "split": split, "role": "input", "sample": i, "arch": arch.id, "accuracy": acc(arch, 10)}
-            for m in methods:
-                z = pref / 11.0 - 1.0 + rng.normal(0, 0.3, size=N_LAYERS)
-                row.update({f"mi_{m}_{l + 1}": 1.0 + 0.1 * z[l] for l in range(N_LAYERS)})
-                row.update({f"z_{m}_{l + 1}": z[l] for l in range(N_LAYERS)})
-            samples.append(row)
-        posts[task] = np.stack(task_posts)
-    samples = pd.DataFrame(samples)
-    return Collected(samples, posts, pd.DataFrame(brackets), samples.drop(columns=[c for c in samples if c.startswith("z_")]))

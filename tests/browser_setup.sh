@@ -22,11 +22,11 @@ if [ ! -x "$CHROMIUM" ]; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
-"$CHROMIUM" --version >/dev/null || { echo "browser_setup: $CHROMIUM does not run" >&2; exit 1; }
+"$CHROMIUM" --version >/dev/null 2>&1 || { echo "browser_setup: $CHROMIUM does not run" >&2; exit 1; }
 
 if ! "$PY" -c "import playwright.sync_api" 2>/dev/null; then
     echo "browser_setup: pip install playwright into $PY" >&2
     "$PY" -m pip install --quiet playwright
 fi
 "$PY" -c "import playwright.sync_api" || { echo "browser_setup: playwright does not import in $PY" >&2; exit 1; }
-echo "browser_setup: ready ($("$CHROMIUM" --version), playwright in $PY)" >&2
+echo "browser_setup: ready ($("$CHROMIUM" --version 2>/dev/null), playwright in $PY)" >&2

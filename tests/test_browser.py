@@ -40,7 +40,8 @@ def browser_ready():
     if os.environ.get("MINAS_SKIP_BROWSER") == "1":
         pytest.skip("MINAS_SKIP_BROWSER=1")
     try:
-        r = subprocess.run(["bash", str(SETUP), sys.executable], capture_output=True, text=True, timeout=TIMEOUT_S["setup"])
+        r = subprocess.run(["bash", str(SETUP), sys.executable], capture_output=True, text=True,
+                           timeout=TIMEOUT_S["setup"])
     except subprocess.TimeoutExpired:
         pytest.fail(f"{SETUP} took over {TIMEOUT_S['setup']} s; run it by hand to see why (or MINAS_SKIP_BROWSER=1)")
     if r.returncode:
@@ -64,8 +65,8 @@ def executed_notebook(request) -> Path:
 def serve_copy(src: Path, root: Path) -> Path:
     """Copy `src` into the served folder with its outputs cleared, its run's output folder copied beside it.
 
-    The injected parameters then point at the copy, so the browser's run does not rewrite the session's
-    smoke outputs that other tests read; `checkpoints/` (large, a cache) is linked, not copied.
+    The injected parameters cell then points `output_dir` at the copy, so the browser's run does not
+    rewrite the session's smoke outputs that other tests read; `checkpoints/` (a large cache) is linked.
     """
     out = src.parent.parent  # <output_dir>/notebooks/<name>.ipynb
     copy = root / "output"
@@ -82,7 +83,7 @@ def serve_copy(src: Path, root: Path) -> Path:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             if "injected-parameters" in cell.metadata.get("tags", []):
-                cell.source = cell.source.replace(str(out), str(copy))
+                cell.source += f'\noverrides = {{**overrides, "output_dir": {str(copy)!r}}}  # browser test\n'
     dest = root / src.name
     nbformat.write(nb, dest)
     return dest
@@ -116,7 +117,8 @@ def start_lab(root: Path, home: Path, log: Path) -> tuple[subprocess.Popen, str,
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
            "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"] + (["--allow-root"] if os.geteuid() == 0 else [])
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    cmd += ["--allow-root"] if os.geteuid() == 0 else []  # CI runs as root
     proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=lab_env(home),
                             cwd=root, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -162,6 +164,8 @@ def test_mi_widget_renders_and_redraws_in_jupyterlab(browser_ready, request, tmp
     served = serve_copy(src, tmp_path / "served")
     shots = ROOT / "outputs" / "browser"
     shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):  # this run's screenshots only
+        old.unlink()
     console: list[str] = []
     proc, url, token = start_lab(served.parent, tmp_path / "jupyter-home", tmp_path / "jupyter-lab.log")
     try:
@@ -175,10 +179,11 @@ def test_mi_widget_renders_and_redraws_in_jupyterlab(browser_ready, request, tmp
                 page.wait_for_function(KERNEL_IDLE, timeout=TIMEOUT_S["kernel"] * 1000)
 
                 page.evaluate(RUN_ALL)
-                page.wait_for_function("() => window.__minasRunAll !== undefined", timeout=TIMEOUT_S["run_all"] * 1000,
-                                       polling=500)
-                errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-                                      ":has-text('Traceback'), .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
+                page.wait_for_function("() => window.__minasRunAll !== undefined",
+                                       timeout=TIMEOUT_S["run_all"] * 1000, polling=500)
+                errors = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error'], "
+                                      ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']"
+                                      ":has-text('Traceback')")
                 if errors.count():
                     page.screenshot(path=str(tmp_path / "error.png"))
                     pytest.fail(f"a cell failed in the browser:\n{errors.first.inner_text()[-3000:]}")

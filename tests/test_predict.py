@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 import torch
 
-from minas import config, predict
+from minas import config, predict, stats, synthetic
 from minas.space import N_OPTIONS
 
 
 @pytest.fixture(scope="module")
 def small():
-    return predict.synthetic_collected(n_train=3, n_test=2, n_samples=4, n_inputs=6, survivors=(4, 2), seed=1)
+    return synthetic.synthetic_collected(n_train=3, n_test=2, n_samples=4, n_inputs=6, survivors=(4, 2), seed=1)
 
 
 def test_mlp_shapes_and_training_lowers_loss(small):
@@ -32,7 +32,7 @@ def test_gaussian_fit_recovers_known_gaussian():
 
 
 def test_pair_counts_match_thesis_arithmetic():
-    col = predict.synthetic_collected(n_train=1, n_test=1, n_samples=11, seed=2)
+    col = synthetic.synthetic_collected(n_train=1, n_test=1, n_samples=11, seed=2)
     tr = predict.build_pairs(col, "accuracy", "train", k=5)
     assert len(tr) == 462 * 11 == 5082 and tr.x.shape == (5082, 96) and tr.y.shape == (5082, 92)
     assert np.allclose(tr.x[:, :92].reshape(-1, 4, N_OPTIONS).sum(-1), 1)  # one-hot architecture
@@ -51,9 +51,9 @@ def test_uniform_baseline_mse_by_hand():
 def test_paired_test_sees_planted_difference():
     rng = np.random.default_rng(0)
     b = rng.normal(1.0, 0.1, 40)
-    t = predict.paired_test(b - 0.05 + rng.normal(0, 0.01, 40), b, groups=np.repeat(np.arange(8), 5))
+    t = stats.paired_test(b - 0.05 + rng.normal(0, 0.01, 40), b, groups=np.repeat(np.arange(8), 5))
     assert t.p_wilcoxon < 1e-4 and t.p_ttest < 1e-4 and t.ci_high < 0 and t.mean_diff == pytest.approx(-0.05, abs=0.01)
-    null = predict.paired_test(b + rng.normal(0, 0.01, 40), b)
+    null = stats.paired_test(b + rng.normal(0, 0.01, 40), b)
     assert null.p_ttest > 0.01 and null.ci_low < 0 < null.ci_high
 
 
