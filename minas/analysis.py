@@ -142,7 +142,7 @@ def layer_means(archs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
 
 def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0) -> pd.DataFrame:
     """Per method: last minus first layer, paired per architecture, CI resampling tasks (predict.paired_test)."""
-    from minas.predict import paired_test
+    from minas.stats import paired_test
 
     rows = []
     for m in methods:
@@ -159,7 +159,7 @@ def signal_value(exp, baseline: str = "NN + arch only", seed: int = 0) -> pd.Dat
 
     Differences are per test pair (seed-mean), the CI resamples test tasks; negative = the signal helps.
     """
-    from minas.predict import paired_test
+    from minas.stats import paired_test
 
     nn_runs = exp.runs[exp.runs.signal != ""]
     per_pair = exp.errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods)
@@ -275,8 +275,10 @@ def correlation_figure(corr: pd.DataFrame):
     import matplotlib.pyplot as plt
 
     targets = list(dict.fromkeys(corr.target))
-    fig, axes = plt.subplots(1, len(targets), figsize=(5 * len(targets), 3.2), sharey=True, squeeze=False)
-    for ax, target in zip(axes[0], targets):
+    ncols = min(2, len(targets))
+    nrows = -(-len(targets) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 3.0 * nrows), sharey=True, squeeze=False)
+    for ax, target in zip(axes.flat, targets):
         c = corr[corr.target == target]
         layered = c[c.layer.notna()]
         for i, (method, g) in enumerate(layered.groupby("method")):
@@ -286,7 +288,10 @@ def correlation_figure(corr: pd.DataFrame):
             ax.axhspan(s.ci_low, s.ci_high, color="gray", alpha=0.2, label=f"{s.method}: 95% CI")
         ax.axhline(0, color="black", lw=0.8)
         ax.set(title=f"within-task Spearman with {target}", xlabel="layer", xticks=range(1, N_LAYERS + 1))
-    axes[0, 0].set_ylabel("rho (95% CI, tasks resampled)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("rho (95% CI, tasks resampled)")
+    for ax in list(axes.flat)[len(targets):]:
+        ax.axis("off")
     axes[0, -1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig

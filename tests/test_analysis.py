@@ -15,7 +15,7 @@ import minas
 from minas import analysis
 from minas import controller as ctl
 from minas import hyperband
-from minas.predict import synthetic_collected
+from minas.synthetic import synthetic_collected
 from minas.store import Store
 
 
@@ -56,6 +56,21 @@ def test_signal_correlation_finds_the_planted_signal():
     assert pooled.loc["good", "rho"] < 0
 
 
+def test_partial_correlation_removes_a_shared_cause():
+    rng = np.random.default_rng(1)
+    n = 120
+    size = rng.normal(size=n)
+    extra = rng.normal(size=n)
+    df = pd.DataFrame({"task": np.repeat(["a", "b", "c", "d"], n // 4), "size": size, "target": size + extra,
+                       "proxy": size + 0.1 * rng.normal(size=n), "beyond": extra + 0.1 * rng.normal(size=n)})
+    plain = analysis.signal_correlations(df, ["proxy", "beyond"], ["target"], "task", n_boot=200).set_index("signal")
+    part = analysis.signal_correlations(df, ["proxy", "beyond"], ["target"], "task", n_boot=200,
+                                        control="size").set_index("signal")
+    assert plain.loc["proxy", "ci_low"] > 0.4  # the proxy only tracks size ...
+    assert part.loc["proxy", "ci_low"] < 0 < part.loc["proxy", "ci_high"]  # ... and says nothing beyond it
+    assert part.loc["beyond", "rho"] > 0.8
+
+
 def test_spearman_ci_degenerate_input_is_nan():
     c = analysis.spearman_ci([1, 1, 1, 1], [1, 2, 3, 4])
     assert np.isnan(c.rho) and c.n == 4
@@ -66,8 +81,10 @@ def test_layer_views_on_synthetic_collection():
     archs = analysis.measured_archs(col, lam=5e-4)
     assert (archs.hs < archs.accuracy).all()
     corr = analysis.layer_correlations(archs, ["ba"], n_boot=50)
-    assert len(corr) == 2 * 5 and set(corr.method) == {"ba", "size (sum of filters)"}
-    assert corr.layer.dropna().tolist() == [1, 1, 2, 2, 3, 3, 4, 4]
+    assert len(corr) == 2 * 5 + 2 * 4 and set(corr.method) == {"ba", "size (sum of filters)"}
+    assert set(corr.target) == {"accuracy", "hs", "accuracy | size", "hs | size"}
+    assert corr[corr.target == "hs"].layer.dropna().tolist() == [1, 2, 3, 4]
+    assert analysis.correlation_figure(corr).axes[0].get_title() == "within-task Spearman with accuracy"
     means = analysis.layer_means(archs, ["ba", "mine_fast"])
     assert len(means) == 8 and (means.n == len(archs)).all()
     assert len(analysis.depth_trend(archs, ["ba"])) == 1
