@@ -20,6 +20,7 @@ from scipy import stats
 
 from minas.seeding import rng_for
 from minas.space import N_LAYERS, OPTIONS, parse_architecture
+from minas.stats import paired_test
 
 MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
 
@@ -128,6 +129,17 @@ def layer_correlations(archs: pd.DataFrame, methods: list[str], targets=("accura
     return out
 
 
+def correlation_summary(corr: pd.DataFrame, partial: bool = False) -> dict:
+    """Of layer_correlations' per-layer rows (plain, or with size partialled out): how many CIs exclude 0, the largest |rho|."""
+    rows = corr[corr.layer.notna() & (corr.target.str.endswith(" | size") == partial)].dropna(subset=["rho"])
+    if rows.empty:
+        return {"tested": 0, "ci_excluding_0": 0, "top": None}
+    top = rows.loc[rows.rho.abs().idxmax()]
+    return {"tested": len(rows), "ci_excluding_0": int(((rows.ci_low > 0) | (rows.ci_high < 0)).sum()),
+            "top": {"method": top.method, "layer": int(top.layer), "target": top.target, "rho": float(top.rho),
+                    "ci": [float(top.ci_low), float(top.ci_high)]}}
+
+
 # --- MI and depth -----------------------------------------------------------------------------
 def layer_means(archs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     """Long table method, layer, mean, sem, n of the raw per-layer values over every measured architecture."""
@@ -141,9 +153,7 @@ def layer_means(archs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
 
 
 def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0) -> pd.DataFrame:
-    """Per method: last minus first layer, paired per architecture, CI resampling tasks (predict.paired_test)."""
-    from minas.stats import paired_test
-
+    """Per method: last minus first layer, paired per architecture, CI resampling tasks (stats.paired_test)."""
     rows = []
     for m in methods:
         d = archs[[f"mi_{m}_{N_LAYERS}", f"mi_{m}_1", "task"]].dropna()
@@ -159,8 +169,6 @@ def signal_value(exp, baseline: str = "NN + arch only", seed: int = 0) -> pd.Dat
 
     Differences are per test pair (seed-mean), the CI resamples test tasks; negative = the signal helps.
     """
-    from minas.stats import paired_test
-
     nn_runs = exp.runs[exp.runs.signal != ""]
     per_pair = exp.errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods)
     rows = []

@@ -139,3 +139,14 @@ def test_controller_runs_are_read_back_as_trained(tmp_path):
             assert torch.equal(a, b)
     with pytest.raises(FileNotFoundError, match="notebook 05"):
         analysis.controller_runs(cfg, Store(tmp_path / "empty.sqlite"))
+
+
+def test_correlation_summary_counts_and_picks_the_top():
+    corr = pd.DataFrame({"method": ["ba", "ba", "ba", "size (sum of filters)"], "layer": pd.array([1, 2, 1, None], dtype="Int64"),
+                         "target": ["hs", "hs", "hs | size", "hs"], "rho": [0.2, -0.7, 0.1, 0.9],
+                         "ci_low": [-0.1, -0.9, -0.2, 0.8], "ci_high": [0.5, -0.4, 0.3, 1.0]})
+    plain = analysis.correlation_summary(corr)
+    assert plain["tested"] == 2 and plain["ci_excluding_0"] == 1
+    assert plain["top"] == {"method": "ba", "layer": 2, "target": "hs", "rho": -0.7, "ci": [-0.9, -0.4]}
+    part = analysis.correlation_summary(corr, partial=True)
+    assert part["tested"] == 1 and part["ci_excluding_0"] == 0
