@@ -197,24 +197,15 @@ def importance_summary(importances: dict) -> pd.DataFrame:
 # --- controller results, read back (never rerun) -----------------------------------------------
 def controller_runs(cfg, store) -> dict:
     """experiment -> controller.ControllerRun rebuilt from the iterations notebook 05 stored."""
-    import torch
-
     from minas import controller as ctl
 
-    key, runs = ctl.config_hash(cfg), {}
+    runs = {}
     for name in ctl.EXPERIMENTS:
-        records = []
-        for it in range(cfg.controller.iterations):
-            rec = store.get_result(f"controller-{name}", str(it), key)
-            if rec is None:
-                break
-            records.append(rec)
-        if not records:
-            raise FileNotFoundError(f"no stored iterations of controller {name} (kind controller-{name}, config {key}) "
-                                    f"in {store.path}: run notebook 05 (python -m minas run --profile {cfg.profile} --only 05)")
-        policy = ctl.new_policy(cfg.seed)
-        ctl._unpack(records[-1]["state"], policy, torch.optim.Adam(policy.parameters(), lr=cfg.controller.lr))
-        runs[name] = ctl._assemble(name, [dict(r, resumed=True, state=None) for r in records], policy)
+        runs[name] = ctl.load_run(cfg, store, name)
+        if runs[name] is None:
+            raise FileNotFoundError(f"no stored iterations of controller {name} (kind controller-{name}, "
+                                    f"config {ctl.config_hash(cfg)}) in {store.path}: run notebook 05 "
+                                    f"(python -m minas run --profile {cfg.profile} --only 05)")
     return runs
 
 

@@ -245,6 +245,22 @@ def train_controller(cfg, store, env: Environment, experiment: str) -> Controlle
     return _assemble(experiment, records, policy)
 
 
+def load_run(cfg, store, experiment: str) -> ControllerRun | None:
+    """A finished controller run rebuilt from its stored iterations (None if none are stored)."""
+    kind, key = f"controller-{experiment}", config_hash(cfg)
+    records = []
+    for it in range(cfg.controller.iterations):
+        rec = store.get_result(kind, str(it), key)
+        if rec is None:
+            break
+        records.append(rec)
+    if not records:
+        return None
+    policy = new_policy(cfg.seed)
+    _unpack(records[-1]["state"], policy, torch.optim.Adam(policy.parameters(), lr=cfg.controller.lr))
+    return _assemble(experiment, [dict(r, resumed=True, state=None) for r in records], policy)
+
+
 def _assemble(experiment: str, records: list[dict], policy: Policy) -> ControllerRun:
     visits = pd.DataFrame([{"iteration": r["iteration"], "task": t, "hs": h, "baseline": b, "advantage": h - b}
                            for r in records for t, h, b in zip(r["tasks"], r["hs"], r["baseline"])])

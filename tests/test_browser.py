@@ -199,6 +199,8 @@ def test_mi_widget_renders_and_redraws_in_jupyterlab(browser_ready, request, tmp
                 image = explorer.locator(".widget-output img")
                 image.wait_for(state="visible", timeout=TIMEOUT_S["redraw"] * 1000)
                 before = image.get_attribute("src")
+                marker = explorer.locator(".minas-redraw-marker")
+                marked = marker.inner_text() if marker.count() else None
                 explorer.scroll_into_view_if_needed()
                 explorer.screenshot(path=str(tmp_path / "mi_widget_before.png"))
 
@@ -214,6 +216,9 @@ def test_mi_widget_renders_and_redraws_in_jupyterlab(browser_ready, request, tmp
                 expect(image).not_to_have_attribute("src", before, timeout=TIMEOUT_S["redraw"] * 1000)
                 after = image.get_attribute("src")
                 assert after and after != before and after.startswith("data:image/png")
+                if marked is not None:  # the visible "drawn N times: task / arch / method" line moved on too
+                    expect(marker).not_to_have_text(marked, timeout=TIMEOUT_S["redraw"] * 1000)
+                    assert target in marker.inner_text()
                 explorer.scroll_into_view_if_needed()
                 explorer.screenshot(path=str(tmp_path / "mi_widget_after.png"))
                 page.screenshot(path=str(tmp_path / "lab_after.png"))

@@ -60,6 +60,19 @@ def test_smoke_series_end_to_end(smoke_run):
         assert m3["samples_per_split"]["train"] == cfg.collection.n_train_samples * m3["tasks_per_split"]["train"]
         assert 0 < m3["noise_clean"] < m3["noise_dirty"]
         assert m3["epochs_trained"] > 0
+    m2 = metrics["02_mine_validation"]
+    assert m2["recommended"] in {"mine", "mine_fast", "nwj", "infonce", "smile", "ba"}
+    assert m2["thesis_mine_time_ratio"] > 1  # the thesis MINE is the slow one
+    m4 = metrics["04_posterior_prediction"]
+    assert m4["n_test_pairs"] > 0 and m4["seeds"] == cfg.predict.seeds
+    lo, hi = m4["mi_minus_accuracy_ci"]
+    assert lo <= m4["mi_minus_accuracy"] <= hi
+    m5 = metrics["05_controller_training"]
+    assert m5["iterations_run"] == {"exp1": cfg.controller.iterations, "exp2": cfg.controller.iterations}
+    m6 = metrics["06_analysis"]
+    assert m6["rerun_gap_table_3_1"] == 0 and m6["rerun_gap_table_3_2"] == 0  # 06 reproduces 04 and 05 exactly
+    report = (out / "report.html").read_text()
+    assert "<table" in report and "data:image/png;base64," in report and "src=\"http" not in report
     for name, m in metrics.items():
         flat = json.dumps(m)
         assert "NaN" not in flat, f"{name} recorded NaN"
