@@ -61,8 +61,12 @@ def provenance(cfg: config.StudyConfig) -> dict:
     }
 
 
-def run(profile: str = "default", only: str | None = None, overrides: dict | None = None, log=print) -> list[Path]:
-    """Execute the selected notebooks in order; returns the executed notebook paths."""
+def run(profile: str = "default", only: str | None = None, overrides: dict | None = None, log=print,
+        cell_timeout: int | None = None) -> list[Path]:
+    """Execute the selected notebooks in order; returns the executed notebook paths.
+
+    `cell_timeout` (seconds per cell, None: no limit) turns a stuck kernel into an error.
+    """
     import papermill as pm
 
     overrides = dict(overrides or {})
@@ -84,6 +88,7 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
         pm.execute_notebook(
             str(nb), str(out / nb.name), parameters={"profile": profile, "overrides": overrides},
             cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False, log_output=False,
+            execution_timeout=cell_timeout,
         )
         timings[nb.stem] = round(time.perf_counter() - t0, 1)
         timings_path.write_text(json.dumps(timings, indent=2))

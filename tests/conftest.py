@@ -9,5 +9,5 @@ def smoke_run(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("smoke-series") / "smoke"
     overrides = {"output_dir": str(out)}
-    done = pipeline.run("smoke", None, overrides, log=lambda *_: None)
+    done = pipeline.run("smoke", None, overrides, log=lambda *_: None, cell_timeout=600)
     return out, overrides, done

@@ -77,7 +77,7 @@ def test_smoke_series_end_to_end(smoke_run):
         flat = json.dumps(m)
         assert "NaN" not in flat, f"{name} recorded NaN"
     # a rerun resumes from the store: the collection notebook has nothing left to train
-    pipeline.run("smoke", "03", overrides, log=lambda *_: None)
+    pipeline.run("smoke", "03", overrides, log=lambda *_: None, cell_timeout=600)
     m3b = json.loads((out / "03_hyperband_collection" / "metrics.json").read_text())["metrics"]
     assert m3b["input_jobs_run"] == 0
     assert math.isclose(m3b["noise_dirty"], metrics["03_hyperband_collection"]["noise_dirty"])
