@@ -117,3 +117,19 @@ def test_identical_trainings_shared_between_instances(tmp_path):
     assert results[0].survivors == results[1].survivors == results[2].survivors
     # 6 + 4 + 2 distinct trainings, not three times as many
     assert store.count("trainings") == 12
+
+
+def test_same_numbers_whichever_worker_ran_the_job(tmp_path):
+    """A Dask cluster of two worker processes gives the in-process numbers exactly."""
+    from minas.space import sample_architectures
+
+    archs = sample_architectures(6, np.random.default_rng(5))
+    results = {}
+    for workers in (0, 2):
+        cfg = _cfg(tmp_path / f"w{workers}")
+        spec = collection.BracketSpec("t", "digits8", 0, archs)
+        with Engine(workers=workers, progress=False) as eng:
+            (res,) = collection.run_brackets(cfg, Store(cfg.out / "store.sqlite"), eng, [spec])
+        results[workers] = res
+    assert results[0].survivors == results[2].survivors
+    assert results[0].rows == results[2].rows  # every rung's accuracy identical
