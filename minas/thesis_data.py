@@ -104,7 +104,7 @@ def thesis_problems(cfg: StudyConfig, names: list[str]) -> list[str]:
             elif not cfg.data.download:
                 gone = [str(p) for p, _ in files if not p.exists()]
                 extra = (f", or put the original .gz files in {root / 'fashion-mnist'} or {DEBIAN_FASHION_MNIST}"
-                         " (Debian package fashion-mnist)") if cls == "FashionMNIST" else ""
+                         " (apt-get install dataset-fashion-mnist)") if cls == "FashionMNIST" else ""
                 out.append(f"{name}: missing {', '.join(gone)}; {_HOWTO}{extra}")
         elif cls in ("CIFAR10", "CIFAR100") and not cfg.data.download:
             tv = getattr(__import__("torchvision.datasets", fromlist=[cls]), cls)
