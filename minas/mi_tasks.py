@@ -86,8 +86,8 @@ def shuffled(task: KnownMI, seed: int = 0) -> KnownMI:
 SUITE_TASKS = {  # known-MI tasks per profile (rows and seeds: cfg.mi.validation_rows, cfg.mi.validation_seeds)
     "smoke": ("mix4", "mix2_overlap", "mix4_shuffled", "mix4_img", "gauss_2"),
     "default": ("mix4", "mix2_overlap", "mix10", "mix4_shuffled", "mix4_img", "mix10_img", "gauss_2", "gauss_4"),
-    "full": ("mix4", "mix2_overlap", "mix10", "mix4_shuffled", "mix4_img", "mix10_img", "mix10_img_shuffled",
-             "gauss_2", "gauss_4", "gauss_8"),
+    "full": ("mix4", "mix2_overlap", "mix10", "mix100", "mix4_shuffled", "mix4_img", "mix10_img", "mix100_img",
+             "mix10_img_shuffled", "gauss_2", "gauss_4", "gauss_6", "gauss_8", "gauss_10"),
 }
 
 
@@ -95,7 +95,7 @@ def known_task(name: str, n: int, seed: int = 0, image_size: int = 16) -> KnownM
     """A named known-MI task of notebook 02 (see SUITE_TASKS): mixtures, their images, shuffles, Gaussians."""
     if name.startswith("gauss_"):
         return correlated_gaussians(n, dim=20, mi_nats=float(name.split("_")[1]), seed=seed)
-    base = {"mix4": (4, 10, 6.0), "mix2": (2, 10, 1.5), "mix10": (10, 20, 4.0)}[name.split("_")[0]]
+    base = {"mix4": (4, 10, 6.0), "mix2": (2, 10, 1.5), "mix10": (10, 20, 4.0), "mix100": (100, 20, 4.0)}[name.split("_")[0]]
     task = gaussian_mixture(n, *base, seed=seed)
     if "_img" in name:
         task = KnownMI(task.name + "_img", as_images(task.x, 0, image_size), task.y, task.truth, task.ceiling)
