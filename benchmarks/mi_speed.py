@@ -19,16 +19,16 @@ from minas.seeding import rng_for
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--profile", default="smoke")
+    ap.add_argument("--profile", default="default")
     ap.add_argument("--rows", type=int, default=1000, help="activation rows (70/30 train/held-out)")
     ap.add_argument("--method", default="mine_fast", help="fast-path estimator")
-    ap.add_argument("--min-epochs", type=int, default=8)
-    ap.add_argument("--max-epochs", type=int, default=25)
+    ap.add_argument("--min-epochs", type=int, default=0, help="0: the profile's mi.min_epochs (thesis: 18)")
+    ap.add_argument("--max-epochs", type=int, default=0, help="0: the profile's mi.max_epochs")
     args = ap.parse_args()
     torch.set_num_threads(1)
     cfg = minas.load(args.profile)
     opts = dict(mi.options_from_config(cfg.mi), max_rows=args.rows, batch_size=64,
-                min_epochs=args.min_epochs, max_epochs=args.max_epochs)
+                min_epochs=args.min_epochs or cfg.mi.min_epochs, max_epochs=args.max_epochs or cfg.mi.max_epochs)
     task = [t for t in data.build_tasks(cfg) if t.split == "train"][0]
     arch = space.sample_architecture(rng_for(cfg.seed, "mi-speed"))
     result, model = cnn.train_to_convergence(task, arch, 0, cfg.train, cnn.pick_device(cfg.device))
