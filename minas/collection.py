@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ import pandas as pd
 from minas import hyperband, jobs
 from minas.engine import Engine, Job
 from minas.seeding import rng_for
-from minas.space import Architecture, sample_architecture, sample_architectures
+from minas.space import Architecture, parse_architecture, sample_architecture, sample_architectures
 from minas.store import Store
 
 
@@ -65,9 +65,11 @@ def run_input_samples(cfg, store: Store, engine: Engine, pairs: list[tuple[str, 
         missing = tuple(m for m in methods if len(store.get_mi(task, arch, cfg.seed, m, mcfg)) < 4)
         if missing:
             todo.append(Job(f"input|{task}|{arch}|{mcfg}|{','.join(missing)}", jobs.input_sample, (cfg, task, arch, missing)))
+    tcfg = jobs.train_config_hash(cfg)
     for _, result in engine.run(todo, desc="input samples (train + MI)"):
-        if result["training"] is not None:
-            store.put_training(result["training"])
+        tr = result["training"]
+        if store.get_training(tr["task"], tr["arch"], tr["seed"], 0, tcfg, kind="converge") is None:
+            store.put_training(tr)
         store.put_mi(result["mi"])
     return len(todo)
 
@@ -116,7 +118,7 @@ def run_brackets(cfg, store: Store, engine: Engine, specs: list[BracketSpec]) ->
             return []
         b = live[n]
         rung = b.rung
-        b.report(_arch(result["arch"]), result["epochs"], result["accuracy"])
+        b.report(parse_architecture(result["arch"]), result["epochs"], result["accuracy"])
         return advance(n) if b.rung != rung else []  # a rung closed: ask for the next one
 
     first = [job for n in list(live) for job in advance(n)]
@@ -126,12 +128,6 @@ def run_brackets(cfg, store: Store, engine: Engine, specs: list[BracketSpec]) ->
     return [out[n] for n in range(len(specs))]
 
 
-def _arch(arch_id: str) -> Architecture:
-    from minas.space import parse_architecture
-
-    return parse_architecture(arch_id)
-
-
 @dataclass
 class CollectionSummary:
     """Counts and timing of one `collect` call."""
@@ -139,7 +135,6 @@ class CollectionSummary:
     input_jobs: int
     brackets: int
     seconds: float
-    per_task: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def collect(cfg, store: Store, engine: Engine, tasks: list[str] | None = None) -> CollectionSummary:

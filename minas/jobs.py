@@ -6,6 +6,7 @@ are written atomically under a folder all workers can read (DESIGN.md).
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -73,18 +74,21 @@ def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) ->
     arch = parse_architecture(arch_id)
     device = cnn.pick_device(cfg.device)
     path = checkpoint_path(cfg, task_name, arch_id, cfg.seed, 0)
-    state = _load(path)
-    training = None
-    if state is None:
+    state, row_path = _load(path), path.with_suffix(".json")
+    if state is None or not row_path.exists():
         res, model = cnn.train_to_convergence(task, arch, cfg.seed, cfg.train, device)
-        _save(res.state, path)
         training = {
             "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": 0, "config": train_config_hash(cfg),
             "kind": "converge", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
             "checkpoint": str(path), "history": res.history,
         }
+        _save(res.state, path)
+        tmp = row_path.with_name(f".{row_path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(training))
+        os.replace(tmp, row_path)  # the row travels with the checkpoint: a driver killed before storing it loses nothing
     else:
         model = cnn.load_model(state, task.in_channels, task.n_classes, device)
+        training = json.loads(row_path.read_text())
     n = min(cfg.mi.max_rows, task.n_train)
     gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "mi-rows", task_name))
     rows = torch.randperm(task.n_train, generator=gen)[:n]

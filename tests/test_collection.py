@@ -133,3 +133,21 @@ def test_same_numbers_whichever_worker_ran_the_job(tmp_path):
         results[workers] = res
     assert results[0].survivors == results[2].survivors
     assert results[0].rows == results[2].rows  # every rung's accuracy identical
+
+
+def test_driver_killed_before_storing_an_input_sample_loses_nothing(tmp_path):
+    """The worker finished (checkpoint on disk) but the driver died before writing its rows."""
+    cfg = _cfg(tmp_path)
+    store = Store(tmp_path / "store.sqlite")
+    with Engine(workers=0, progress=False) as eng:
+        collection.collect(cfg, store, eng, tasks=["digits8"])
+    before = collection.load_collected(cfg, store, tasks=["digits8"]).samples
+    with store.transaction() as con:
+        con.execute("DELETE FROM mi")
+        con.execute("DELETE FROM trainings WHERE kind='converge'")
+    with Engine(workers=0, progress=False) as eng:
+        collection.collect(cfg, store, eng, tasks=["digits8"])
+    after = collection.load_collected(cfg, store, tasks=["digits8"]).samples
+    assert len(after) == len(before) == 2
+    assert np.allclose(after.accuracy, before.accuracy)
+    assert np.allclose(after.filter(like="mi_").to_numpy(), before.filter(like="mi_").to_numpy())
