@@ -32,6 +32,8 @@ def _worker_setup() -> None:
 
 
 def _call(fn: Callable, *args: Any) -> Any:
+    # one torch thread for every job, in a worker or in this process: oneDNN's results can depend
+    # on the thread count, and the study promises the same numbers whichever worker ran a job
     _worker_setup()
     return fn(*args)
 
