@@ -45,11 +45,7 @@ class CNN(nn.Module):
         return acts
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, K)
-        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
-            if i in (1, 2):
-                x = F.max_pool2d(x, 2)
-            x = F.relu(norm(conv(x)))
-        return self.head(x.mean(dim=(2, 3)))
+        return self.head(self.features(x)[-1].mean(dim=(2, 3)))
 
 
 def flops_per_image(arch: Architecture, in_channels: int, image_size: int) -> float:

@@ -121,18 +121,17 @@ class Engine:
         from distributed import as_completed
 
         waiting: dict[str, list[Job]] = {}  # key -> jobs waiting on that future
-        futures = []
+        ac = as_completed()
 
         def submit(job: Job) -> None:
             if job.key in waiting:
                 waiting[job.key].append(job)
                 return
             waiting[job.key] = [job]
-            futures.append(self.client.submit(_call, job.fn, *job.args, key=job.key, pure=False))
+            ac.add(self.client.submit(_call, job.fn, *job.args, key=job.key, pure=False))
 
         for job in pending:
             submit(job)
-        ac = as_completed(futures)
         for fut in ac:
             result = fut.result()
             fut.release()
@@ -141,11 +140,7 @@ class Engine:
                 yield job, result
                 for new in (follow(job, result) if follow else []):
                     bar.total += 1
-                    if new.key in waiting:
-                        waiting[new.key].append(new)
-                    else:
-                        waiting[new.key] = [new]
-                        ac.add(self.client.submit(_call, new.fn, *new.args, key=new.key, pure=False))
+                    submit(new)
 
 
 def cpu_threads() -> int:
