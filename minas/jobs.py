@@ -35,11 +35,16 @@ def checkpoint_path(cfg, task: str, arch: str, seed: int, epochs: int) -> Path:
     return checkpoint_dir(cfg) / task / f"{arch}_s{seed}_e{epochs}_{train_config_hash(cfg)}.pt"
 
 
-def _save(state: cnn.TrainState, path: Path) -> None:
+def _write_atomic(path: Path, write) -> None:
+    """`write(tmp)` then rename onto `path`: a reader sees the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(state.__dict__, tmp)
-    os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _save(state: cnn.TrainState, path: Path) -> None:
+    _write_atomic(path, lambda tmp: torch.save(state.__dict__, tmp))
 
 
 def _load(path: Path) -> cnn.TrainState | None:
@@ -54,15 +59,16 @@ def train_fixed(cfg, task_name: str, arch_id: str, epochs: int, from_epochs: int
     task = data.get_task(cfg, task_name)
     arch = parse_architecture(arch_id)
     device = cnn.pick_device(cfg.device)
-    resume = _load(checkpoint_path(cfg, task_name, arch_id, cfg.seed, from_epochs)) if from_epochs else None
+    src, dest = (checkpoint_path(cfg, task_name, arch_id, cfg.seed, e) for e in (from_epochs, epochs))
+    resume = _load(src) if from_epochs else None
     res = cnn.train(task, arch, epochs, cfg.seed, cfg.train, device, resume=resume)
-    _save(res.state, checkpoint_path(cfg, task_name, arch_id, cfg.seed, epochs))
+    _save(res.state, dest)
     if resume is not None:
-        checkpoint_path(cfg, task_name, arch_id, cfg.seed, from_epochs).unlink(missing_ok=True)
+        src.unlink(missing_ok=True)
     return {
         "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": train_config_hash(cfg),
         "kind": "fixed", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
-        "checkpoint": str(checkpoint_path(cfg, task_name, arch_id, cfg.seed, epochs)), "history": res.history,
+        "checkpoint": str(dest), "history": res.history,
     }
 
 
@@ -83,9 +89,8 @@ def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) ->
             "checkpoint": str(path), "history": res.history,
         }
         _save(res.state, path)
-        tmp = row_path.with_name(f".{row_path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(training))
-        os.replace(tmp, row_path)  # the row travels with the checkpoint: a driver killed before storing it loses nothing
+        # the row travels with the checkpoint: a driver killed before storing it loses nothing
+        _write_atomic(row_path, lambda tmp: tmp.write_text(json.dumps(training)))
     else:
         model = cnn.load_model(state, task.in_channels, task.n_classes, device)
         training = json.loads(row_path.read_text())
