@@ -12,9 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from minas import collection, config
-from minas.engine import Engine
-from minas.store import Store
+from minas.core import config
+from minas.core.engine import Engine
+from minas.core.store import Store
+from minas.study import collection
 
 
 def timed_collect(cfg, workers: int) -> float:

@@ -21,11 +21,12 @@ import numpy as np
 import torch
 
 import minas
-from minas import controller as ctl
-from minas import data, hyperband
-from minas.engine import Engine, Job
-from minas.space import parse_architecture
-from minas.store import Store
+from minas import data
+from minas.core.engine import Engine, Job
+from minas.core.store import Store
+from minas.nas import hyperband
+from minas.nas.space import parse_architecture
+from minas.study import controller as ctl
 
 _RUNS = [0]  # fresh job keys per run, so Dask never hands back an earlier result
 

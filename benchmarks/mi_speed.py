@@ -13,8 +13,10 @@ import numpy as np
 import torch
 
 import minas
-from minas import cnn, data, mi, mi_tasks, space
-from minas.seeding import rng_for
+from minas import data, mi
+from minas.mi import known
+from minas.core.seeding import rng_for
+from minas.nas import cnn, space
 
 
 def main() -> None:
@@ -37,15 +39,15 @@ def main() -> None:
     print(f"task {task.name} ({len(y)} rows, K={task.n_classes}), arch {arch.id}, accuracy {result.accuracy:.3f}; "
           f"layer shapes {[tuple(a.shape[1:]) for a in acts]}; options {opts}")
     # known truth with the same rows, classes and layer shapes: a K-class mixture embedded into each layer's shape
-    mix = mi_tasks.gaussian_mixture(len(y), k=task.n_classes, dim=20, sep=4.0, seed=1)
-    known = [(mix.x @ torch.randn(20, int(np.prod(a.shape[1:])), generator=torch.Generator().manual_seed(i))
+    mix = known.gaussian_mixture(len(y), k=task.n_classes, dim=20, sep=4.0, seed=1)
+    embedded = [(mix.x @ torch.randn(20, int(np.prod(a.shape[1:])), generator=torch.Generator().manual_seed(i))
               ).reshape(len(y), *a.shape[1:]) for i, a in enumerate(acts)]
     rows = {}
     for method in ("mine", args.method):
         t0 = time.perf_counter()
         real = mi.estimate_layers(acts, y, method, seed=0, **opts)
         seconds = time.perf_counter() - t0
-        ref = mi.estimate_layers(known, mix.y, method, seed=0, **opts)
+        ref = mi.estimate_layers(embedded, mix.y, method, seed=0, **opts)
         err = float(np.mean([abs(r.value - mix.truth) for r in ref]))
         rows[method] = seconds, err
         print(f"{method:>10}: {seconds:7.2f} s for 4 layers; MI per layer {[round(r.value, 3) for r in real]}; "

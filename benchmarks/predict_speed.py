@@ -2,7 +2,7 @@
 
 Both MLP variants do the same math (Adam on the mean MSE of each mini-batch of 256 pairs);
 the loop variant computes each pair's loss and gradient on its own and accumulates them,
-the batched one (minas.predict.train_mlp) does one forward/backward per mini-batch.
+the batched one (minas.study.predict.train_mlp) does one forward/backward per mini-batch.
 Usage: python benchmarks/predict_speed.py [n_pairs] [epochs]
 """
 import sys
@@ -11,7 +11,7 @@ import time
 import numpy as np
 import torch
 
-from minas import autobuild, predict, synthetic
+from minas.study import autobuild, predict, synthetic
 
 
 def loop_epoch(model, opt, x, y, batch_size):

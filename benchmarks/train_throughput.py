@@ -14,8 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from minas import cnn, config, data
-from minas.space import Architecture
+from minas import data
+from minas.core import config
+from minas.nas import cnn
+from minas.nas.space import Architecture
 
 ARCHS = {"small": (20, 20, 20, 20), "middle": (60, 60, 60, 60), "large": (120, 120, 120, 120)}
 

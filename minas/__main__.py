@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("params", help="list every params key with its default and meaning")
     args = parser.parse_args(argv)
 
-    from minas import config
+    from minas.core import config
 
     if args.command == "params":
         for key, default, doc in config.describe():

@@ -14,7 +14,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from minas import config
+from minas.core import config
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"

@@ -1,5 +1,5 @@
 """End to end in a real browser: JupyterLab serves the executed analysis notebook, headless Chromium runs it,
-and the per-layer MI widget (`minas.widgets.MIExplorer`) must render and redraw when a dropdown changes.
+and the per-layer MI widget (`minas.views.widgets.MIExplorer`) must render and redraw when a dropdown changes.
 
 Debian's Chromium is driven by Playwright's Python package; `tests/browser_setup.sh` installs both when
 missing (apt-get and pip; never `playwright install`). Set MINAS_SKIP_BROWSER=1 to skip this test;
@@ -158,7 +158,8 @@ EXPLORER = ".widget-vbox:has(> .widget-hbox label.widget-label:text-is('method')
 
 
 def test_mi_widget_renders_and_redraws_in_jupyterlab(browser_ready, request, tmp_path):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect, sync_playwright
 
     src = executed_notebook(request)
     served = serve_copy(src, tmp_path / "served")

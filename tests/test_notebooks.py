@@ -5,7 +5,8 @@ import math
 import nbformat
 import pytest
 
-from minas import config, pipeline
+from minas import pipeline
+from minas.core import config
 
 
 def _parameters_cell(path):

@@ -1,0 +1,277 @@
+"""The study's settings: `params/<profile>.yaml` validated into one typed `StudyConfig`.
+
+Every key, type and range is checked before any work starts; a bad value raises
+`ConfigError` naming the key, the value and what is allowed (STYLE.md, nanoGPT-style
+plain config with loud failure on unknown keys).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from minas.core.registry import DATA_FAMILIES, SIGNALS
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository (minas/core/config.py -> ../..)
+PARAMS_DIR = ROOT / "params"
+PROFILES = ("smoke", "default", "full")
+
+
+class ConfigError(ValueError):
+    """A params file or override is invalid; the message names the key and the fix."""
+
+
+def _f(default, *, lo=None, hi=None, choices=None, doc=""):
+    """A dataclass field carrying its allowed range/choices and a one-line meaning."""
+    meta = {"lo": lo, "hi": hi, "choices": choices, "doc": doc}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: json.loads(json.dumps(d)), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class DataConfig:
+    source: str = _f("embedded", doc="a registered data family: embedded (pip-shipped digits) or thesis (the 27 data sets)")
+    root: str = _f("~/.cache/minas/data", doc="folder holding the thesis data sets (full profile)")
+    download: bool = _f(False, doc="let torchvision download missing data sets (needs internet)")
+    tasks: list = _f([], doc="restrict to these task names (empty: all)")
+    max_train_per_task: int = _f(1000, lo=10, doc="training rows kept per task (class-balanced)")
+    max_test_per_task: int = _f(500, lo=10, doc="test rows kept per task")
+    image_size: int = _f(16, lo=8, hi=64, doc="embedded tasks: side length in pixels")
+    n_test_tasks: int = _f(4, lo=1, doc="embedded tasks: how many tasks are held out (whole families)")
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = _f(128, lo=1, doc="images per SGD step")
+    lr: float = _f(0.05, lo=0.0, doc="SGD learning rate (momentum 0.9, nesterov)")
+    weight_decay: float = _f(5e-4, lo=0.0, doc="L2 weight decay")
+    max_epochs: int = _f(30, lo=1, doc="cap when training an input sample to convergence")
+    patience: int = _f(3, lo=1, doc="convergence: stop after this many epochs without held-out loss improvement")
+    val_fraction: float = _f(0.15, lo=0.0, hi=0.5, doc="share of training rows held out for the convergence rule")
+
+
+@dataclass
+class MIConfig:
+    methods: list = _f(["mine"], doc="per-layer signals of each input sample: MI estimators, or probe (linear-probe accuracy); the first feeds NN + MI")
+    batch_size: int = _f(256, lo=2, doc="rows per critic step")
+    lr: float = _f(1e-3, lo=0.0, doc="critic Adam learning rate")
+    min_epochs: int = _f(18, lo=1, doc="thesis: train MINE at least this many epochs")
+    max_epochs: int = _f(60, lo=1, doc="hard cap on critic epochs")
+    threshold: float = _f(0.01, lo=0.0, doc="stop when the bound's gain averaged over 2 epochs is below this (nats)")
+    max_rows: int = _f(2000, lo=20, doc="activation rows used for MI (split train/held-out)")
+    n_standardize: int = _f(7, lo=2, doc="thesis A.4: random architectures per data set seeding the z-score")
+    validation_rows: int = _f(2000, lo=100, doc="notebook 02: rows per known-MI validation problem")
+    validation_seeds: int = _f(5, lo=1, doc="notebook 02: seeds per estimator and problem")
+
+
+@dataclass
+class HyperbandConfig:
+    n_inputs: int = _f(12, lo=2, doc="architectures into one instance")
+    survivors: list = _f([8, 4], doc="how many survive each elimination round")
+    epochs_per_rung: list = _f([4, 4, 4], doc="epochs trained before each evaluation (one more entry than survivors)")
+    lam: float = _f(5e-4, lo=0.0, doc="score penalty per filter: hs = acc - lam * sum(filters)")
+    smoothing: float = _f(0.25, lo=0.0, hi=1.0, doc="thesis A.3: share of each neighbour added")
+    n_clean: int = _f(5, lo=1, doc="posteriors summed into one clean posterior")
+
+
+@dataclass
+class CollectionConfig:
+    n_train_samples: int = _f(11, lo=1, doc="input samples + posteriors per training data set")
+    n_test_samples: int = _f(5, lo=1, doc="input samples + posteriors per held-out data set")
+
+
+@dataclass
+class PredictConfig:
+    seeds: int = _f(5, lo=1, doc="predictor trainings per method (spread)")
+    epochs: int = _f(30, lo=1, doc="predictor training epochs")
+    lr: float = _f(1e-3, lo=0.0, doc="Adam learning rate")
+    batch_size: int = _f(256, lo=1, doc="pairs per step")
+    max_pairs_per_task: int = _f(0, lo=0, doc="subsample training pairs per data set (0: all)")
+
+
+@dataclass
+class ControllerConfig:
+    iterations: int = _f(49, lo=1, doc="thesis Algorithm 1 iterations")
+    datasets_per_iteration: int = _f(5, lo=1, doc="M: training data sets visited per iteration")
+    lr: float = _f(1e-3, lo=0.0, doc="policy Adam learning rate")
+    eval_instances: int = _f(3, lo=1, doc="Hyperband runs per data set when evaluating a prior")
+
+
+@dataclass
+class EngineConfig:
+    workers: int = _f(2, lo=0, doc="local Dask worker processes (0: run jobs in this process)")
+    scheduler: str = _f("", doc="address of an existing Dask scheduler (empty: start a local cluster)")
+    checkpoint_dir: str = _f("", doc="checkpoint folder all workers can read (empty: outputs/<profile>/checkpoints)")
+
+
+@dataclass
+class StudyConfig:
+    profile: str = _f("default", doc="name of the params profile")
+    seed: int = _f(0, lo=0, doc="base seed; every random choice derives from it")
+    device: str = _f("auto", choices=("auto", "cpu", "cuda"), doc="auto: CUDA when present")
+    output_dir: str = _f("", doc="results folder (empty: outputs/<profile>)")
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    mi: MIConfig = field(default_factory=MIConfig)
+    hyperband: HyperbandConfig = field(default_factory=HyperbandConfig)
+    collection: CollectionConfig = field(default_factory=CollectionConfig)
+    predict: PredictConfig = field(default_factory=PredictConfig)
+    controller: ControllerConfig = field(default_factory=ControllerConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+
+    @property
+    def out(self) -> Path:
+        """The profile's output folder."""
+        root = ROOT / "outputs" / self.profile
+        return Path(self.output_dir).expanduser() if self.output_dir else root
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def section_hash(self, *names: str) -> str:
+        """Short hash of some sections, e.g. the training settings that key a training result."""
+        d = self.to_dict()
+        blob = json.dumps({n: d[n] for n in names}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _check_value(key: str, value: Any, fld: dataclasses.Field, tp) -> Any:
+    meta = fld.metadata
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    ok = isinstance(value, tp) and not (tp in (int, float) and isinstance(value, bool))
+    if not ok:
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r} ({type(value).__name__}). {meta.get('doc', '')}")
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(f"{key}: {value!r} is not allowed; choose one of {list(meta['choices'])}")
+    if meta.get("lo") is not None and value < meta["lo"]:
+        raise ConfigError(f"{key}: {value!r} is below the minimum {meta['lo']}. {meta.get('doc', '')}")
+    if meta.get("hi") is not None and value > meta["hi"]:
+        raise ConfigError(f"{key}: {value!r} is above the maximum {meta['hi']}. {meta.get('doc', '')}")
+    return value
+
+
+def _build(cls, raw: dict, prefix: str):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{prefix or 'params'}: expected a mapping of keys, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown params key {prefix + unknown[0]!r}; allowed keys here: {sorted(fields)}"
+        )
+    kwargs = {}
+    for name, value in raw.items():
+        tp = hints[name]
+        key = prefix + name
+        if dataclasses.is_dataclass(tp):
+            kwargs[name] = _build(tp, value, key + ".")
+        else:
+            kwargs[name] = _check_value(key, value, fields[name], tp)
+    return cls(**kwargs)
+
+
+def _set_path(d: dict, dotted: str, value: Any) -> None:
+    parts = dotted.replace("__", ".").split(".")
+    for p in parts[:-1]:
+        d = d.setdefault(p, {})
+        if not isinstance(d, dict):
+            raise ConfigError(f"override {dotted!r}: {p!r} is not a section")
+    d[parts[-1]] = value
+
+
+def _check_cross(cfg: StudyConfig) -> None:
+    hb = cfg.hyperband
+    sizes = [hb.n_inputs] + list(hb.survivors)
+    for i, s in enumerate(hb.survivors):
+        if not isinstance(s, int) or s < 1:
+            raise ConfigError(f"hyperband.survivors[{i}]: {s!r} must be a positive integer")
+        if s >= sizes[i]:
+            raise ConfigError(
+                f"hyperband.survivors: {sizes[i + 1]} survivors out of {sizes[i]} is not an elimination; "
+                f"each round must keep fewer than it gets (n_inputs={hb.n_inputs}, survivors={hb.survivors})"
+            )
+    if len(hb.epochs_per_rung) != len(hb.survivors) + 1:
+        raise ConfigError(
+            f"hyperband.epochs_per_rung: needs {len(hb.survivors) + 1} entries (one per rung, survivors={hb.survivors}), "
+            f"got {hb.epochs_per_rung}"
+        )
+    for i, e in enumerate(hb.epochs_per_rung):
+        if not isinstance(e, int) or e < 1:
+            raise ConfigError(f"hyperband.epochs_per_rung[{i}]: {e!r} must be a positive number of epochs")
+    if cfg.mi.max_epochs < cfg.mi.min_epochs:
+        raise ConfigError(f"mi.max_epochs ({cfg.mi.max_epochs}) must be >= mi.min_epochs ({cfg.mi.min_epochs})")
+    if cfg.data.source not in DATA_FAMILIES:
+        raise ConfigError(f"data.source: {cfg.data.source!r} is not allowed; choose one of {DATA_FAMILIES.names()}")
+    for m in cfg.mi.methods:
+        if m not in SIGNALS:  # every registered signal: the MI estimators, the probe, ...
+            raise ConfigError(f"mi.methods: unknown estimator {m!r} (no signal has that name); choose from {SIGNALS.names()}")
+    if not cfg.mi.methods:
+        raise ConfigError("mi.methods: name at least one estimator, e.g. [mine]")
+    for key in ("n_train_samples", "n_test_samples"):
+        n = getattr(cfg.collection, key)
+        if n < hb.n_clean:
+            raise ConfigError(
+                f"collection.{key} ({n}) must be >= hyperband.n_clean ({hb.n_clean}): a clean posterior "
+                f"sums {hb.n_clean} posteriors of one data set; raise {key} or lower n_clean"
+            )
+
+
+def load(profile_or_path: str | Path = "default", **overrides: Any) -> StudyConfig:
+    """Load and validate `params/<profile>.yaml` (or a YAML path), applying dotted overrides.
+
+    Overrides use dots or double underscores: `load("smoke", **{"train.lr": 0.1})` or
+    `load("smoke", train__lr=0.1)`. Raises ConfigError on any bad key, type or value.
+    """
+    text = str(profile_or_path)
+    path = Path(text)
+    if text in PROFILES or not (path.suffix in (".yaml", ".yml") or path.exists()):
+        path = PARAMS_DIR / f"{text}.yaml"
+        if not path.exists():
+            raise ConfigError(f"unknown profile {text!r}; choose one of {list(PROFILES)} or give a path to a YAML file")
+    if not path.exists():
+        raise ConfigError(f"params file {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {err}") from err
+    raw.setdefault("profile", path.stem)
+    for key, value in overrides.items():
+        _set_path(raw, key, value)
+    cfg = _build(StudyConfig, raw, "")
+    _check_cross(cfg)
+    return cfg
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(key, default, meaning) for every params key, for docs and the README."""
+    rows = []
+
+    def walk(cls, prefix):
+        for f in dataclasses.fields(cls):
+            tp = typing.get_type_hints(cls)[f.name]
+            if dataclasses.is_dataclass(tp):
+                walk(tp, prefix + f.name + ".")
+            else:
+                default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+                rows.append((prefix + f.name, repr(default), f.metadata.get("doc", "")))
+
+    walk(StudyConfig, "")
+    return rows
+
+
+def flat_keys() -> set[str]:
+    """All dotted params keys."""
+    return {k for k, _, _ in describe()}

@@ -1,0 +1,298 @@
+"""Analysis across the notebook series: both thesis tables, per-layer signals, and the HTML report.
+
+Sources: Kossmann 2019 (thesis Tables 3.1 and 3.2; per-layer MI as the input signal) and
+Mills et al. 2024 (AutoBuild importances). Nothing here trains a CNN or runs Hyperband:
+MI estimates, Hyperband runs and controller iterations are read back from the store that
+notebooks 03 and 05 wrote; only cheap summaries (rank correlations, bootstraps) are computed.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from minas.core.seeding import rng_for
+from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
+from minas.study.stats import paired_test
+
+MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
+
+
+# --- MI estimates as stored ----------------------------------------------------------------
+def mi_frame(store, config: str | None = None) -> pd.DataFrame:
+    """Every stored per-layer estimate (columns MI_COLUMNS + ok), curves parsed; `config` = jobs.mi_config_hash(cfg)."""
+    m = store.frame("mi", **({"config": config} if config else {}))
+    if m.empty:
+        return pd.DataFrame(columns=list(MI_COLUMNS) + ["ok"])
+    m = m.assign(value=pd.to_numeric(m["value"], errors="coerce"),
+                 curve=[json.loads(c) if isinstance(c, str) and c else [] for c in m["curve"]])
+    return m[list(MI_COLUMNS) + ["ok"]].sort_values(["task", "arch", "method", "seed", "layer"]).reset_index(drop=True)
+
+
+# --- rank correlations with a cluster bootstrap --------------------------------------------
+@dataclass
+class Correlation:
+    """Spearman rho with a 95% bootstrap CI (resampling whole groups when given) and its p-value."""
+
+    rho: float
+    ci_low: float
+    ci_high: float
+    p: float
+    n: int
+
+
+def spearman_ci(x, y, groups=None, n_boot: int = 1000, seed: int = 0) -> Correlation:
+    """Spearman rho of (x, y) pairs, NaNs dropped; the CI resamples groups (e.g. tasks) or single pairs."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    g = np.asarray(groups if groups is not None else np.arange(len(x)))
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y, g = x[ok], y[ok], g[ok]
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return Correlation(np.nan, np.nan, np.nan, np.nan, int(len(x)))
+    rho, p = stats.spearmanr(x, y)
+    members = [np.flatnonzero(g == u) for u in np.unique(g)]
+    rng = rng_for(seed, "spearman-bootstrap")
+    boot = []
+    for _ in range(n_boot):
+        idx = np.concatenate([members[i] for i in rng.integers(0, len(members), len(members))])
+        rx, ry = stats.rankdata(x[idx]), stats.rankdata(y[idx])
+        if np.ptp(rx) > 0 and np.ptp(ry) > 0:  # Spearman = Pearson of ranks (ties averaged), without spearmanr's overhead
+            boot.append(np.corrcoef(rx, ry)[0, 1])
+    lo, hi = np.nanpercentile(boot, [2.5, 97.5]) if boot else (np.nan, np.nan)
+    return Correlation(float(rho), float(lo), float(hi), float(p), int(len(x)))
+
+
+def within_group_z(df: pd.DataFrame, cols: list[str], group: str) -> pd.DataFrame:
+    """Each column z-scored within each group (a constant group gives 0), so groups' levels do not drive a pooled rank."""
+    g = df.groupby(group)[cols]
+    return (df[cols] - g.transform("mean")) / g.transform("std").replace(0, np.nan).fillna(1.0)
+
+
+def rank_residuals(values: pd.DataFrame, control: pd.Series) -> pd.DataFrame:
+    """Each column's ranks minus their least-squares fit on the control's ranks (for a partial Spearman)."""
+    c = stats.rankdata(control.to_numpy(np.float64))
+    design = np.column_stack([np.ones_like(c), c])  # (n, 2)
+    out = {}
+    for col in values:
+        r = stats.rankdata(values[col].to_numpy(np.float64))
+        out[col] = r - design @ np.linalg.lstsq(design, r, rcond=None)[0]
+    return pd.DataFrame(out, index=values.index)
+
+
+def signal_correlations(df: pd.DataFrame, signals: list[str], targets: list[str], group: str | None = "task",
+                        n_boot: int = 1000, seed: int = 0, control: str | None = None) -> pd.DataFrame:
+    """Spearman of each signal column with each target column, pooled over rows.
+
+    With `group`, signals and targets are first z-scored within the group and the CI resamples
+    whole groups: the correlation then says "within a task, a higher signal goes with a higher target".
+    With `control`, both are first replaced by their rank residuals on that column (a partial Spearman:
+    what the signal says about the target beyond, e.g., the architecture's size). Rows with a NaN are dropped.
+    Returns one row per (signal, target): rho, ci_low, ci_high, p, n.
+    """
+    cols = signals + targets + ([control] if control else [])
+    df = df.dropna(subset=cols) if control else df
+    data = within_group_z(df, cols, group) if group else df[cols]
+    if control:
+        data = rank_residuals(data[signals + targets], data[control])
+    groups = df[group].to_numpy() if group else None
+    rows = [dict(signal=s, target=t, **spearman_ci(data[s], data[t], groups, n_boot, seed).__dict__)
+            for s in signals for t in targets]
+    return pd.DataFrame(rows, columns=["signal", "target", "rho", "ci_low", "ci_high", "p", "n"])
+
+
+def measured_archs(collected, lam: float) -> pd.DataFrame:
+    """Every architecture measured to convergence per task (collected.reference) with its size and Hyperband score."""
+    ref = collected.reference.copy()
+    ref["sum_filters"] = [sum(parse_architecture(a).filters) for a in ref.arch]
+    ref["hs"] = ref.accuracy - lam * ref.sum_filters  # thesis Def. 2.6
+    return ref
+
+
+def layer_correlations(archs: pd.DataFrame, methods: list[str], targets=("accuracy", "hs"),
+                       n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Within-task Spearman of each method's per-layer MI (and of the size baseline) with accuracy and hs,
+    plus the partial Spearman of the MI with the size partialled out (target "<t> | size")."""
+    mi_cols = [f"mi_{m}_{l}" for m in methods for l in range(1, N_LAYERS + 1)]
+    out = pd.concat([signal_correlations(archs, mi_cols + ["sum_filters"], list(targets), "task", n_boot, seed),
+                     signal_correlations(archs, mi_cols, list(targets), "task", n_boot, seed, control="sum_filters")
+                     .assign(target=lambda d: d.target + " | size")], ignore_index=True)
+    parts = out.signal.str.extract(r"^mi_(?P<method>.+)_(?P<layer>\d)$")
+    out.insert(1, "method", parts.method.fillna("size (sum of filters)"))
+    out.insert(2, "layer", pd.to_numeric(parts.layer).astype("Int64"))
+    return out
+
+
+def correlation_summary(corr: pd.DataFrame, partial: bool = False) -> dict:
+    """Of layer_correlations' per-layer rows (plain, or with size partialled out): how many CIs exclude 0, the largest |rho|."""
+    rows = corr[corr.layer.notna() & (corr.target.str.endswith(" | size") == partial)].dropna(subset=["rho"])
+    if rows.empty:
+        return {"tested": 0, "ci_excluding_0": 0, "top": None}
+    top = rows.loc[rows.rho.abs().idxmax()]
+    return {"tested": len(rows), "ci_excluding_0": int(((rows.ci_low > 0) | (rows.ci_high < 0)).sum()),
+            "top": {"method": top.method, "layer": int(top.layer), "target": top.target, "rho": float(top.rho),
+                    "ci": [float(top.ci_low), float(top.ci_high)]}}
+
+
+# --- MI and depth -----------------------------------------------------------------------------
+def layer_means(archs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+    """Long table method, layer, mean, sem, n of the raw per-layer values over every measured architecture."""
+    rows = []
+    for m in methods:
+        for l in range(1, N_LAYERS + 1):
+            v = archs[f"mi_{m}_{l}"].dropna().to_numpy(np.float64)
+            rows.append({"method": m, "layer": l, "mean": v.mean() if len(v) else np.nan,
+                         "sem": v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan, "n": len(v)})
+    return pd.DataFrame(rows)
+
+
+def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0) -> pd.DataFrame:
+    """Per method: last minus first layer, paired per architecture, CI resampling tasks (stats.paired_test)."""
+    rows = []
+    for m in methods:
+        d = archs[[f"mi_{m}_{N_LAYERS}", f"mi_{m}_1", "task"]].dropna()
+        t = paired_test(d[f"mi_{m}_{N_LAYERS}"], d[f"mi_{m}_1"], groups=d.task, seed=seed)
+        rows.append({"method": m, "layer_1": d[f"mi_{m}_1"].mean(), f"layer_{N_LAYERS}": d[f"mi_{m}_{N_LAYERS}"].mean(),
+                     **{k: v for k, v in t.__dict__.items()}})
+    return pd.DataFrame(rows)
+
+
+# --- which signal helps the posterior predictor ------------------------------------------------
+def signal_value(exp, baseline: str = "NN + arch only", seed: int = 0) -> pd.DataFrame:
+    """Per NN predictor of a predict.Experiment1: test MSE over seeds and its paired difference to `baseline`.
+
+    Differences are per test pair (seed-mean), the CI resamples test tasks; negative = the signal helps.
+    """
+    nn_runs = exp.runs[exp.runs.signal != ""]
+    per_pair = exp.errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods)
+    rows = []
+    for method, r in nn_runs.groupby("method", sort=False):
+        row = {"method": method, "signal": r.signal.iloc[0], "test_mse_mean": r.test_mse.mean(),
+               "test_mse_std": r.test_mse.std(), "n_seeds": len(r)}
+        if method != baseline and baseline in per_pair:
+            t = paired_test(per_pair[method], per_pair[baseline], groups=exp.test.task, seed=seed)
+            row.update(diff_vs_baseline=t.mean_diff, ci_low=t.ci_low, ci_high=t.ci_high, p_wilcoxon=t.p_wilcoxon)
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("test_mse_mean").reset_index(drop=True)
+
+
+def importance_summary(importances: dict) -> pd.DataFrame:
+    """Per AutoBuild model and layer: the most important filter count, relative spread, Spearman with filter count."""
+    rows = []
+    for method, imp in importances.items():
+        imp = np.asarray(imp, np.float64).reshape(N_LAYERS, len(OPTIONS))
+        for l, row in enumerate(imp):
+            rows.append({"method": method, "layer": l + 1, "best_filters": OPTIONS[int(np.argmax(row))],
+                         "rel_spread": float((row.max() - row.min()) / max(abs(row.mean()), 1e-12)),
+                         "rho_with_filters": float(stats.spearmanr(OPTIONS, row)[0]) if np.ptp(row) > 0 else np.nan})
+    return pd.DataFrame(rows)
+
+
+# --- controller results, read back (never rerun) -----------------------------------------------
+def controller_runs(cfg, store) -> dict:
+    """experiment -> controller.ControllerRun rebuilt from the iterations notebook 05 stored."""
+    from minas.study import controller as ctl
+
+    runs = {}
+    for name in ctl.EXPERIMENTS:
+        runs[name] = ctl.load_run(cfg, store, name)
+        if runs[name] is None:
+            raise FileNotFoundError(f"no stored iterations of controller {name} (kind controller-{name}, "
+                                    f"config {ctl.config_hash(cfg)}) in {store.path}: run notebook 05 "
+                                    f"(python -m minas run --profile {cfg.profile} --only 05)")
+    return runs
+
+
+def controller_evals(cfg, store) -> pd.DataFrame:
+    """The frame controller.evaluate_priors returned in notebook 05, rebuilt from the stored Hyperband runs."""
+    from minas import data
+    from minas.nas.hyperband import BracketResult
+    from minas.study import collection
+    from minas.study import controller as ctl
+
+    bcfg, rows = collection.bracket_config(cfg), []
+    for task in data.build_tasks(cfg):
+        specs, inputs = collection.collection_brackets(cfg, task.name), collection.input_archs(cfg, task.name)[1]
+        for prior in ["uniform", *ctl.EXPERIMENTS]:
+            for k in range(cfg.controller.eval_instances):
+                tag = "collection" if prior == "uniform" and k < len(specs) else f"controller-eval-{prior}"
+                done = store.get_bracket(tag, task.name, k, bcfg)
+                if done is None:
+                    raise FileNotFoundError(f"Hyperband run {tag}/{task.name}/{k} is not in {store.path}: "
+                                            f"run notebook 05 (python -m minas run --profile {cfg.profile} --only 05)")
+                r = BracketResult.from_dict(done["result"])
+                rows.append({"prior": prior, "task": task.name, "split": task.split, "instance": k,
+                             "input_arch": inputs[k % len(inputs)].id, "hs": r.summed_score,
+                             "avg_score": r.summed_score / len(r.scores), "survivors": r.survivors})
+    return pd.DataFrame(rows)
+
+
+# --- the self-contained HTML report ------------------------------------------------------------
+def png_bytes(figure) -> bytes:
+    """PNG of a matplotlib figure / seaborn grid, or the bytes of a PNG file path."""
+    if isinstance(figure, (str, Path)):
+        return Path(figure).read_bytes()
+    fig = getattr(figure, "figure", figure)  # seaborn FacetGrid -> its Figure
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def html_report(title: str, tables: dict, figures: dict, notes: list[str] = (), float_format: str = "{:.4g}") -> str:
+    """One HTML page: notes, tables (DataFrame.to_html) and figures as base64 PNGs; no external resource."""
+    esc = html.escape
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse;font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px}"
+             "img{max-width:100%}</style></head><body>", f"<h1>{esc(title)}</h1>"]
+    if notes:
+        parts.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+    for name, df in tables.items():
+        body = df.to_html(index=False, border=0, na_rep="", float_format=lambda x: float_format.format(x))
+        parts += [f"<h2>{esc(name)}</h2>", body]
+    for name, fig in figures.items():
+        data = base64.b64encode(png_bytes(fig)).decode("ascii")
+        parts += [f"<h2>{esc(name)}</h2>", f"<img alt='{esc(name)}' src='data:image/png;base64,{data}'>"]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(cfg, text: str, name: str = "report.html") -> Path:
+    """Write the report to outputs/<profile>/<name>."""
+    path = cfg.out / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def correlation_figure(corr: pd.DataFrame):
+    """Per target: each method's per-layer rho with its 95% CI; the size baseline's CI as a grey band."""
+    import matplotlib.pyplot as plt
+
+    targets = list(dict.fromkeys(corr.target))
+    ncols = min(2, len(targets))
+    nrows = -(-len(targets) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 3.0 * nrows), sharey=True, squeeze=False)
+    for ax, target in zip(axes.flat, targets):
+        c = corr[corr.target == target]
+        layered = c[c.layer.notna()]
+        for i, (method, g) in enumerate(layered.groupby("method")):
+            x = g.layer.astype(float) + 0.12 * (i - (layered.method.nunique() - 1) / 2)
+            ax.errorbar(x, g.rho, yerr=[g.rho - g.ci_low, g.ci_high - g.rho], marker="o", capsize=3, ls="none", label=method)
+        for _, s in c[c.layer.isna()].iterrows():
+            ax.axhspan(s.ci_low, s.ci_high, color="gray", alpha=0.2, label=f"{s.method}: 95% CI")
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set(title=f"within-task Spearman with {target}", xlabel="layer", xticks=range(1, N_LAYERS + 1))
+    for ax in axes[:, 0]:
+        ax.set_ylabel("rho (95% CI, tasks resampled)")
+    for ax in list(axes.flat)[len(targets):]:
+        ax.axis("off")
+    axes[0, -1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    return fig

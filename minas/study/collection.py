@@ -1,0 +1,312 @@
+"""Collecting the study's raw material: input samples (MI) and Hyperband posteriors per task.
+
+Thesis (Kossmann 2019) sections 2.1-2.2 and A.4-A.5. For each task: `n_standardize` random
+architectures seed the MI standardization set; each of the task's samples is one random
+architecture trained to convergence with its per-layer MI (the input sample) plus one
+Hyperband instance on 12 other random architectures (its posterior). Everything goes through
+the store, keyed by its inputs, so a rerun after a crash recomputes nothing that finished.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from minas.core.engine import Engine, Job
+from minas.core.seeding import rng_for
+from minas.core.store import Store
+from minas.nas import hyperband
+from minas.nas.space import (
+    Architecture,
+    parse_architecture,
+    sample_architecture,
+    sample_architectures,
+)
+from minas.study import jobs
+
+
+@dataclass
+class BracketSpec:
+    """A Hyperband instance to run: its tag (what it is for), task, instance number and inputs."""
+
+    tag: str
+    task: str
+    instance: int
+    archs: list[Architecture]
+
+
+def input_archs(cfg, task: str) -> tuple[list[Architecture], list[Architecture]]:
+    """(standardization architectures, input-sample architectures) of a task, seeded by name."""
+    std = [sample_architecture(rng_for(cfg.seed, "standardize", task, i)) for i in range(cfg.mi.n_standardize)]
+    return std, [sample_architecture(rng_for(cfg.seed, "input", task, i)) for i in range(n_samples(cfg, task))]
+
+
+def n_samples(cfg, task: str) -> int:
+    from minas import data
+
+    split = data.get_task(cfg, task).split
+    return cfg.collection.n_train_samples if split == "train" else cfg.collection.n_test_samples
+
+
+def collection_brackets(cfg, task: str) -> list[BracketSpec]:
+    """The Hyperband instances of a task's samples, inputs drawn uniformly (seeded by name)."""
+    n_in = cfg.hyperband.n_inputs
+    return [BracketSpec("collection", task, i, sample_architectures(n_in, rng_for(cfg.seed, "bracket", task, i)))
+            for i in range(n_samples(cfg, task))]
+
+
+def bracket_config(cfg) -> str:
+    return cfg.section_hash("data", "train", "hyperband")
+
+
+def run_input_samples(cfg, store: Store, engine: Engine, pairs: list[tuple[str, str]]) -> int:
+    """Make sure every (task, arch) has a converged training and MI for each configured method."""
+    todo = []
+    methods = tuple(cfg.mi.methods)
+    mcfg = jobs.mi_config_hash(cfg)
+    for task, arch in dict.fromkeys(pairs):
+        missing = tuple(m for m in methods if len(store.get_mi(task, arch, cfg.seed, m, mcfg)) < 4)
+        if missing:
+            todo.append(Job(f"input|{task}|{arch}|{mcfg}|{','.join(missing)}", jobs.input_sample, (cfg, task, arch, missing)))
+    tcfg = jobs.train_config_hash(cfg)
+    for _, result in engine.run(todo, desc="input samples (train + MI)"):
+        tr = result["training"]
+        if store.get_training(tr["task"], tr["arch"], tr["seed"], 0, tcfg, kind="converge") is None:
+            store.put_training(tr)
+        store.put_mi(result["mi"])
+    return len(todo)
+
+
+def run_brackets(cfg, store: Store, engine: Engine, specs: list[BracketSpec]) -> list[hyperband.BracketResult]:
+    """Run Hyperband instances together, rung by rung, reusing every stored training."""
+    hb, tcfg, bcfg = cfg.hyperband, jobs.train_config_hash(cfg), bracket_config(cfg)
+    out: dict[int, hyperband.BracketResult] = {}
+    live: dict[int, hyperband.Bracket] = {}
+    for n, s in enumerate(specs):
+        done = store.get_bracket(s.tag, s.task, s.instance, bcfg)
+        if done is not None and done["archs"] == [a.id for a in s.archs]:
+            out[n] = hyperband.BracketResult.from_dict(done["result"])
+        else:
+            live[n] = hyperband.Bracket(list(s.archs), list(hb.survivors), list(hb.epochs_per_rung), hb.lam)
+    started = time.perf_counter()
+
+    def advance(n: int) -> list[Job]:
+        """Feed stored accuracies to bracket n; return jobs for what is still missing."""
+        b, s, new = live[n], specs[n], []
+        while not b.done:
+            wanted = b.wanted()
+            missing = []
+            for arch in wanted:
+                row = store.get_training(s.task, arch.id, cfg.seed, b.epochs, tcfg)
+                if row is None:
+                    missing.append(arch)
+                else:
+                    b.report(arch, b.epochs, row["accuracy"])
+            if missing:
+                for arch in missing:
+                    key = f"train|{s.task}|{arch.id}|{cfg.seed}|{b.epochs}|{tcfg}"
+                    new.append(Job(key, jobs.train_fixed, (cfg, s.task, arch.id, b.epochs, b.prev_epochs), {"bracket": n}))
+                return new
+        res = b.outcome()
+        store.put_bracket(s.tag, s.task, s.instance, bcfg, [a.id for a in s.archs], res.to_dict(), time.perf_counter() - started)
+        for arch in set(s.archs):
+            jobs.checkpoint_path(cfg, s.task, arch.id, cfg.seed, b.prev_epochs).unlink(missing_ok=True)
+        out[n] = res
+        return []
+
+    def follow(job: Job, result: dict) -> list[Job]:
+        store.put_training(result)
+        n = job.meta["bracket"]
+        if n in out:
+            return []
+        b = live[n]
+        rung = b.rung
+        b.report(parse_architecture(result["arch"]), result["epochs"], result["accuracy"])
+        return advance(n) if b.rung != rung else []  # a rung closed: ask for the next one
+
+    first = [job for n in list(live) for job in advance(n)]
+    # the same training may be wanted by several brackets: each waits on the one job
+    for _ in engine.run(first, desc=f"Hyperband trainings ({len(live)} instances)", follow=follow):
+        pass
+    return [out[n] for n in range(len(specs))]
+
+
+@dataclass
+class CollectionSummary:
+    """Counts and timing of one `collect` call."""
+
+    input_jobs: int
+    brackets: int
+    seconds: float
+
+
+def collect(cfg, store: Store, engine: Engine, tasks: list[str] | None = None) -> CollectionSummary:
+    """Collect standardization MIs, input samples and Hyperband posteriors for the tasks."""
+    from minas import data
+
+    t0 = time.perf_counter()
+    names = tasks if tasks is not None else [t.name for t in data.build_tasks(cfg)]
+    pairs, specs = [], []
+    for task in names:
+        std, inputs = input_archs(cfg, task)
+        pairs += [(task, a.id) for a in std + inputs]
+        specs += collection_brackets(cfg, task)
+    n_jobs = run_input_samples(cfg, store, engine, pairs)
+    run_brackets(cfg, store, engine, specs)
+    return CollectionSummary(n_jobs, len(specs), time.perf_counter() - t0)
+
+
+@dataclass
+class Collected:
+    """The collected data set, read back from the store for notebooks 03-06.
+
+    samples: one row per input sample: task, split, sample, arch, accuracy, epochs, and per MI
+        method m and layer l (1..4) the raw estimate `mi_<m>_<l>` (nats) and its z-score
+        `z_<m>_<l>` against the task's standardization set (thesis A.4: the task's random
+        architectures, i.e. the n_standardize seeds plus all input samples).
+    posteriors: task -> (n_samples, 4, 23) Hyperband posteriors, in sample order.
+    brackets: one row per (sample, rung, input): task, split, sample, rung, arch, epochs,
+        accuracy, score, survived.
+    reference: every random architecture measured per task (role 'standardize' or 'input').
+    The method "probe" (minas.probe) holds held-out linear-probe accuracy, a fraction, not nats.
+    """
+
+    samples: pd.DataFrame
+    posteriors: dict
+    brackets: pd.DataFrame
+    reference: pd.DataFrame
+
+    @property
+    def methods(self) -> list[str]:
+        return sorted({c.split("_", 1)[1].rsplit("_", 1)[0] for c in self.samples.columns if c.startswith("mi_")})
+
+    def mi_matrix(self, method: str, standardized: bool = True) -> np.ndarray:
+        """(n_samples, 4) MI features of the samples table, z-scored or raw."""
+        prefix = "z" if standardized else "mi"
+        return self.samples[[f"{prefix}_{method}_{l}" for l in range(1, 5)]].to_numpy(dtype=np.float64)
+
+
+def reference_mi(cfg, store: Store, task: str, method: str) -> np.ndarray:
+    """(R, 4) raw per-layer values of the task's random architectures with a stored estimate.
+
+    Thesis A.4: the standardization set is the task's n_standardize seed architectures plus every
+    input sample measured on it; a failed layer estimate enters as NaN (ignored by the z-score).
+    """
+    mcfg = jobs.mi_config_hash(cfg)
+    std, inputs = input_archs(cfg, task)
+    rows = []
+    for a in std + inputs:
+        vals = store.get_mi(task, a.id, cfg.seed, method, mcfg)
+        if len(vals) == 4:
+            rows.append([np.nan if r["value"] is None else r["value"] for r in vals])
+    return np.array(rows, dtype=np.float64).reshape(-1, 4)
+
+
+def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collected:
+    """Read input samples, MIs and posteriors of finished work back from the store."""
+    from minas import data, mi
+
+    tcfg, mcfg, bcfg = jobs.train_config_hash(cfg), jobs.mi_config_hash(cfg), bracket_config(cfg)
+    all_tasks = data.build_tasks(cfg)
+    names = tasks if tasks is not None else [t.name for t in all_tasks]
+    split = {t.name: t.split for t in all_tasks}
+    ref_rows, sample_rows, bracket_rows, posts = [], [], [], {}
+    for task in names:
+        std, inputs = input_archs(cfg, task)
+        specs = collection_brackets(cfg, task)
+        for role, archs in (("standardize", std), ("input", inputs)):
+            for i, a in enumerate(archs):
+                tr = store.get_training(task, a.id, cfg.seed, 0, tcfg, kind="converge")
+                row = {"task": task, "split": split[task], "role": role, "sample": i, "arch": a.id,
+                       "accuracy": tr["accuracy"] if tr else np.nan}
+                complete = tr is not None
+                for m in cfg.mi.methods:
+                    vals = store.get_mi(task, a.id, cfg.seed, m, mcfg)
+                    complete &= len(vals) == 4
+                    for l in range(1, 5):
+                        v = [r["value"] for r in vals if r["layer"] == l]
+                        row[f"mi_{m}_{l}"] = v[0] if v and v[0] is not None else np.nan
+                if complete:
+                    ref_rows.append(row)
+        task_posts = []
+        for i, spec in enumerate(specs):
+            done = store.get_bracket("collection", task, spec.instance, bcfg)
+            sample = next((r for r in ref_rows if r["task"] == task and r["role"] == "input" and r["sample"] == i), None)
+            if done is None or sample is None:
+                continue
+            res = hyperband.BracketResult.from_dict(done["result"])
+            task_posts.append(hyperband.posterior(res.survivors, res.scores, cfg.hyperband.smoothing))
+            sample_rows.append(dict(sample))
+            bracket_rows += [dict(r, task=task, split=split[task], sample=i) for r in res.rows]
+        if task_posts:
+            posts[task] = np.stack(task_posts)
+    reference = pd.DataFrame(ref_rows)
+    samples = pd.DataFrame(sample_rows)
+    for m in cfg.mi.methods:
+        cols = [f"mi_{m}_{l}" for l in range(1, 5)]
+        zcols = [f"z_{m}_{l}" for l in range(1, 5)]
+        if samples.empty:
+            for c in zcols:
+                samples[c] = []
+            continue
+        z = np.zeros((len(samples), 4))
+        for task, idx in samples.groupby("task").groups.items():
+            refs = reference_mi(cfg, store, task, m)
+            z[samples.index.get_indexer(idx)] = mi.standardize(samples.loc[idx, cols].to_numpy(dtype=np.float64), refs)
+        samples[zcols] = z
+    return Collected(samples.reset_index(drop=True), posts, pd.DataFrame(bracket_rows), reference)
+
+
+def noise_levels(collected: Collected, k: int) -> pd.DataFrame:
+    """Per task: dirty noise (pairwise MSE of posteriors) and clean noise (of clean posteriors)."""
+    rows = []
+    split = dict(zip(collected.samples.task, collected.samples.split))
+    for task, posts in collected.posteriors.items():
+        clean, _ = hyperband.clean_posteriors(posts, k)
+        rows.append({"task": task, "split": split[task], "n_posteriors": len(posts), "n_clean": len(clean),
+                     "dirty": hyperband.noise_level(posts), "clean": hyperband.noise_level(clean)})
+    return pd.DataFrame(rows)
+
+
+def lambda_effect(collected: Collected, lam: float) -> dict:
+    """How much the filter penalty matters: spreads of accuracy and penalty among first-rung inputs,
+    and the share of instances whose survivors differ from an accuracy-only ranking."""
+    b = collected.brackets
+    if b.empty:
+        return {"acc_std": float("nan"), "penalty_std": float("nan"), "changed_share": float("nan")}
+    first = b[b.rung == 0].copy()
+    first["penalty"] = first.accuracy - first.score
+    changed = []
+    final_rung = int(b.rung.max())
+    for (task, sample), g in b.groupby(["task", "sample"]):
+        last = g[g.rung == final_rung]
+        by_acc = set(g[g.rung == final_rung - 1].nlargest(len(last), "accuracy").arch) if final_rung > 0 else set()
+        changed.append(by_acc != set(last.arch))
+    within = first.groupby(["task", "sample"])
+    return {
+        "acc_std": float(within.accuracy.std().mean()),
+        "penalty_std": float(within.penalty.std().mean()),
+        "changed_share": float(np.mean(changed)) if changed else float("nan"),
+    }
+
+
+def work_done(cfg, store: Store) -> dict:
+    """Training epochs and seconds spent, as recorded in the store."""
+    t = store.frame("trainings")
+    if t.empty:
+        return {"trainings": 0, "epochs_trained": 0, "train_seconds": 0.0, "mi_seconds": 0.0}
+    fixed = t[t.kind == "fixed"]
+    # a continued training's row holds the total epochs: count each (task, arch) once at its furthest
+    epochs_fixed = int(fixed.groupby(["task", "arch", "seed"]).epochs.max().sum()) if len(fixed) else 0
+    conv = t[t.kind == "converge"]
+    epochs_conv = int(sum(len(json.loads(h)) for h in conv.history)) if len(conv) else 0
+    m = store.frame("mi")
+    return {
+        "trainings": int(len(t)),
+        "epochs_trained": epochs_fixed + epochs_conv,
+        "train_seconds": float(t.seconds.sum()),
+        "mi_seconds": float(m.drop_duplicates(["task", "arch", "seed", "method"]).seconds.sum()) if len(m) else 0.0,
+    }

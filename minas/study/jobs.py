@@ -1,0 +1,114 @@
+"""The study's expensive units of work, as pure functions run on any worker.
+
+Each job rebuilds its task from the config (cached per process), trains or estimates, and
+returns plain rows; the driver (`minas.collection`) writes them to the store. Checkpoints
+are written atomically under a folder all workers can read (DESIGN.md).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from minas import data, mi
+from minas.core.registry import SIGNALS, SignalInput, SignalValue
+from minas.core.seeding import derive_seed
+from minas.nas import cnn
+from minas.nas.space import parse_architecture
+
+
+def train_config_hash(cfg) -> str:
+    """What a training result depends on besides (task, arch, seed, epochs)."""
+    return cfg.section_hash("data", "train")
+
+
+def mi_config_hash(cfg) -> str:
+    """What an MI estimate depends on besides (task, arch, seed, method)."""
+    return cfg.section_hash("data", "train", "mi")
+
+
+def checkpoint_dir(cfg) -> Path:
+    return Path(cfg.engine.checkpoint_dir).expanduser() if cfg.engine.checkpoint_dir else cfg.out / "checkpoints"
+
+
+def checkpoint_path(cfg, task: str, arch: str, seed: int, epochs: int) -> Path:
+    return checkpoint_dir(cfg) / task / f"{arch}_s{seed}_e{epochs}_{train_config_hash(cfg)}.pt"
+
+
+def _write_atomic(path: Path, write) -> None:
+    """`write(tmp)` then rename onto `path`: a reader sees the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _save(state: cnn.TrainState, path: Path) -> None:
+    _write_atomic(path, lambda tmp: torch.save(state.__dict__, tmp))
+
+
+def _load(path: Path) -> cnn.TrainState | None:
+    try:
+        return cnn.TrainState(**torch.load(path, map_location="cpu", weights_only=False))
+    except (FileNotFoundError, EOFError, RuntimeError, OSError):
+        return None  # missing or torn: the caller retrains (training is deterministic)
+
+
+def train_fixed(cfg, task_name: str, arch_id: str, epochs: int, from_epochs: int) -> dict:
+    """Train to `epochs` total, continuing from the checkpoint at `from_epochs` when it exists."""
+    task = data.get_task(cfg, task_name)
+    arch = parse_architecture(arch_id)
+    device = cnn.pick_device(cfg.device)
+    src, dest = (checkpoint_path(cfg, task_name, arch_id, cfg.seed, e) for e in (from_epochs, epochs))
+    resume = _load(src) if from_epochs else None
+    res = cnn.train(task, arch, epochs, cfg.seed, cfg.train, device, resume=resume)
+    _save(res.state, dest)
+    if resume is not None:
+        src.unlink(missing_ok=True)
+    return {
+        "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": train_config_hash(cfg),
+        "kind": "fixed", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
+        "checkpoint": str(dest), "history": res.history,
+    }
+
+
+def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) -> dict:
+    """Train an architecture to convergence, then compute each named signal (MI per layer, probe, ...)."""
+    task = data.get_task(cfg, task_name)
+    arch = parse_architecture(arch_id)
+    device = cnn.pick_device(cfg.device)
+    path = checkpoint_path(cfg, task_name, arch_id, cfg.seed, 0)
+    state, row_path = _load(path), path.with_suffix(".json")
+    if state is None or not row_path.exists():
+        res, model = cnn.train_to_convergence(task, arch, cfg.seed, cfg.train, device)
+        training = {
+            "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": 0, "config": train_config_hash(cfg),
+            "kind": "converge", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
+            "checkpoint": str(path), "history": res.history,
+        }
+        _save(res.state, path)
+        # the row travels with the checkpoint: a driver killed before storing it loses nothing
+        _write_atomic(row_path, lambda tmp: tmp.write_text(json.dumps(training)))
+    else:
+        model = cnn.load_model(state, task.in_channels, task.n_classes, device)
+        training = json.loads(row_path.read_text())
+    n = min(cfg.mi.max_rows, task.n_train)
+    gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "mi-rows", task_name))
+    rows = torch.randperm(task.n_train, generator=gen)[:n]
+    x, y = task.x_train[rows], task.y_train[rows]
+    inp = SignalInput(model, x, y, task.n_classes, cnn.activations(model, x), mi.options_from_config(cfg.mi), device)
+    signal_rows = []
+    for name in methods:
+        sig = SIGNALS.get(name)
+        values = sig.compute(inp, sig.seed_for(cfg.seed, task_name, arch_id))
+        signal_rows += [signal_row(cfg, task_name, arch_id, name, v) for v in values]
+    return {"training": training, "mi": signal_rows}
+
+
+def signal_row(cfg, task: str, arch: str, method: str, v: SignalValue) -> dict:
+    """One store row of a signal's value (the `mi` table; a failure keeps value None and its reason)."""
+    return {"task": task, "arch": arch, "seed": cfg.seed, "method": method, "layer": v.layer,
+            "config": mi_config_hash(cfg), "value": v.value if v.ok else None, "ok": int(v.ok),
+            "reason": v.reason, "seconds": v.seconds, "curve": list(map(float, v.curve))}

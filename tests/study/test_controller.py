@@ -1,0 +1,142 @@
+"""The REINFORCE controller on fake objectives: learning, baseline, sampling, Exp 1 mix, resume."""
+import numpy as np
+import pytest
+import torch
+
+import minas
+from minas.core.seeding import derive_seed
+from minas.core.store import Store
+from minas.nas import hyperband
+from minas.nas.space import (
+    N_OPTIONS,
+    OPTIONS,
+    from_indices,
+    sample_architectures,
+    uniform_prior,
+)
+from minas.study import controller as ctl
+
+TARGET = (4, 9, 14, 19)  # rewarded option per layer in the toy problem
+
+
+def toy_accuracy(arch, epochs):
+    """Closer to TARGET in every layer is better; more epochs help a little (deterministic)."""
+    dist = np.abs(np.array(arch.indices) - np.array(TARGET)) / (N_OPTIONS - 1)
+    return float(1.0 - dist.mean()) * (1 - 0.1 / epochs)
+
+
+def toy_env(calls=None, n_tasks=4, n_inputs=6, first=lambda t: 0.0):
+    """Fake world: hashed MI features, Hyperband on toy_accuracy (no CNNs); counts run() calls."""
+    calls = [] if calls is None else calls
+
+    def features(pairs):
+        return np.array([[derive_seed(0, t, a.id, l) % 1000 / 500 - 1 for l in range(4)] for t, a in pairs]).reshape(-1, 4)
+
+    def run(specs):
+        calls.append([(s.task, s.instance) for s in specs])
+        return [hyperband.run_bracket(s.archs, toy_accuracy, [4, 2], [1, 1, 1], 0.0) for s in specs]
+
+    return ctl.Environment([f"t{i}" for i in range(n_tasks)], ["u0", "u1"], n_inputs, 0, features, run, first)
+
+
+def cfg_for(tmp_path, **over):
+    return minas.load("smoke", output_dir=str(tmp_path), **over)
+
+
+def test_reinforce_step_follows_the_sign_of_the_reward():
+    arch = from_indices(TARGET)
+    x = torch.zeros(1, 96)
+    for reward, sign in ((1.0, 1), (-1.0, -1)):
+        pol = ctl.new_policy(0)
+        opt = torch.optim.SGD(pol.parameters(), lr=0.5)
+        before = float(pol(x)[0, range(4), list(TARGET)].sum().detach())
+        loss, ce = ctl.reinforce_loss(pol(x), [[arch]], reward)
+        assert ce == pytest.approx(4 * np.log(N_OPTIONS), rel=1e-5)  # zero last layer: uniform start
+        loss.backward()
+        opt.step()
+        after = float(pol(x)[0, range(4), list(TARGET)].sum().detach())
+        assert sign * (after - before) > 0.05
+
+
+def test_reinforce_learns_the_rewarded_option(tmp_path):
+    # the thesis update is noisy (one scalar reward per iteration, stale baselines): M = all 4
+    # tasks and 40 iterations move every seed tried (0..5) from 7.1 to <= 4.5 options away
+    rng = np.random.default_rng(0)
+    uniform_hs = np.mean([hyperband.run_bracket(sample_architectures(6, rng), toy_accuracy, [4, 2], [1, 1, 1], 0.0)
+                          .summed_score for _ in range(100)])
+    cfg = cfg_for(tmp_path, **{"controller.iterations": 40, "controller.lr": 0.05, "controller.datasets_per_iteration": 4})
+    run = ctl.train_controller(cfg, Store(tmp_path / "s.sqlite"), toy_env(first=lambda t: uniform_hs), "exp2")
+    p = run.priors  # (I, 4, 23) mean prior per iteration
+    np.testing.assert_allclose(p[0], uniform_prior(), atol=1e-6)
+    dist = lambda q: (q * np.abs(np.arange(N_OPTIONS) - np.array(TARGET)[:, None])).sum(-1).mean()  # E|option - target|
+    assert dist(p[-1]) < 0.7 * dist(uniform_prior())
+    assert run.iterations.entropy_1.iloc[-1] < run.iterations.entropy_1.iloc[0]
+
+
+def test_baseline_is_the_previous_visit_of_the_same_task(tmp_path):
+    cfg = cfg_for(tmp_path, **{"controller.iterations": 6, "controller.datasets_per_iteration": 2})
+    first = {f"t{i}": 10.0 + i for i in range(3)}
+    run = ctl.train_controller(cfg, Store(tmp_path / "s.sqlite"), toy_env(n_tasks=3, first=first.get), "exp1")
+    v = run.visits.sort_values(["task", "iteration"])
+    for task, g in v.groupby("task"):
+        assert g.baseline.iloc[0] == first[task]
+        np.testing.assert_allclose(g.baseline.iloc[1:].to_numpy(), g.hs.iloc[:-1].to_numpy())
+    rewards = run.visits.groupby("iteration").advantage.sum().to_numpy()
+    np.testing.assert_allclose(rewards, run.iterations.reward.to_numpy())
+    assert (run.visits.groupby("iteration").task.nunique() == 2).all()
+
+
+def test_sampling_matches_the_prior():
+    rng = np.random.default_rng(1)
+    prior = rng.dirichlet(np.full(N_OPTIONS, 0.5), size=4)  # (4, 23)
+    archs, flags = ctl.draw_inputs(prior, 20000, 1.0, rng)
+    assert all(flags)
+    idx = np.array([a.indices for a in archs])  # (n, 4)
+    for layer in range(4):
+        freq = np.bincount(idx[:, layer], minlength=N_OPTIONS) / len(idx)
+        np.testing.assert_allclose(freq, prior[layer], atol=0.012)
+
+
+def test_exp1_mixes_half_prior_half_uniform(tmp_path):
+    delta = np.zeros((4, N_OPTIONS))
+    delta[:, 3] = 1.0
+    archs, flags = ctl.draw_inputs(delta, 12, ctl.EXPERIMENTS["exp1"], np.random.default_rng(0))
+    assert flags == [True] * 6 + [False] * 6
+    assert all(a.filters == (OPTIONS[3],) * 4 for a in archs[:6])
+    assert sum(a.filters == (OPTIONS[3],) * 4 for a in archs[6:]) == 0
+    cfg = cfg_for(tmp_path, **{"controller.iterations": 1})
+    store = Store(tmp_path / "s.sqlite")
+    for exp, n in (("exp1", 3), ("exp2", 6)):
+        ctl.train_controller(cfg, store, toy_env(), exp)
+        assert store.get_result(f"controller-{exp}", "0", ctl.config_hash(cfg))["n_from_prior"] == n
+
+
+def test_resume_skips_finished_iterations_and_restores_the_policy(tmp_path):
+    calls = []
+    short = cfg_for(tmp_path, **{"controller.iterations": 3})
+    store = Store(tmp_path / "a.sqlite")
+    ctl.train_controller(short, store, toy_env(calls), "exp2")
+    assert len(calls) == 3
+    again = ctl.train_controller(short, store, toy_env(calls), "exp2")
+    assert len(calls) == 3 and again.iterations.resumed.all()
+    long = cfg_for(tmp_path, **{"controller.iterations": 5})
+    resumed = ctl.train_controller(long, store, toy_env(calls), "exp2")
+    assert len(calls) == 5 and [c[0][1] for c in calls[3:]] == [3, 4]
+    straight = ctl.train_controller(long, Store(tmp_path / "b.sqlite"), toy_env(), "exp2")
+    for a, b in zip(resumed.policy.state_dict().values(), straight.policy.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    np.testing.assert_allclose(resumed.iterations.reward, straight.iterations.reward)
+
+
+def test_evaluation_table_and_collapse():
+    env = toy_env()
+    delta = np.full((4, N_OPTIONS), 0.01 / (N_OPTIONS - 1))
+    delta[range(4), list(TARGET)] = 0.99
+    assert ctl.collapsed(delta) == from_indices(TARGET)
+    assert ctl.collapsed(uniform_prior()) is None
+    evals = ctl.evaluate_priors(env, {"uniform": None, "exp2": ctl.new_policy(0)}, env.train_tasks + env.test_tasks, 2)
+    assert len(evals) == 2 * 6 * 2 and set(evals.split) == {"train", "test"}
+    table = ctl.score_table(evals)
+    assert set(zip(table.split, table.prior)) == {(s, p) for s in ("train", "test") for p in ("uniform", "exp2")}
+    assert (table.n_tasks == table.split.map({"train": 4, "test": 2})).all()
+    assert table["mean"].between(0, 1).all() and (table.within_task_std >= 0).all()
