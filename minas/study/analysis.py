@@ -20,6 +20,7 @@ from scipy import stats
 
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
+from minas.study.collection import signal_column
 from minas.study.stats import paired_test
 
 MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
@@ -119,13 +120,13 @@ def layer_correlations(archs: pd.DataFrame, methods: list[str], targets=("accura
                        n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Within-task Spearman of each method's per-layer MI (and of the size baseline) with accuracy and hs,
     plus the partial Spearman of the MI with the size partialled out (target "<t> | size")."""
-    mi_cols = [f"mi_{m}_{l}" for m in methods for l in range(1, N_LAYERS + 1)]
+    names = {signal_column(m, l): (m, l) for m in methods for l in range(1, N_LAYERS + 1)}
+    mi_cols = list(names)
     out = pd.concat([signal_correlations(archs, mi_cols + ["sum_filters"], list(targets), "task", n_boot, seed),
                      signal_correlations(archs, mi_cols, list(targets), "task", n_boot, seed, control="sum_filters")
                      .assign(target=lambda d: d.target + " | size")], ignore_index=True)
-    parts = out.signal.str.extract(r"^mi_(?P<method>.+)_(?P<layer>\d)$")
-    out.insert(1, "method", parts.method.fillna("size (sum of filters)"))
-    out.insert(2, "layer", pd.to_numeric(parts.layer).astype("Int64"))
+    out.insert(1, "method", out.signal.map(lambda c: names[c][0] if c in names else "size (sum of filters)"))
+    out.insert(2, "layer", pd.array([names[c][1] if c in names else None for c in out.signal], dtype="Int64"))
     return out
 
 
@@ -146,7 +147,7 @@ def layer_means(archs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     rows = []
     for m in methods:
         for l in range(1, N_LAYERS + 1):
-            v = archs[f"mi_{m}_{l}"].dropna().to_numpy(np.float64)
+            v = archs[signal_column(m, l)].dropna().to_numpy(np.float64)
             rows.append({"method": m, "layer": l, "mean": v.mean() if len(v) else np.nan,
                          "sem": v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan, "n": len(v)})
     return pd.DataFrame(rows)
@@ -156,9 +157,10 @@ def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0) -> pd.Da
     """Per method: last minus first layer, paired per architecture, CI resampling tasks (stats.paired_test)."""
     rows = []
     for m in methods:
-        d = archs[[f"mi_{m}_{N_LAYERS}", f"mi_{m}_1", "task"]].dropna()
-        t = paired_test(d[f"mi_{m}_{N_LAYERS}"], d[f"mi_{m}_1"], groups=d.task, seed=seed)
-        rows.append({"method": m, "layer_1": d[f"mi_{m}_1"].mean(), f"layer_{N_LAYERS}": d[f"mi_{m}_{N_LAYERS}"].mean(),
+        first, last = signal_column(m, 1), signal_column(m, N_LAYERS)
+        d = archs[[last, first, "task"]].dropna()
+        t = paired_test(d[last], d[first], groups=d.task, seed=seed)
+        rows.append({"method": m, "layer_1": d[first].mean(), f"layer_{N_LAYERS}": d[last].mean(),
                      **{k: v for k, v in t.__dict__.items()}})
     return pd.DataFrame(rows)
 

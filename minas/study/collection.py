@@ -20,6 +20,7 @@ from minas.core.seeding import rng_for
 from minas.core.store import Store
 from minas.nas import hyperband
 from minas.nas.space import (
+    N_LAYERS,
     Architecture,
     parse_architecture,
     sample_architecture,
@@ -163,30 +164,48 @@ def collect(cfg, store: Store, engine: Engine, tasks: list[str] | None = None) -
 class Collected:
     """The collected data set, read back from the store for notebooks 03-06.
 
-    samples: one row per input sample: task, split, sample, arch, accuracy, epochs, and per MI
-        method m and layer l (1..4) the raw estimate `mi_<m>_<l>` (nats) and its z-score
+    samples: one row per input sample: task, split, sample, arch, accuracy, epochs, and per signal
+        m and layer l (1..L) the raw value `mi_<m>_<l>` (`signal_column`) and its z-score
         `z_<m>_<l>` against the task's standardization set (thesis A.4: the task's random
         architectures, i.e. the n_standardize seeds plus all input samples).
-    posteriors: task -> (n_samples, 4, 23) Hyperband posteriors, in sample order.
+    posteriors: task -> (n_samples, L, 23) Hyperband posteriors, in sample order.
     brackets: one row per (sample, rung, input): task, split, sample, rung, arch, epochs,
         accuracy, score, survived.
     reference: every random architecture measured per task (role 'standardize' or 'input').
-    The method "probe" (minas.probe) holds held-out linear-probe accuracy, a fraction, not nats.
+    The signal "probe" (minas.mi.probe) holds held-out linear-probe accuracy, a fraction, not nats.
     """
 
     samples: pd.DataFrame
     posteriors: dict
     brackets: pd.DataFrame
     reference: pd.DataFrame
+    signals: list[str]  # the per-layer signals held in samples and reference, in config order
 
     @property
     def methods(self) -> list[str]:
-        return sorted({c.split("_", 1)[1].rsplit("_", 1)[0] for c in self.samples.columns if c.startswith("mi_")})
+        """The stored per-layer signals, sorted (MI estimators, probe, ...)."""
+        return sorted(self.signals)
 
     def mi_matrix(self, method: str, standardized: bool = True) -> np.ndarray:
-        """(n_samples, 4) MI features of the samples table, z-scored or raw."""
-        prefix = "z" if standardized else "mi"
-        return self.samples[[f"{prefix}_{method}_{l}" for l in range(1, 5)]].to_numpy(dtype=np.float64)
+        """(n_samples, L) per-layer features of the samples table, z-scored or raw."""
+        return self.samples[signal_columns(method, standardized)].to_numpy(dtype=np.float64)
+
+
+def signal_column(method: str, layer: int, standardized: bool = False) -> str:
+    """The samples/reference column of one signal's layer: `mi_<method>_<layer>` raw, `z_<method>_<layer>` z-scored."""
+    return f"{'z' if standardized else 'mi'}_{method}_{layer}"
+
+
+def signal_columns(method: str, standardized: bool = False) -> list[str]:
+    """The columns of layers 1..L of one signal."""
+    return [signal_column(method, l, standardized) for l in range(1, N_LAYERS + 1)]
+
+
+def signal_long(frame: pd.DataFrame, methods: list[str], id_vars=("task", "arch")) -> pd.DataFrame:
+    """Raw per-layer signal columns of a samples/reference frame as long rows: id_vars, method, layer, value."""
+    parts = [frame[list(id_vars)].assign(method=m, layer=l, value=frame[signal_column(m, l)].to_numpy())
+             for m in methods for l in range(1, N_LAYERS + 1)]
+    return pd.concat(parts, ignore_index=True)
 
 
 def reference_mi(cfg, store: Store, task: str, method: str) -> np.ndarray:
@@ -200,9 +219,9 @@ def reference_mi(cfg, store: Store, task: str, method: str) -> np.ndarray:
     rows = []
     for a in std + inputs:
         vals = store.get_mi(task, a.id, cfg.seed, method, mcfg)
-        if len(vals) == 4:
+        if len(vals) == N_LAYERS:
             rows.append([np.nan if r["value"] is None else r["value"] for r in vals])
-    return np.array(rows, dtype=np.float64).reshape(-1, 4)
+    return np.array(rows, dtype=np.float64).reshape(-1, N_LAYERS)
 
 
 def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collected:
@@ -225,10 +244,10 @@ def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collect
                 complete = tr is not None
                 for m in cfg.mi.methods:
                     vals = store.get_mi(task, a.id, cfg.seed, m, mcfg)
-                    complete &= len(vals) == 4
-                    for l in range(1, 5):
+                    complete &= len(vals) == N_LAYERS
+                    for l in range(1, N_LAYERS + 1):
                         v = [r["value"] for r in vals if r["layer"] == l]
-                        row[f"mi_{m}_{l}"] = v[0] if v and v[0] is not None else np.nan
+                        row[signal_column(m, l)] = v[0] if v and v[0] is not None else np.nan
                 if complete:
                     ref_rows.append(row)
         task_posts = []
@@ -246,18 +265,17 @@ def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collect
     reference = pd.DataFrame(ref_rows)
     samples = pd.DataFrame(sample_rows)
     for m in cfg.mi.methods:
-        cols = [f"mi_{m}_{l}" for l in range(1, 5)]
-        zcols = [f"z_{m}_{l}" for l in range(1, 5)]
+        cols, zcols = signal_columns(m), signal_columns(m, standardized=True)
         if samples.empty:
             for c in zcols:
                 samples[c] = []
             continue
-        z = np.zeros((len(samples), 4))
+        z = np.zeros((len(samples), N_LAYERS))
         for task, idx in samples.groupby("task").groups.items():
             refs = reference_mi(cfg, store, task, m)
             z[samples.index.get_indexer(idx)] = mi.standardize(samples.loc[idx, cols].to_numpy(dtype=np.float64), refs)
         samples[zcols] = z
-    return Collected(samples.reset_index(drop=True), posts, pd.DataFrame(bracket_rows), reference)
+    return Collected(samples.reset_index(drop=True), posts, pd.DataFrame(bracket_rows), reference, list(cfg.mi.methods))
 
 
 def noise_levels(collected: Collected, k: int) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pandas as pd
 from minas.core.seeding import rng_for
 from minas.nas import hyperband
 from minas.nas.space import N_LAYERS, sample_architectures
-from minas.study.collection import Collected
+from minas.study.collection import Collected, signal_columns
 
 
 def synthetic_collected(n_train: int = 6, n_test: int = 3, n_samples: int = 6, n_inputs: int = 12,
@@ -43,9 +43,10 @@ def synthetic_collected(n_train: int = 6, n_test: int = 3, n_samples: int = 6, n
             row = {"task": task, "split": split, "role": "input", "sample": i, "arch": arch.id, "accuracy": acc(arch, 10)}
             for m in methods:
                 z = pref / 11.0 - 1.0 + rng.normal(0, 0.3, size=N_LAYERS)
-                row.update({f"mi_{m}_{l + 1}": 1.0 + 0.1 * z[l] for l in range(N_LAYERS)})
-                row.update({f"z_{m}_{l + 1}": z[l] for l in range(N_LAYERS)})
+                row.update(dict(zip(signal_columns(m), 1.0 + 0.1 * z)))
+                row.update(dict(zip(signal_columns(m, standardized=True), z)))
             samples.append(row)
         posts[task] = np.stack(task_posts)
     samples = pd.DataFrame(samples)
-    return Collected(samples, posts, pd.DataFrame(brackets), samples.drop(columns=[c for c in samples if c.startswith("z_")]))
+    zcols = [c for m in methods for c in signal_columns(m, standardized=True)]
+    return Collected(samples, posts, pd.DataFrame(brackets), samples.drop(columns=zcols), list(methods))

@@ -7,6 +7,7 @@ import pandas as pd
 import seaborn as sns
 
 from minas.nas.space import OPTIONS
+from minas.study.collection import signal_long
 
 
 def posterior_heatmaps(posteriors: dict, tasks: list[str] | None = None, ncols: int = 4):
@@ -39,9 +40,7 @@ def noise_bars(noise: pd.DataFrame):
 
 def mi_by_layer(samples: pd.DataFrame, method: str):
     """Raw per-layer MI of the input samples, one line per task."""
-    cols = [f"mi_{method}_{l}" for l in range(1, 5)]
-    long = samples.melt(id_vars=["task", "split", "arch"], value_vars=cols, var_name="layer", value_name="mi")
-    long["layer"] = long.layer.str[-1].astype(int)
+    long = signal_long(samples, [method], id_vars=("task", "split", "arch")).rename(columns={"value": "mi"})
     fig, ax = plt.subplots(figsize=(6, 3.5))
     sns.lineplot(long, x="layer", y="mi", hue="task", style="split", ax=ax, errorbar="sd", marker="o")
     ax.set_ylabel(f"I(C_i; y) [nats], {method}")
