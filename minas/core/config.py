@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,40 @@ PROFILES = ("smoke", "default", "full")
 
 class ConfigError(ValueError):
     """A params file or override is invalid; the message names the key and the fix."""
+
+
+class _Word(str):
+    """A bare yes/no/on/off in YAML: a boolean only where the key wants one (YAML 1.1 reads it as bool)."""
+
+    @property
+    def truth(self) -> bool:
+        return self.lower() in ("yes", "on")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML for params files and `--set` values.
+
+    Differs from YAML 1.1 in two traps a user falls into: `1e-3` and `5E-4` (no dot, or no sign
+    in the exponent) are floats, not strings; bare yes/no/on/off become `_Word`s, so a number or
+    string key rejects them instead of silently reading a boolean.
+    """
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in rs if tag != _BOOL] for ch, rs in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Loader.add_implicit_resolver("!minas/word", re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$"), list("yYnNoO"))
+_Loader.add_implicit_resolver(  # checked after YAML 1.1's own float and int patterns
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+_Loader.add_constructor("!minas/word", lambda loader, node: _Word(loader.construct_scalar(node)))
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse params YAML (a file's text or one `--set` value) with minas's number and yes/no rules."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
 
 
 def _f(default, *, lo=None, hi=None, choices=None, doc=""):
@@ -109,6 +145,8 @@ class EngineConfig:
     workers: int = _f(2, lo=0, doc="local Dask worker processes (0: run jobs in this process)")
     scheduler: str = _f("", doc="address of an existing Dask scheduler (empty: start a local cluster)")
     checkpoint_dir: str = _f("", doc="checkpoint folder all workers can read (empty: outputs/<profile>/checkpoints)")
+    snapshots: int = _f(3, lo=0, doc="store snapshots kept (one taken after each finished notebook; 0: none)")
+    cell_timeout: int = _f(0, lo=0, doc="seconds one notebook cell may run under `minas run` before it fails (0: no limit)")
 
 
 @dataclass
@@ -136,10 +174,22 @@ class StudyConfig:
         return dataclasses.asdict(self)
 
     def section_hash(self, *names: str) -> str:
-        """Short hash of some sections, e.g. the training settings that key a training result."""
+        """Short hash of some sections, e.g. the training settings that key a training result.
+
+        Where things live on this machine (`_LOCATION_KEYS`) changes no result, so those keys are
+        hashed at their defaults: moving the data keeps every stored result's key.
+        """
         d = self.to_dict()
+        for section, keys in _LOCATION_KEYS.items():
+            if section in names:
+                defaults = dataclasses.asdict(type(getattr(self, section))())
+                d[section] = {**d[section], **{k: defaults[k] for k in keys}}
         blob = json.dumps({n: d[n] for n in names}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+_LOCATION_KEYS = {"data": ("root", "download")}  # section -> keys that say where, not what
+_PATH_KEYS = ("output_dir", "data.root", "engine.checkpoint_dir")  # made absolute by `load`
 
 
 def _type_name(tp) -> str:
@@ -148,8 +198,19 @@ def _type_name(tp) -> str:
 
 def _check_value(key: str, value: Any, fld: dataclasses.Field, tp) -> Any:
     meta = fld.metadata
+    if isinstance(value, _Word):
+        if tp is bool:
+            return value.truth
+        raise ConfigError(f"{key}: {str(value)!r} reads as a YAML boolean; write it in quotes if you mean the word, "
+                          f"or give a {_type_name(tp)}. {meta.get('doc', '')}")
+    if tp is list:
+        words = [v for v in value if isinstance(v, _Word)] if isinstance(value, list) else []
+        if words:
+            raise ConfigError(f"{key}: {str(words[0])!r} reads as a YAML boolean; quote it if you mean the word")
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if tp is int and isinstance(value, float) and value.is_integer():
+        value = int(value)  # 1e3 is a whole number however it is spelled
     ok = isinstance(value, tp) and not (tp in (int, float) and isinstance(value, bool))
     if not ok:
         raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r} ({type(value).__name__}). {meta.get('doc', '')}")
@@ -164,7 +225,7 @@ def _check_value(key: str, value: Any, fld: dataclasses.Field, tp) -> Any:
 
 def _build(cls, raw: dict, prefix: str):
     if not isinstance(raw, dict):
-        raise ConfigError(f"{prefix or 'params'}: expected a mapping of keys, got {raw!r}")
+        raise ConfigError(f"{prefix.rstrip('.') or 'params'}: expected a mapping of keys (key: value lines), got {raw!r}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(raw) - set(fields))
@@ -229,34 +290,73 @@ def _check_cross(cfg: StudyConfig) -> None:
             )
 
 
-def load(profile_or_path: str | Path = "default", **overrides: Any) -> StudyConfig:
-    """Load and validate `params/<profile>.yaml` (or a YAML path), applying dotted overrides.
-
-    Overrides use dots or double underscores: `load("smoke", **{"train.lr": 0.1})` or
-    `load("smoke", train__lr=0.1)`. Raises ConfigError on any bad key, type or value.
-    """
+def profile_path(profile_or_path: str | Path) -> Path:
+    """The absolute params file of a profile name (params/<name>.yaml) or of a YAML path (relative to the current folder)."""
     text = str(profile_or_path)
-    path = Path(text)
+    path = Path(text).expanduser()
     if text in PROFILES or not (path.suffix in (".yaml", ".yml") or path.exists()):
         path = PARAMS_DIR / f"{text}.yaml"
         if not path.exists():
             raise ConfigError(f"unknown profile {text!r}; choose one of {list(PROFILES)} or give a path to a YAML file")
     if not path.exists():
-        raise ConfigError(f"params file {path} does not exist")
+        raise ConfigError(f"params file {path.absolute()} does not exist")
+    return Path(os.path.abspath(path))
+
+
+def _absolute(value: str) -> str:
+    return os.path.abspath(os.path.expanduser(value)) if value else value
+
+
+def load(profile_or_path: str | Path = "default", **overrides: Any) -> StudyConfig:
+    """Load and validate `params/<profile>.yaml` (or a YAML path), applying dotted overrides.
+
+    Overrides use dots or double underscores: `load("smoke", **{"train.lr": 0.1})` or
+    `load("smoke", train__lr=0.1)`. Raises ConfigError on any bad key, type or value.
+    Every path (`_PATH_KEYS`) comes back absolute, resolved against the current folder once here,
+    so notebooks running elsewhere see the same folders.
+    """
+    path = profile_path(profile_or_path)
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = parse_yaml(path.read_text())
     except yaml.YAMLError as err:
         raise ConfigError(f"{path} is not valid YAML: {err}") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path} cannot be read: {err}") from err
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of params keys (key: value lines, as in "
+                          f"{PARAMS_DIR / 'default.yaml'}), got a {type(raw).__name__}")
     raw.setdefault("profile", path.stem)
     for key, value in overrides.items():
         _set_path(raw, key, value)
     cfg = _build(StudyConfig, raw, "")
     _check_cross(cfg)
+    cfg.output_dir = _absolute(cfg.output_dir)
+    cfg.data.root = _absolute(cfg.data.root)
+    cfg.engine.checkpoint_dir = _absolute(cfg.engine.checkpoint_dir)
     return cfg
 
 
-def describe() -> list[tuple[str, str, str]]:
-    """(key, default, meaning) for every params key, for docs and the README."""
+def get_value(cfg: StudyConfig, key: str) -> Any:
+    """The value of a dotted params key in a loaded config, e.g. `get_value(cfg, "train.lr")`."""
+    obj: Any = cfg
+    for part in key.replace("__", ".").split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class ParamRow(typing.NamedTuple):
+    """One params key: its dataclass default, its value in a profile (the default when none given), its meaning."""
+
+    key: str
+    default: str
+    value: str
+    doc: str
+
+
+def describe(profile: str | Path | None = None) -> list[ParamRow]:
+    """Every params key with its default, its value in `profile` (when given) and its meaning."""
+    cfg = load(profile) if profile is not None else None
     rows = []
 
     def walk(cls, prefix):
@@ -266,7 +366,8 @@ def describe() -> list[tuple[str, str, str]]:
                 walk(tp, prefix + f.name + ".")
             else:
                 default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-                rows.append((prefix + f.name, repr(default), f.metadata.get("doc", "")))
+                value = get_value(cfg, prefix + f.name) if cfg is not None else default
+                rows.append(ParamRow(prefix + f.name, repr(default), repr(value), f.metadata.get("doc", "")))
 
     walk(StudyConfig, "")
     return rows
@@ -274,4 +375,4 @@ def describe() -> list[tuple[str, str, str]]:
 
 def flat_keys() -> set[str]:
     """All dotted params keys."""
-    return {k for k, _, _ in describe()}
+    return {row.key for row in describe()}

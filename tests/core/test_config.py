@@ -98,3 +98,83 @@ def test_section_hash_changes_with_settings():
     a, b = config.load("smoke"), config.load("smoke", **{"train.lr": 0.2})
     assert a.section_hash("train") != b.section_hash("train")
     assert a.section_hash("hyperband") == b.section_hash("hyperband")
+
+
+@pytest.mark.parametrize("text,value", [("1e-3", 0.001), ("5E-4", 0.0005), ("1.0e3", 1000.0), ("-2e+1", -20.0), (".5", 0.5)])
+def test_numbers_in_any_yaml_spelling(text, value):
+    assert config.parse_yaml(text) == value and isinstance(config.parse_yaml(text), float)
+    cfg = config.load("smoke", **{"train.lr": config.parse_yaml(text.lstrip("-"))})
+    assert cfg.train.lr == abs(value)
+
+
+def test_exponent_numbers_in_a_params_file(tmp_path):
+    p = tmp_path / "mine.yaml"
+    p.write_text("train:\n  lr: 1e-3\n  weight_decay: 5E-4\ndata:\n  max_train_per_task: 1e3\n")
+    cfg = config.load(p)
+    assert (cfg.train.lr, cfg.train.weight_decay) == (0.001, 0.0005)
+    assert cfg.data.max_train_per_task == 1000 and isinstance(cfg.data.max_train_per_task, int)
+
+
+@pytest.mark.parametrize("key,word", [("train.lr", "yes"), ("seed", "no"), ("device", "on"), ("engine.scheduler", "off")])
+def test_yes_no_on_off_rejected_for_numbers_and_strings(key, word):
+    with pytest.raises(ConfigError, match=f"{key}: '{word}' reads as a YAML boolean"):
+        config.load("smoke", **{key: config.parse_yaml(word)})
+
+
+def test_yes_no_inside_a_list_is_rejected_but_quoted_is_a_word(tmp_path):
+    with pytest.raises(ConfigError, match="data.tasks: 'no' reads as a YAML boolean"):
+        config.load("smoke", **{"data.tasks": config.parse_yaml("[mnist, no]")})
+    assert config.parse_yaml('"no"') == "no" and type(config.parse_yaml('"no"')) is str
+
+
+def test_yes_and_true_are_booleans_where_a_boolean_is_wanted():
+    assert config.load("smoke", **{"data.download": config.parse_yaml("yes")}).data.download is True
+    assert config.load("smoke", **{"data.download": config.parse_yaml("false")}).data.download is False
+
+
+@pytest.mark.parametrize("text", ["- seed: 1\n", "just a string\n", "42\n"])
+def test_non_mapping_file_is_a_clear_error(tmp_path, text):
+    p = tmp_path / "bad.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError, match="top level must be a mapping"):
+        config.load(p)
+
+
+def test_section_that_is_not_a_mapping(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("train: 5\n")
+    with pytest.raises(ConfigError, match="^train: expected a mapping"):
+        config.load(p)
+
+
+def test_paths_are_made_absolute_at_load(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my.yaml").write_text("data:\n  root: data\nengine:\n  checkpoint_dir: ck\n")
+    cfg = config.load("my.yaml", output_dir="results")
+    assert cfg.output_dir == str(tmp_path / "results") and cfg.out == tmp_path / "results"
+    assert cfg.data.root == str(tmp_path / "data") and cfg.engine.checkpoint_dir == str(tmp_path / "ck")
+    assert cfg.profile == "my" and config.profile_path("my.yaml") == tmp_path / "my.yaml"
+    home = config.load("smoke").data.root
+    assert home.startswith("/") and "~" not in home
+
+
+def test_location_does_not_change_result_keys(tmp_path):
+    a = config.load("smoke")
+    b = config.load("smoke", **{"data.root": str(tmp_path), "data.download": True})
+    assert a.section_hash("data", "train") == b.section_hash("data", "train")
+    assert a.section_hash("data") != config.load("smoke", **{"data.image_size": 16}).section_hash("data")
+
+
+def test_describe_shows_profile_values_beside_defaults():
+    rows = {r.key: r for r in config.describe("default")}
+    assert rows["controller.iterations"].default == "49"
+    assert rows["controller.iterations"].value == repr(config.load("default").controller.iterations) != "49"
+    assert all(r.value == r.default for r in config.describe())
+    assert {r.key for r in config.describe()} == config.flat_keys()
+
+
+def test_cell_timeout_per_profile():
+    timeouts = {p: config.load(p).engine.cell_timeout for p in config.PROFILES}
+    assert 0 < timeouts["smoke"] < timeouts["default"] < timeouts["full"]
+    with pytest.raises(ConfigError, match="engine.cell_timeout"):
+        config.load("smoke", **{"engine.cell_timeout": -1})
