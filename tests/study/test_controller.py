@@ -89,9 +89,9 @@ def test_baseline_is_the_previous_visit_of_the_same_task(tmp_path):
 def test_sampling_matches_the_prior():
     rng = np.random.default_rng(1)
     prior = rng.dirichlet(np.full(N_OPTIONS, 0.5), size=4)  # (4, 23)
-    archs, flags = ctl.draw_inputs(prior, 20000, 1.0, rng)
-    assert all(flags)
-    idx = np.array([a.indices for a in archs])  # (n, 4)
+    draw = ctl.draw_inputs(prior, 20000, 1.0, rng)
+    assert all(draw.from_prior) and draw.prior_drawn == draw.archs
+    idx = np.array([a.indices for a in draw.archs])  # (n, 4)
     for layer in range(4):
         freq = np.bincount(idx[:, layer], minlength=N_OPTIONS) / len(idx)
         np.testing.assert_allclose(freq, prior[layer], atol=0.012)
@@ -100,10 +100,10 @@ def test_sampling_matches_the_prior():
 def test_exp1_mixes_half_prior_half_uniform(tmp_path):
     delta = np.zeros((4, N_OPTIONS))
     delta[:, 3] = 1.0
-    archs, flags = ctl.draw_inputs(delta, 12, ctl.EXPERIMENTS["exp1"], np.random.default_rng(0))
-    assert flags == [True] * 6 + [False] * 6
-    assert all(a.filters == (OPTIONS[3],) * 4 for a in archs[:6])
-    assert sum(a.filters == (OPTIONS[3],) * 4 for a in archs[6:]) == 0
+    draw = ctl.draw_inputs(delta, 12, ctl.EXPERIMENTS["exp1"], np.random.default_rng(0))
+    assert draw.from_prior == [True] * 6 + [False] * 6 and draw.prior_drawn == draw.archs[:6]
+    assert all(a.filters == (OPTIONS[3],) * 4 for a in draw.archs[:6])
+    assert sum(a.filters == (OPTIONS[3],) * 4 for a in draw.archs[6:]) == 0
     cfg = cfg_for(tmp_path, **{"controller.iterations": 1})
     store = Store(tmp_path / "s.sqlite")
     for exp, n in (("exp1", 3), ("exp2", 6)):
@@ -140,3 +140,17 @@ def test_evaluation_table_and_collapse():
     assert set(zip(table.split, table.prior)) == {(s, p) for s in ("train", "test") for p in ("uniform", "exp2")}
     assert (table.n_tasks == table.split.map({"train": 4, "test": 2})).all()
     assert table["mean"].between(0, 1).all() and (table.within_task_std >= 0).all()
+
+
+def test_an_iteration_is_typed_and_stored_as_its_dict(tmp_path):
+    env, policy = toy_env(), ctl.new_policy(0)
+    opt = torch.optim.Adam(policy.parameters(), lr=0.01)
+    torch.manual_seed(123)
+    before = torch.rand(3)
+    torch.manual_seed(123)
+    rec = ctl.run_iteration(env, policy, opt, "exp1", 0, 2, {})
+    assert torch.equal(torch.rand(3), before)  # neither new_policy nor an iteration reseeds torch's global RNG
+    assert isinstance(rec, ctl.Iteration) and len(rec.tasks) == len(rec.hs) == len(rec.priors) == 2
+    assert rec.n_from_prior == 3 and np.array(rec.priors).shape == (2, 4, N_OPTIONS)
+    assert rec.reward == pytest.approx(sum(rec.hs) - sum(rec.baseline))
+    assert ctl.Iteration.from_dict(dict(rec.to_dict(), extra=1)) == rec

@@ -1,0 +1,50 @@
+"""The REINFORCE controller that predicts Hyperband priors from an input sample (thesis Experiment 2).
+
+Sources: Williams 1992 (REINFORCE); Kossmann 2019 (thesis) section 2.3, Algorithm 1, Table 3.2.
+Three ideas, one module each: the `policy` (input sample -> prior, drawing inputs, the loss),
+its `training` loop (Algorithm 1, stored and resumable per iteration) in an injected
+`environment` (MI features and Hyperband runs), and the `evaluation` of trained priors (Table 3.2,
+training curves, collapse). `from minas.study import controller as ctl` then `ctl.train_controller`
+is the reader's entry point; everything public is re-exported here.
+"""
+from minas.study.controller.environment import Environment, sampled_spec, store_environment
+from minas.study.controller.evaluation import (
+    THESIS_TABLE_3_2,
+    collapse_table,
+    compare_to_uniform,
+    evaluate_priors,
+    history_frame,
+    prior_frame,
+    score_table,
+    table_3_2,
+)
+from minas.study.controller.policy import (
+    COLLAPSE_PROB,
+    EXPERIMENTS,
+    HIDDEN,
+    Draw,
+    Policy,
+    collapsed,
+    draw_inputs,
+    entropy,
+    input_vector,
+    new_policy,
+    reinforce_loss,
+)
+from minas.study.controller.training import (
+    ControllerRun,
+    Iteration,
+    config_hash,
+    iteration_plan,
+    load_run,
+    run_iteration,
+    train_controller,
+)
+
+__all__ = [
+    "COLLAPSE_PROB", "EXPERIMENTS", "HIDDEN", "THESIS_TABLE_3_2", "ControllerRun", "Draw", "Environment", "Iteration",
+    "Policy", "collapse_table", "collapsed", "compare_to_uniform", "config_hash", "draw_inputs", "entropy",
+    "evaluate_priors", "history_frame", "input_vector", "iteration_plan", "load_run", "new_policy", "prior_frame",
+    "reinforce_loss", "run_iteration", "sampled_spec", "score_table", "store_environment", "table_3_2",
+    "train_controller",
+]

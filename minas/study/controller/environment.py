@@ -1,0 +1,97 @@
+"""The controller's world: MI features of input samples and Hyperband runs, injected as an `Environment`.
+
+Source: Kossmann 2019 (thesis) section 2.3 and A.4. `store_environment` is the real world (MI
+through the store, Hyperband through the collection's bracket runner); tests pass a fake one, so
+the same iteration logic runs on a closed-form objective without training CNNs. Choices the thesis
+leaves open: a task's first-visit baseline is the mean HS of its uniform-prior collection brackets
+(notebook 03), or 0 when none is stored; MI is z-scored against the task's fixed collection
+reference set (thesis A.4), and a failed estimate enters as 0 (the reference mean).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from minas.core.seeding import rng_for
+from minas.nas.hyperband import BracketResult
+from minas.nas.space import N_LAYERS, Architecture, sample_architecture, sample_architectures
+from minas.study.collection import BracketSpec
+
+
+def sampled_spec(tag: str, task: str, k: int, prior: np.ndarray | None, n: int, seed: int) -> BracketSpec:
+    """An evaluation bracket of n inputs drawn from `prior` (None: uniform), seeded by (tag, task, k)."""
+    return BracketSpec(tag, task, k, sample_architectures(n, rng_for(seed, "controller-eval", tag, task, k), prior))
+
+
+@dataclass
+class Environment:
+    """What the controller needs from the world; `store_environment` trains CNNs, tests pass fakes.
+
+    features: (task, input architecture) pairs -> (P, N_LAYERS) z-scored MI.
+    run: Hyperband instances -> their results, all run together (the M brackets train in parallel).
+    first_baseline: HS baseline of a task's first visit.
+    eval_input: the input architecture of evaluation run k on a task.
+    eval_spec: (tag, task, k, prior or None for uniform) -> the evaluation bracket.
+    """
+
+    train_tasks: list[str]
+    test_tasks: list[str]
+    n_inputs: int
+    seed: int
+    features: Callable[[list[tuple[str, Architecture]]], np.ndarray]
+    run: Callable[[list[BracketSpec]], list[BracketResult]]
+    first_baseline: Callable[[str], float] = lambda task: 0.0
+    eval_input: Callable[[str, int], Architecture] | None = None
+    eval_spec: Callable[[str, str, int, np.ndarray | None], BracketSpec] | None = None
+
+    def __post_init__(self) -> None:
+        if self.eval_input is None:
+            self.eval_input = lambda task, k: sample_architecture(rng_for(self.seed, "controller-eval-input", task, k))
+        if self.eval_spec is None:
+            self.eval_spec = lambda tag, task, k, prior: sampled_spec(tag, task, k, prior, self.n_inputs, self.seed)
+
+
+def store_environment(cfg, store, engine) -> Environment:
+    """The real world: MI through the store (computed if missing), Hyperband through `collection.run_brackets`."""
+    from minas import data, mi
+    from minas.study import collection, jobs
+
+    tasks = data.build_tasks(cfg)
+    method, mcfg, bcfg = cfg.mi.methods[0], jobs.mi_config_hash(cfg), collection.bracket_config(cfg)
+
+    def reference(task: str) -> list[tuple[str, str]]:  # the task's collection archs (thesis A.4 set)
+        std, inputs = collection.input_archs(cfg, task)
+        return [(task, a.id) for a in std + inputs]
+
+    def raw(task: str, arch: str) -> np.ndarray:  # (N_LAYERS,) nats, NaN where the estimate failed
+        rows = store.get_mi(task, arch, cfg.seed, method, mcfg)
+        return np.array([np.nan if r["value"] is None else r["value"] for r in rows], dtype=np.float64)
+
+    def features(pairs: list[tuple[str, Architecture]]) -> np.ndarray:
+        refs = {t: reference(t) for t in dict.fromkeys(t for t, _ in pairs)}
+        collection.run_input_samples(cfg, store, engine, [p for r in refs.values() for p in r] + [(t, a.id) for t, a in pairs])
+        out = [mi.standardize(raw(t, a.id)[None], collection.reference_mi(cfg, store, t, method))[0] for t, a in pairs]
+        return np.array(out).reshape(-1, N_LAYERS)
+
+    def first_baseline(task: str) -> float:  # mean HS of the task's uniform-prior collection brackets
+        done = [store.get_bracket("collection", task, s.instance, bcfg) for s in collection.collection_brackets(cfg, task)]
+        hs = [BracketResult.from_dict(d["result"]).summed_score for d in done if d is not None]
+        return float(np.mean(hs)) if hs else 0.0
+
+    def eval_input(task: str, k: int) -> Architecture:  # the task's collection input sample k (its MI is stored)
+        inputs = collection.input_archs(cfg, task)[1]
+        return inputs[k % len(inputs)]
+
+    def eval_spec(tag: str, task: str, k: int, prior: np.ndarray | None) -> BracketSpec:
+        specs = collection.collection_brackets(cfg, task)
+        if prior is None and k < len(specs):
+            return specs[k]  # the uniform prior's runs are the collection's: already trained in notebook 03
+        return sampled_spec(tag, task, k, prior, cfg.hyperband.n_inputs, cfg.seed)
+
+    return Environment(
+        train_tasks=[t.name for t in tasks if t.split == "train"], test_tasks=[t.name for t in tasks if t.split == "test"],
+        n_inputs=cfg.hyperband.n_inputs, seed=cfg.seed, features=features,
+        run=lambda specs: collection.run_brackets(cfg, store, engine, specs),
+        first_baseline=first_baseline, eval_input=eval_input, eval_spec=eval_spec)

@@ -1,0 +1,198 @@
+"""The controller's training loop: thesis Algorithm 1, one stored, resumable iteration at a time.
+
+Sources: Williams 1992 (REINFORCE); Kossmann 2019 (thesis) section 2.3, eq. 2.7-2.10, Algorithm 1.
+Per iteration: one random input architecture, M random training tasks; per task the policy
+predicts a prior, N Hyperband inputs are drawn (Exp 1: half from the prior, half uniform; Exp 2:
+all from the prior), Hyperband runs, HS = summed output score. One scalar reward for the
+iteration, R = sum_i HS_i - HS_prev(task_i) (eq. 2.7); the update minimizes R * cross entropy of
+the prior-drawn inputs under their predicted priors (eq. 2.10, Adam). Both experiments see the
+same tasks and input architecture per iteration (paired). Each finished iteration is stored with
+the policy's and optimizer's state, so a longer run resumes a shorter one.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from minas.core.seeding import rng_for
+from minas.nas.space import N_LAYERS, N_OPTIONS, Architecture, sample_architecture
+from minas.study.collection import BracketSpec
+from minas.study.controller.environment import Environment
+from minas.study.controller.policy import (
+    EXPERIMENTS,
+    Policy,
+    collapsed,
+    draw_inputs,
+    entropy,
+    input_vector,
+    new_policy,
+    reinforce_loss,
+)
+
+
+@dataclass
+class Iteration:
+    """One finished iteration of Algorithm 1, stored as a dict (`to_dict`) under (controller-<exp>, it, config)."""
+
+    iteration: int
+    tasks: list[str]  # the M training tasks
+    input_arch: str  # id of the iteration's input architecture
+    features: list[list[float]]  # (M, N_LAYERS) z-scored MI fed to the policy
+    inputs: list[list[str]]  # (M, N) Hyperband input architecture ids
+    n_from_prior: int  # of the N inputs per run, how many the prior drew
+    hs: list[float]  # (M,) summed Hyperband output score per task
+    baseline: list[float]  # (M,) HS of each task's previous visit
+    reward: float  # sum_i HS_i - baseline_i (eq. 2.7)
+    loss: float  # cross entropy of the prior-drawn inputs, before scaling by the reward
+    scaled_loss: float  # reward * loss, the minimized objective
+    priors: list  # (M, N_LAYERS, N_OPTIONS) predicted priors, 6 decimals
+    entropy: list[float]  # (N_LAYERS,) per-layer entropy of the mean prior, nats
+    max_prob: list[float]  # (N_LAYERS,) per-layer largest probability of the mean prior
+    input_spread: float  # mean total-variation distance of a task's prior to the mean prior
+    state: str | None  # base64 policy and optimizer state after the update (None once loaded)
+
+    def to_dict(self) -> dict:
+        """The JSON-able record the store keeps."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Iteration":
+        """An iteration from its stored record (extra keys are ignored)."""
+        return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls)})
+
+
+@dataclass
+class ControllerRun:
+    """A trained controller: per (iteration, task) rows, per-iteration rows, mean priors, final policy."""
+
+    experiment: str
+    visits: pd.DataFrame  # iteration, task, hs, baseline, advantage
+    iterations: pd.DataFrame  # iteration, reward, loss, scaled_loss, entropy_1..N_LAYERS, min_layer_max_prob, input_spread, resumed
+    priors: np.ndarray  # (I, N_LAYERS, N_OPTIONS) prior predicted in iteration i (before its update), mean over its M tasks
+    policy: Policy
+
+    def collapse(self) -> Architecture | None:
+        """The architecture the last mean prior collapsed to, or None."""
+        return collapsed(self.priors[-1]) if len(self.priors) else None
+
+
+def config_hash(cfg) -> str:
+    """What a controller iteration depends on (not controller.iterations: a longer run resumes a shorter one)."""
+    d = cfg.to_dict()
+    blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}
+    blob["controller"] = {k: d["controller"][k] for k in ("lr", "datasets_per_iteration")}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _pack(policy: Policy, opt: torch.optim.Optimizer) -> str:
+    buf = io.BytesIO()
+    torch.save({"policy": policy.state_dict(), "optim": opt.state_dict()}, buf)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _unpack(blob: str, policy: Policy, opt: torch.optim.Optimizer) -> None:
+    state = torch.load(io.BytesIO(base64.b64decode(blob)), weights_only=True)
+    policy.load_state_dict(state["policy"])
+    opt.load_state_dict(state["optim"])
+
+
+def iteration_plan(env: Environment, m: int, it: int) -> tuple[list[str], Architecture]:
+    """The M tasks (distinct) and the input architecture of iteration `it`, seeded by it."""
+    if m > len(env.train_tasks):
+        raise ValueError(f"controller.datasets_per_iteration={m} exceeds the {len(env.train_tasks)} training tasks; lower it")
+    tasks = list(rng_for(env.seed, "controller", "tasks", it).choice(env.train_tasks, size=m, replace=False))
+    return [str(t) for t in tasks], sample_architecture(rng_for(env.seed, "controller", "input", it))
+
+
+def run_iteration(env: Environment, policy: Policy, opt: torch.optim.Optimizer, experiment: str, it: int,
+                  m: int, previous: dict[str, float]) -> Iteration:
+    """One iteration of Algorithm 1: predict, sample, run Hyperband, reward, one REINFORCE step."""
+    tasks, arch = iteration_plan(env, m, it)
+    x = torch.as_tensor(np.stack([input_vector(arch, z) for z in env.features([(t, arch) for t in tasks])]))  # (M, 96)
+    log_probs = policy(x)  # (M, 4, 23)
+    priors = log_probs.detach().exp().double().numpy()
+    specs, from_prior = [], []
+    for task, prior in zip(tasks, priors):
+        draw = draw_inputs(prior / prior.sum(-1, keepdims=True), env.n_inputs, EXPERIMENTS[experiment],
+                           rng_for(env.seed, "controller", experiment, it, task))
+        specs.append(BracketSpec(f"controller-{experiment}", task, it, draw.archs))
+        from_prior.append(draw.prior_drawn)
+    hs = [r.summed_score for r in env.run(specs)]
+    base = [previous[t] if t in previous else float(env.first_baseline(t)) for t in tasks]
+    reward = float(sum(h - b for h, b in zip(hs, base)))  # thesis eq. 2.7
+    opt.zero_grad()
+    scaled, ce = reinforce_loss(log_probs, from_prior, reward)
+    scaled.backward()
+    opt.step()
+    mean_prior = priors.mean(axis=0)
+    return Iteration(
+        iteration=it, tasks=tasks, input_arch=arch.id, features=x[:, -N_LAYERS:].tolist(),
+        inputs=[[a.id for a in s.archs] for s in specs], n_from_prior=len(from_prior[0]),
+        hs=hs, baseline=base, reward=reward, loss=ce, scaled_loss=reward * ce,
+        priors=np.round(priors, 6).tolist(), entropy=entropy(mean_prior).tolist(),
+        max_prob=mean_prior.max(axis=-1).tolist(),
+        input_spread=float(0.5 * np.abs(priors - mean_prior).sum(axis=-1).mean()),  # mean TV to the mean prior
+        state=_pack(policy, opt))
+
+
+def train_controller(cfg, store, env: Environment, experiment: str) -> ControllerRun:
+    """Algorithm 1 for cfg.controller.iterations, resuming from finished iterations in the store."""
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"unknown controller experiment {experiment!r}; choose one of {sorted(EXPERIMENTS)}")
+    cc, kind, key = cfg.controller, f"controller-{experiment}", config_hash(cfg)
+    policy = new_policy(cfg.seed)
+    opt = torch.optim.Adam(policy.parameters(), lr=cc.lr)
+    previous: dict[str, float] = {}
+    done, resumed, pending_state = [], [], None
+    for it in range(cc.iterations):
+        stored = store.get_result(kind, str(it), key)
+        if stored is not None:
+            rec = Iteration.from_dict(stored)
+            pending_state = rec.state
+        else:
+            if pending_state is not None:
+                _unpack(pending_state, policy, opt)
+                pending_state = None
+            rec = run_iteration(env, policy, opt, experiment, it, cc.datasets_per_iteration, previous)
+            store.put_result(kind, str(it), key, rec.to_dict())
+        previous.update(zip(rec.tasks, rec.hs))
+        done.append(dataclasses.replace(rec, state=None))
+        resumed.append(stored is not None)
+    if pending_state is not None:
+        _unpack(pending_state, policy, opt)
+    return _assemble(experiment, done, resumed, policy)
+
+
+def load_run(cfg, store, experiment: str) -> ControllerRun | None:
+    """A finished controller run rebuilt from its stored iterations (None if none are stored)."""
+    kind, key = f"controller-{experiment}", config_hash(cfg)
+    records = []
+    for it in range(cfg.controller.iterations):
+        stored = store.get_result(kind, str(it), key)
+        if stored is None:
+            break
+        records.append(Iteration.from_dict(stored))
+    if not records:
+        return None
+    policy = new_policy(cfg.seed)
+    _unpack(records[-1].state, policy, torch.optim.Adam(policy.parameters(), lr=cfg.controller.lr))
+    return _assemble(experiment, [dataclasses.replace(r, state=None) for r in records], [True] * len(records), policy)
+
+
+def _assemble(experiment: str, records: list[Iteration], resumed: list[bool], policy: Policy) -> ControllerRun:
+    visits = pd.DataFrame([{"iteration": r.iteration, "task": t, "hs": h, "baseline": b, "advantage": h - b}
+                           for r in records for t, h, b in zip(r.tasks, r.hs, r.baseline)])
+    its = pd.DataFrame([{"iteration": r.iteration, "reward": r.reward, "loss": r.loss,
+                         "scaled_loss": r.scaled_loss, "min_layer_max_prob": min(r.max_prob),
+                         "input_spread": r.input_spread, "resumed": res,
+                         **{f"entropy_{l + 1}": e for l, e in enumerate(r.entropy)}} for r, res in zip(records, resumed)])
+    priors = np.array([np.mean(r.priors, axis=0) for r in records]).reshape(-1, N_LAYERS, N_OPTIONS)
+    return ControllerRun(experiment, visits, its, priors, policy)
