@@ -73,7 +73,7 @@ def _f(default, *, lo=None, hi=None, choices=None, doc=""):
 
 @dataclass
 class DataConfig:
-    source: str = _f("embedded", doc="a registered data family: embedded (pip-shipped digits) or thesis (the 27 data sets)")
+    source: str = _f("embedded", doc="data families, joined by + : embedded (pip-shipped digits), fashion (Fashion-MNIST), thesis (the 27 data sets)")
     root: str = _f("~/.cache/minas/data", doc="folder holding the thesis data sets (full profile)")
     download: bool = _f(False, doc="let torchvision download missing data sets (needs internet)")
     tasks: list = _f([], doc="restrict to these task names (empty: all)")
@@ -274,8 +274,10 @@ def _check_cross(cfg: StudyConfig) -> None:
             raise ConfigError(f"hyperband.epochs_per_rung[{i}]: {e!r} must be a positive number of epochs")
     if cfg.mi.max_epochs < cfg.mi.min_epochs:
         raise ConfigError(f"mi.max_epochs ({cfg.mi.max_epochs}) must be >= mi.min_epochs ({cfg.mi.min_epochs})")
-    if cfg.data.source not in DATA_FAMILIES:
-        raise ConfigError(f"data.source: {cfg.data.source!r} is not allowed; choose one of {DATA_FAMILIES.names()}")
+    for name in cfg.data.source.split("+"):
+        if name not in DATA_FAMILIES:
+            raise ConfigError(f"data.source: {cfg.data.source!r} is not allowed; choose one of {DATA_FAMILIES.names()} "
+                              "or several joined by '+' (e.g. embedded+fashion)")
     for m in cfg.mi.methods:
         if m not in SIGNALS:  # every registered signal: the MI estimators, the probe, ...
             raise ConfigError(f"mi.methods: unknown estimator {m!r} (no signal has that name); choose from {SIGNALS.names()}")

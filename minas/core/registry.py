@@ -137,4 +137,4 @@ class DataFamily(Protocol):
         ...
 
 
-DATA_FAMILIES: Registry[DataFamily] = Registry("data family", ("minas.data.embedded", "minas.data.thesis"))
+DATA_FAMILIES: Registry[DataFamily] = Registry("data family", ("minas.data.embedded", "minas.data.fashion", "minas.data.thesis"))

@@ -5,11 +5,14 @@ EMNIST letters, Kuzushiji-MNIST, Kuzushiji-49, CIFAR-10, CIFAR-100 and 20 ten-cl
 Tiny ImageNet) and held out 7 of them for testing.
 
 This module builds, checks and caches tasks (`build_tasks`, `get_task`, `check_data`, `task_table`)
-through the data-family slot (`minas.core.registry.DATA_FAMILIES`); `data.source` names the family:
+through the data-family slot (`minas.core.registry.DATA_FAMILIES`); `data.source` names the family,
+or several joined by "+" (e.g. "embedded+fashion"):
 - "thesis": those 27 tasks read from `data.root` (`minas.data.thesis`, IDX files via
   `minas.data.idx`). `data.n_test_tasks` does not apply.
 - "embedded": 14 tasks derived from data that ships with pip packages (`minas.data.embedded`);
   whole families are held out, `data.n_test_tasks` tasks in all.
+- "fashion": 8 tasks derived from Fashion-MNIST (`minas.data.fashion`); the `fashion-tops`
+  family is held out.
 
 Every task is a pure function of (cfg.data, cfg.seed, task name) (`minas.data.task.make_task`), so
 any worker process building a task gets byte-identical tensors. Tasks are cached per process;
@@ -31,8 +34,17 @@ from minas.data.task import DataError, Task
 _embedded_pool = embedded_pool  # the per-process pool cache, cleared by tests as data._embedded_pool
 
 
+def families(cfg: StudyConfig) -> list:
+    """The data families named by data.source ("embedded", "thesis", or several joined by "+")."""
+    return [DATA_FAMILIES.get(name) for name in cfg.data.source.split("+")]
+
+
+def _owner(cfg: StudyConfig, name: str):
+    return next(f for f in families(cfg) if name in f.task_names(cfg))
+
+
 def _known(cfg: StudyConfig) -> list[str]:
-    return DATA_FAMILIES.get(cfg.data.source).task_names(cfg)
+    return [n for f in families(cfg) for n in f.task_names(cfg)]
 
 
 def _selected(cfg: StudyConfig) -> list[str]:
@@ -52,7 +64,7 @@ def _key(cfg: StudyConfig) -> str:
 def _cached_task(key: str, name: str) -> Task:
     blob = json.loads(key)
     cfg = StudyConfig(seed=blob["seed"], data=DataConfig(**blob["data"]))
-    return DATA_FAMILIES.get(cfg.data.source).build(cfg, name)
+    return _owner(cfg, name).build(cfg, name)
 
 
 def get_task(cfg: StudyConfig, name: str) -> Task:
@@ -69,7 +81,9 @@ def build_tasks(cfg: StudyConfig) -> list[Task]:
 
 def check_data(cfg: StudyConfig) -> None:
     """Fast pre-flight: raise DataError naming every missing/corrupt file and how to get it."""
-    DATA_FAMILIES.get(cfg.data.source).check(cfg, _selected(cfg))
+    names = _selected(cfg)
+    for fam in families(cfg):
+        fam.check(cfg, [n for n in names if n in fam.task_names(cfg)])
 
 
 def task_table(tasks: list[Task]) -> pd.DataFrame:

@@ -20,10 +20,10 @@ import torch
 from minas.core.config import StudyConfig
 from minas.core.registry import DATA_FAMILIES
 from minas.core.seeding import rng_for
+from minas.data.fashion import DEBIAN_FASHION_MNIST, fashion_files
 from minas.data.idx import idx_files, read_idx
 from minas.data.task import DataError, Task, make_task
 
-DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 K49_URL = "http://codh.rois.ac.jp/kmnist/"
 TINY_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
 THESIS_TEST = ("cifar10", "k49", "fashion-mnist") + tuple(f"tiny-imagenet-{i:02d}" for i in range(16, 20))
@@ -40,16 +40,6 @@ def _tv_idx(root: Path, name: str) -> list[tuple[Path, int]]:
     cls = THESIS[name][1]
     prefixes = ("emnist-letters-train", "emnist-letters-test") if cls == "EMNIST" else ("train", "t10k")
     return idx_files(root / cls / "raw", prefixes)
-
-
-def _fashion_dir(root: Path) -> list[tuple[Path, int]] | None:
-    """Fashion-MNIST as original IDX(.gz) files in <root>/fashion-mnist or Debian's folder."""
-    for folder in (root / "fashion-mnist", DEBIAN_FASHION_MNIST):
-        files = [(p.with_name(p.name + ".gz") if not p.exists() else p, m)
-                 for p, m in idx_files(folder, ("train", "t10k"))]
-        if all(p.exists() for p, _ in files):
-            return files
-    return None
 
 
 def _tiny_root(cfg: StudyConfig) -> Path:
@@ -95,7 +85,7 @@ def thesis_problems(cfg: StudyConfig, names: list[str]) -> list[str]:
         if cls in ("MNIST", "FashionMNIST", "EMNIST", "KMNIST"):
             files = _tv_idx(root, name)
             if not all(p.exists() for p, _ in files) and cls == "FashionMNIST":
-                files = _fashion_dir(root) or files
+                files = fashion_files(root) or files
             if all(p.exists() for p, _ in files):
                 for path, magic in files:
                     try:
@@ -177,7 +167,7 @@ def thesis_task(cfg: StudyConfig, name: str) -> Task:
         itr, ite = _balance(x[1].astype(np.int64), rng), _balance(x[3].astype(np.int64), rng)
         return make_task(cfg, name, family, "npz-k49", split, x[0][itr][:, None], x[1][itr], x[2][ite][:, None], x[3][ite])
     files = _tv_idx(root, name)
-    idx_dir = _fashion_dir(root) if cls == "FashionMNIST" and not all(p.exists() for p, _ in files) else None
+    idx_dir = fashion_files(root) if cls == "FashionMNIST" and not all(p.exists() for p, _ in files) else None
     if idx_dir:  # original .gz files, read by our IDX parser (no torchvision layout needed)
         x = [read_idx(p, m) for p, m in idx_dir]
         source = "debian-fashion-mnist" if idx_dir[0][0].parent == DEBIAN_FASHION_MNIST else "idx-fashion-mnist"
