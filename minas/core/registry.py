@@ -115,7 +115,7 @@ class Signal(Protocol):
         ...
 
 
-SIGNALS: Registry[Signal] = Registry("signal", ("minas.mi.signals",))
+SIGNALS: Registry[Signal] = Registry("signal", ("minas.mi.signals", "minas.nas.proxies"))
 
 
 # ---------------------------------------------------------------- data families

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -37,6 +38,33 @@ def checkpoint_path(cfg, task: str, arch: str, seed: int, epochs: int) -> Path:
     return checkpoint_dir(cfg) / task / f"{arch}_s{seed}_e{epochs}_{train_config_hash(cfg)}.pt"
 
 
+_CHECKPOINT = re.compile(r"^(?P<arch>.+)_s(?P<seed>\d+)_e(?P<epochs>\d+)_(?P<config>[0-9a-f]+)\.pt$")
+
+
+def prune_checkpoints(cfg, task: str, keep: set[tuple[str, int]]) -> int:
+    """Delete the task's fixed-epoch checkpoints (this seed and training config) not in `keep` (arch, epochs).
+
+    Converged input samples (epochs 0) are never deleted: their MI is recomputed from them. A deleted
+    checkpoint costs time only: training is deterministic, so a later continuation retrains from scratch
+    to the same weights. Returns how many files were deleted.
+    """
+    folder, tcfg, n = checkpoint_dir(cfg) / task, train_config_hash(cfg), 0
+    for path in folder.glob("*.pt") if folder.is_dir() else ():
+        m = _CHECKPOINT.match(path.name)
+        if not m or m["config"] != tcfg or int(m["seed"]) != cfg.seed or int(m["epochs"]) == 0:
+            continue
+        if (m["arch"], int(m["epochs"])) not in keep:
+            path.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
+def checkpoint_bytes(cfg) -> int:
+    """Size of every file under the checkpoint folder."""
+    folder = checkpoint_dir(cfg)
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+
+
 def _write_atomic(path: Path, write) -> None:
     """`write(tmp)` then rename onto `path`: a reader sees the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,9 +92,7 @@ def train_fixed(cfg, task_name: str, arch_id: str, epochs: int, from_epochs: int
     src, dest = (checkpoint_path(cfg, task_name, arch_id, cfg.seed, e) for e in (from_epochs, epochs))
     resume = _load(src) if from_epochs else None
     res = cnn.train(task, arch, epochs, cfg.seed, cfg.train, device, resume=resume)
-    _save(res.state, dest)
-    if resume is not None:
-        src.unlink(missing_ok=True)
+    _save(res.state, dest)  # the source stays: another bracket may continue it too; the driver prunes
     return {
         "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": train_config_hash(cfg),
         "kind": "fixed", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
@@ -98,13 +124,30 @@ def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) ->
     gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "mi-rows", task_name))
     rows = torch.randperm(task.n_train, generator=gen)[:n]
     x, y = task.x_train[rows], task.y_train[rows]
-    inp = SignalInput(model, x, y, task.n_classes, cnn.activations(model, x), mi.options_from_config(cfg.mi), device)
+    trained = None  # the trained network's input, built once when a signal reads it
     signal_rows = []
     for name in methods:
         sig = SIGNALS.get(name)
-        values = sig.compute(inp, sig.seed_for(cfg.seed, task_name, arch_id))
+        seed = sig.seed_for(cfg.seed, task_name, arch_id)
+        if sig.needs_training:
+            if trained is None:
+                acts = cnn.activations(model, x)
+                trained = SignalInput(model, x, y, task.n_classes, acts, mi.options_from_config(cfg.mi), device)
+            values = sig.compute(trained, seed)
+        else:  # a training-free proxy: its own freshly initialised network
+            values = sig.compute(init_input(cfg, task, arch, seed, device), seed)
         signal_rows += [signal_row(cfg, task_name, arch_id, name, v) for v in values]
     return {"training": training, "mi": signal_rows}
+
+
+def init_input(cfg, task, arch, seed: int, device) -> SignalInput:
+    """A network initialised from `seed` and a fixed batch of the task's training rows (seeded by task, the
+    same batch for every architecture), for signals read at initialisation (the training-free proxies)."""
+    n = min(cfg.train.batch_size, task.n_train)
+    gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "proxy-rows", task.name))
+    rows = torch.randperm(task.n_train, generator=gen)[:n]
+    model = cnn.new_model(arch, task.in_channels, task.n_classes, seed, device)
+    return SignalInput(model, task.x_train[rows], task.y_train[rows], task.n_classes, device=device)
 
 
 def signal_row(cfg, task: str, arch: str, method: str, v: SignalValue) -> dict:
