@@ -93,15 +93,48 @@ class TrainConfig:
     val_fraction: float = _f(0.15, lo=0.0, hi=0.5, doc="share of training rows held out for the convergence rule")
 
 
+@dataclass(frozen=True)
+class MIOptions:
+    """Options of one MI estimate (`minas.mi`): the one place their defaults live.
+
+    Defined here, not in the mi room, so that `MIConfig` below can take its defaults from it (core
+    imports no other room); `minas.mi` validates keyword options into it and records it with every result.
+    """
+
+    batch_size: int = 256           # rows per critic step
+    lr: float = 1e-3                # critic Adam learning rate
+    min_epochs: int = 18            # thesis: train at least this many epochs
+    max_epochs: int = 60            # hard cap on critic epochs
+    threshold: float = 0.01         # nats: stop when the 1- and 2-epoch gains of the bound are both below this
+    max_rows: int | None = 2000     # rows used (seeded subsample), split train / held-out
+    holdout: float = 0.3            # share of rows held out for the reported value
+    ema_rate: float = 0.1           # moving-average rate of E_Q[e^T] (MINE gradient correction)
+    clip: float = 5.0               # SMILE: partition-term scores clipped to [-clip, clip]
+    hidden: int = 128               # hidden units of label-head / pair critics (thesis critic: 64)
+    pool: int = 4                   # label head: maps average-pooled to at most pool x pool
+    n_layers: int = 4               # L of the network (the thesis critic of layer i has L - i convs)
+    layer: int = 1                  # estimate_mi on a 4-D x: which layer it is (1..L)
+    warm_start: bool = True         # mine: initialise layer i+1's critic from layer i's
+    n_classes: int | None = None    # inferred from y (max label + 1) when None
+    max_score: float = 1e4          # |T| above this counts as an exploding critic (exp would overflow)
+    heldout_curve: bool | None = None  # held-out bound per epoch (None: label-head and pair paths yes, thesis no)
+    patience: int = 3               # epochs without held-out gain before a critic stops (best epoch kept)
+    device: str | None = None       # None: x's device if CUDA, else CUDA when available, else CPU
+
+    def __post_init__(self):
+        if self.max_epochs < self.min_epochs:
+            raise ValueError(f"max_epochs ({self.max_epochs}) must be >= min_epochs ({self.min_epochs})")
+
+
 @dataclass
 class MIConfig:
     methods: list = _f(["mine"], doc="per-layer signals of each input sample: MI estimators, or probe (linear-probe accuracy); the first feeds NN + MI")
-    batch_size: int = _f(256, lo=2, doc="rows per critic step")
-    lr: float = _f(1e-3, lo=0.0, doc="critic Adam learning rate")
-    min_epochs: int = _f(18, lo=1, doc="thesis: train MINE at least this many epochs")
-    max_epochs: int = _f(60, lo=1, doc="hard cap on critic epochs")
-    threshold: float = _f(0.01, lo=0.0, doc="stop when the bound's gain averaged over 2 epochs is below this (nats)")
-    max_rows: int = _f(2000, lo=20, doc="activation rows used for MI (split train/held-out)")
+    batch_size: int = _f(MIOptions.batch_size, lo=2, doc="rows per critic step")
+    lr: float = _f(MIOptions.lr, lo=0.0, doc="critic Adam learning rate")
+    min_epochs: int = _f(MIOptions.min_epochs, lo=1, doc="thesis: train MINE at least this many epochs")
+    max_epochs: int = _f(MIOptions.max_epochs, lo=1, doc="hard cap on critic epochs")
+    threshold: float = _f(MIOptions.threshold, lo=0.0, doc="stop when the bound's gain averaged over 2 epochs is below this (nats)")
+    max_rows: int = _f(MIOptions.max_rows, lo=20, doc="activation rows used for MI (split train/held-out)")
     n_standardize: int = _f(7, lo=2, doc="thesis A.4: random architectures per data set seeding the z-score")
     validation_rows: int = _f(2000, lo=100, doc="notebook 02: rows per known-MI validation problem")
     validation_seeds: int = _f(5, lo=1, doc="notebook 02: seeds per estimator and problem")

@@ -1,25 +1,28 @@
-"""mi: estimators of I(C; y) in nats (`estimate`), their critics and bounds (`critics`), problems
-with known MI (`known`) and the validation suite over them (`validation`), and the linear probe
-(`probe`).
+"""mi: estimators of I(C; y) in nats (`estimate`: the public functions; `estimators`: one class per bound;
+`bounds`; `critics` and their training loop), problems with known MI (`known`) and the validation suite
+over them (`validation`), and the linear probe (`probe`). Options are one typed `MIOptions`.
 
 May import: core.
 """
-from minas.mi import critics, estimate, known, probe, validation
+from minas.core.config import MIOptions
+from minas.mi import bounds, critics, estimate, estimators, known, probe, validation
 from minas.mi.estimate import (
-                               CONTINUOUS_METHODS,
-                               DEFAULTS,
-                               METHODS,
-                               MIResult,
-                               estimate_layers,
-                               estimate_mi,
-                               estimate_mi_continuous,
-                               options_from_config,
-                               standardize,
-                               thesis_critic,
+    CONTINUOUS_METHODS,
+    DEFAULTS,
+    METHODS,
+    MIResult,
+    estimate_layers,
+    estimate_mi,
+    estimate_mi_continuous,
+    options_from_config,
+    standardize,
+    thesis_critic,
 )
+from minas.mi.estimators import ESTIMATORS, Estimator
 
 __all__ = [
     "estimate_mi", "estimate_layers", "estimate_mi_continuous", "standardize", "thesis_critic",
-    "options_from_config", "MIResult", "METHODS", "CONTINUOUS_METHODS", "DEFAULTS",
-    "critics", "estimate", "known", "probe", "validation",
+    "options_from_config", "MIResult", "MIOptions", "Estimator", "ESTIMATORS", "METHODS",
+    "CONTINUOUS_METHODS", "DEFAULTS",
+    "bounds", "critics", "estimate", "estimators", "known", "probe", "validation",
 ]

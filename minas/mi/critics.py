@@ -1,23 +1,20 @@
-"""Critics and variational MI bounds used by `minas.mi`.
+"""Critics of `minas.mi` and the loop that trains them.
 
-Sources: MINE / Donsker-Varadhan and the moving-average gradient correction (Belghazi et al.
-2018); NWJ (Nguyen, Wainwright & Jordan 2010); InfoNCE (van den Oord et al. 2018); SMILE
-(Song & Ermon 2020); the Barber-Agakov bound (Barber & Agakov 2003); the overview of Poole et
-al. 2019; the thesis critic (Kossmann 2019, section 2.1.1 and A.2).
-
-Every bound is written over *scores*: `joint` (B,) are critic values on joint pairs (c_j, y_j);
-`marg` (any shape) are critic values on pairs from the product of marginals, each with a log
-weight `logw` (same shape, the weights sum to 1), so that E_Q[f(T)] = sum exp(logw) f(marg).
-With a label head and known p(y), marg = T(c)_k for every row and class with logw =
-log p(k) - log B: the expectation over the discrete label is then exact, not sampled.
+Sources: the thesis critic T(c, y) (Kossmann 2019, section 2.1.1 and A.2; MINE, Belghazi et al.
+2018); the label-head critic T(c) -> R^K, whose one forward pass scores c against every class
+(the discrete-label form of the separable critics surveyed by Poole et al. 2019); the pair
+critic for continuous y. The bounds they are trained on live in `minas.mi.bounds`.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from minas.core.config import MIOptions
 
 
 class ThesisCritic(nn.Module):
@@ -106,77 +103,6 @@ class PairCritic(nn.Module):
         return self.net(pairs).squeeze(-1)  # [i, j] = T(x_i, y_j); the diagonal is the joint
 
 
-# ---------------------------------------------------------------- bounds (nats)
-
-def dv_bound(joint: torch.Tensor, marg: torch.Tensor, logw: torch.Tensor) -> torch.Tensor:
-    """Donsker-Varadhan: E_P[T] - log E_Q[e^T] (log-sum-exp, never overflows)."""
-    return joint.mean() - torch.logsumexp((marg + logw).flatten(), 0)
-
-
-def nwj_bound(joint: torch.Tensor, marg: torch.Tensor, logw: torch.Tensor) -> torch.Tensor:
-    """NWJ / f-divergence bound: E_P[T] - E_Q[e^(T - 1)]."""
-    return joint.mean() - torch.exp(torch.logsumexp((marg - 1.0 + logw).flatten(), 0))
-
-
-def smile_bound(joint: torch.Tensor, marg: torch.Tensor, logw: torch.Tensor, clip: float = 5.0) -> torch.Tensor:
-    """SMILE: DV with the partition term's scores clipped to [-clip, clip] (lower variance, biased)."""
-    return joint.mean() - torch.logsumexp((marg.clamp(-clip, clip) + logw).flatten(), 0)
-
-
-def dv_ema_loss(joint: torch.Tensor, marg: torch.Tensor, logw: torch.Tensor, state: dict, rate: float) -> torch.Tensor:
-    """Loss whose gradient is the MINE bias-corrected DV gradient (Belghazi et al. 2018, sec. 3.2).
-
-    grad log E_Q[e^T] = E_Q[e^T grad T] / E_Q[e^T]; the batch denominator is replaced by a moving
-    average kept in log space (`state["log_ema"]`), which removes the mini-batch bias.
-    """
-    log_part = torch.logsumexp((marg + logw).flatten(), 0)
-    cur = log_part.detach()
-    if "log_ema" not in state or not torch.isfinite(state["log_ema"]):
-        state["log_ema"] = cur
-    else:
-        state["log_ema"] = torch.logaddexp(state["log_ema"] + math.log1p(-rate), cur + math.log(rate))
-    return -(joint.mean() - torch.exp(log_part - state["log_ema"]))
-
-
-def label_infonce_bound(scores: torch.Tensor, y: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
-    """InfoNCE with the label head: E[T(c)_y - log sum_k p(k) e^T(c)_k].
-
-    The batch InfoNCE contrasts each c with the B labels of its batch and is capped at log B;
-    here the inner average over the batch's labels is replaced by its B -> infinity limit,
-    the exact expectation over p(y). The bound is then capped at H(y) <= log K, not log B. It
-    equals the Barber-Agakov bound of the classifier softmax(T + log p), trained contrastively.
-    """
-    joint = scores.gather(1, y[:, None]).squeeze(1)
-    return (joint - torch.logsumexp(scores + log_p, dim=1)).mean()
-
-
-def pair_infonce_bound(scores: torch.Tensor) -> torch.Tensor:
-    """Batch InfoNCE on a (B, B) score matrix (diagonal = joint): capped at log B."""
-    b = scores.shape[0]
-    return (scores.diagonal() - torch.logsumexp(scores, dim=1)).mean() + math.log(b)
-
-
-def ba_bound(logits: torch.Tensor, y: torch.Tensor, entropy_y: float) -> torch.Tensor:
-    """Barber-Agakov: H(y) - E[-log q(y|c)], q = softmax(logits)."""
-    return entropy_y - F.cross_entropy(logits, y)
-
-
-def label_scores(scores: torch.Tensor, y: torch.Tensor, log_p: torch.Tensor):
-    """(joint, marg, logw) from label-head scores (B, K): exact marginal over the discrete label."""
-    b = scores.shape[0]
-    joint = scores.gather(1, y[:, None]).squeeze(1)
-    logw = (log_p - math.log(b)).expand_as(scores)
-    return joint, scores, logw
-
-
-def pair_scores(scores: torch.Tensor):
-    """(joint, marg, logw) from a (B, B) pair score matrix: off-diagonal pairs are the marginal."""
-    b = scores.shape[0]
-    off = ~torch.eye(b, dtype=torch.bool, device=scores.device)
-    marg = scores[off]
-    return scores.diagonal(), marg, torch.full_like(marg, -math.log(b * (b - 1)))
-
-
 # ---------------------------------------------------------------- the training loop
 
 def _stop(curve: list[float], min_epochs: int, threshold: float) -> bool:
@@ -187,8 +113,18 @@ def _stop(curve: list[float], min_epochs: int, threshold: float) -> bool:
     return curve[-1] - curve[-2] <= threshold and (curve[-1] - curve[-3]) / 2 <= threshold
 
 
-def fit(params, step, n_critics: int, n_train: int, opts: dict, gen: torch.Generator, evaluate=None,
-        modules=None) -> dict:
+@dataclass
+class CriticFit:
+    """How one critic's training went: its bound per epoch and why it stopped early ("" when fine)."""
+
+    curve: list[float] = field(default_factory=list)    # bound on the training rows, per epoch
+    heldout: list[float] = field(default_factory=list)  # bound on the held-out rows, per epoch (when tracked)
+    epochs: int = 0                                     # epochs trained
+    reason: str = ""                                    # why the critic failed ("" when it did not)
+
+
+def fit(params, step, n_critics: int, n_train: int, opts: MIOptions, gen: torch.Generator, evaluate=None,
+        modules=None) -> list[CriticFit]:
     """Train n_critics critics together with one Adam; each stops on its own (thesis rule).
 
     step(idx) -> (loss (m,), bound (m,)) on the training rows idx; a non-finite bound marks that
@@ -196,15 +132,15 @@ def fit(params, step, n_critics: int, n_train: int, opts: dict, gen: torch.Gener
     called per epoch when given (the held-out curve). With `modules` (one per critic) a critic
     also stops after `patience` epochs without a held-out gain and is restored to its best
     held-out epoch: critics overfit small samples, and the training rule alone misses it.
-    Returns curves, heldout curves, epochs, reasons ("" when fine).
+    Returns one `CriticFit` per critic.
     """
-    opt = torch.optim.Adam(params, lr=opts["lr"])
+    opt = torch.optim.Adam(params, lr=opts.lr)
     m = n_critics
-    curves, held = [[] for _ in range(m)], [[] for _ in range(m)]
-    alive, done, epochs, reasons = [True] * m, [False] * m, [0] * m, [""] * m
-    bs = min(opts["batch_size"], n_train)
+    fits = [CriticFit() for _ in range(m)]
+    alive, done = [True] * m, [False] * m
+    bs = min(opts.batch_size, n_train)
     best = [(-math.inf, None, 0)] * m  # (held-out bound, state, epoch) per critic
-    for epoch in range(opts["max_epochs"]):
+    for epoch in range(opts.max_epochs):
         perm = torch.randperm(n_train, generator=gen)
         total, count = torch.zeros(m, dtype=torch.float64), 0
         for start in range(0, n_train - bs + 1, bs):  # full batches only: every step sees bs rows
@@ -213,7 +149,7 @@ def fit(params, step, n_critics: int, n_train: int, opts: dict, gen: torch.Gener
             for k in range(m):
                 if alive[k] and not done[k] and not bool(finite[k]):
                     alive[k] = False
-                    reasons[k] = f"diverged at epoch {epoch + 1}: non-finite or exploding critic output"
+                    fits[k].reason = f"diverged at epoch {epoch + 1}: non-finite or exploding critic output"
             active = torch.tensor([alive[k] and not done[k] for k in range(m)], device=loss.device)
             if not bool(active.any()):
                 break
@@ -225,20 +161,21 @@ def fit(params, step, n_critics: int, n_train: int, opts: dict, gen: torch.Gener
         heldout = evaluate() if evaluate is not None else None
         for k in range(m):
             if alive[k] and not done[k]:
-                curves[k].append(float(total[k] / max(count, 1)))
+                f = fits[k]
+                f.curve.append(float(total[k] / max(count, 1)))
                 if heldout is not None:
-                    held[k].append(float(heldout[k]))
-                epochs[k] = epoch + 1
-                done[k] = _stop(curves[k], opts["min_epochs"], opts["threshold"])
+                    f.heldout.append(float(heldout[k]))
+                f.epochs = epoch + 1
+                done[k] = _stop(f.curve, opts.min_epochs, opts.threshold)
                 if modules is not None and heldout is not None and math.isfinite(heldout[k]):
                     if heldout[k] > best[k][0]:
                         state = {n: t.detach().clone() for n, t in modules[k].state_dict().items()}
                         best[k] = (heldout[k], state, epoch)
-                    done[k] = done[k] or (epoch + 1 >= opts["min_epochs"] and epoch - best[k][2] >= opts["patience"])
+                    done[k] = done[k] or (epoch + 1 >= opts.min_epochs and epoch - best[k][2] >= opts.patience)
         if not any(alive[k] and not done[k] for k in range(m)):
             break
     if modules is not None:
         for k in range(m):
             if alive[k] and best[k][1] is not None:
                 modules[k].load_state_dict(best[k][1])
-    return {"curves": curves, "heldout": held, "epochs": epochs, "reasons": reasons}
+    return fits

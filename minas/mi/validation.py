@@ -4,13 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from minas.core.seeding import derive_seed
-from minas.mi.estimate import (
-    CONTINUOUS_METHODS,
-    METHODS,
-    estimate_mi,
-    estimate_mi_continuous,
-    options_from_config,
-)
+from minas.mi.estimate import METHODS, estimate_mi, estimate_mi_continuous, options_from_config
 from minas.mi.known import SUITE_TASKS, known_task
 
 
@@ -33,7 +27,7 @@ def validation_suite(cfg, methods: list | None = None, tasks: list | None = None
         for s in range(cfg.mi.validation_seeds):
             task = known_task(name, n, derive_seed(cfg.seed, "mi-suite", s) % 2**31, cfg.data.image_size)
             for m in methods:
-                if continuous and m not in CONTINUOUS_METHODS:
+                if continuous and not METHODS[m].continuous:
                     continue
                 fn = estimate_mi_continuous if continuous else estimate_mi
                 r = fn(task.x, task.y, m, seed=s, **opts)

@@ -1,0 +1,93 @@
+"""The estimator slot (minas.mi.estimators), the typed options and the bounds: fast, no training."""
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from minas import mi
+from minas.core.config import MIConfig, MIOptions
+from minas.mi import bounds, critics
+from minas.mi.estimators import ESTIMATORS, Estimator
+
+
+def test_registry_is_explicit_and_flags_are_typed():
+    assert mi.METHODS is ESTIMATORS and set(ESTIMATORS) == {"mine", "mine_fast", "nwj", "infonce", "smile", "ba"}
+    assert all(isinstance(e, Estimator) and e.name == n and e.about for n, e in ESTIMATORS.items())
+    assert [n for n, e in ESTIMATORS.items() if not e.lower_bound] == ["smile"]
+    assert [n for n, e in ESTIMATORS.items() if e.path == "thesis"] == ["mine"]
+    assert set(mi.CONTINUOUS_METHODS) == {"mine_fast", "nwj", "infonce", "smile"}
+    with pytest.raises(ValueError, match="continuous MI supports"):
+        mi.estimate_mi_continuous(torch.randn(20, 2), torch.randn(20, 2), "ba")
+    with pytest.raises(ValueError, match="unknown MI method 'bogus'"):
+        mi.estimate_mi(torch.randn(20, 2), torch.zeros(20, dtype=torch.long), "bogus")
+
+
+def _head_terms(seed=0, b=64, k=5):
+    g = torch.Generator().manual_seed(seed)
+    scores = torch.randn(b, k, generator=g, requires_grad=True)
+    y = torch.randint(0, k, (b,), generator=g)
+    p = torch.bincount(y, minlength=k).double() / b
+    return scores, y, p.log().float(), float(-(p[p > 0] * p[p > 0].log()).sum())
+
+
+def test_default_loss_is_minus_bound_and_dv_loss_has_the_bound_gradient():
+    scores, y, log_p, h = _head_terms()
+    loss, b = ESTIMATORS["nwj"].head_objective(scores, y, log_p, h, MIOptions(), {})
+    assert torch.equal(loss, -b)
+    # DV's moving-average loss: on the first step the average is the batch partition, so its
+    # gradient is exactly the gradient of -bound (the correction only changes later steps)
+    loss, b = ESTIMATORS["mine_fast"].head_objective(scores, y, log_p, h, MIOptions(), {})
+    g_loss, = torch.autograd.grad(loss, scores, retain_graph=True)
+    g_bound, = torch.autograd.grad(-b, scores)
+    assert not torch.equal(loss, -b) and torch.allclose(g_loss, g_bound, atol=1e-6)
+
+
+def test_label_infonce_is_barber_agakov_of_the_prior_shifted_classifier():
+    scores, y, log_p, h = _head_terms(1)
+    scores = scores.detach()
+    infonce = ESTIMATORS["infonce"].head_objective(scores, y, log_p, h, MIOptions(), {})[1]
+    ba = ESTIMATORS["ba"].head_objective(scores + log_p, y, log_p, h, MIOptions(), {})[1]
+    assert float(infonce) == pytest.approx(float(ba), abs=1e-5)
+    assert float(infonce) <= h + 1e-6  # capped at H(y) <= log K
+
+
+def test_bounds_agree_on_a_known_critic():
+    # T = log-density ratio of a 2-class problem with p(y|c) known: DV, NWJ and InfoNCE all equal the MI estimate
+    g = torch.Generator().manual_seed(2)
+    post = torch.softmax(torch.randn(4000, 2, generator=g) * 2, dim=1)  # (N, 2) p(y|c)
+    y = torch.multinomial(post, 1, generator=g).squeeze(1)
+    log_p = torch.log(torch.full((2,), 0.5))
+    ratio = (post / 0.5).log()  # T(c)_k = log p(k|c) / p(k)
+    dv = ESTIMATORS["mine_fast"].head_objective(ratio, y, log_p, math.log(2), MIOptions(), {})[1]
+    nwj = ESTIMATORS["nwj"].head_objective(ratio + 1, y, log_p, math.log(2), MIOptions(), {})[1]
+    nce = ESTIMATORS["infonce"].head_objective(ratio, y, log_p, math.log(2), MIOptions(), {})[1]
+    assert float(dv) == pytest.approx(float(nce), abs=0.02) and float(nwj) == pytest.approx(float(dv), abs=0.03)
+    clipped = ESTIMATORS["smile"].head_objective(ratio * 10, y, log_p, math.log(2), MIOptions(clip=0.5), {})[1]
+    assert float(clipped) > float(bounds.dv_bound(*bounds.label_scores(ratio * 10, y, log_p)))  # clip shrinks the partition
+
+
+def test_options_are_one_typed_object_with_one_set_of_defaults():
+    opts = mi.options_from_config(MIConfig())
+    assert opts == {k: getattr(MIOptions(), k) for k in opts} and set(opts) >= {"batch_size", "lr", "min_epochs"}
+    assert dict(mi.DEFAULTS) == dataclasses.asdict(MIOptions())
+    with pytest.raises(ValueError, match="max_epochs"):
+        MIOptions(min_epochs=5, max_epochs=2)
+    r = mi.estimate_mi(torch.randn(60, 3), torch.arange(60) % 2, "ba", min_epochs=1, max_epochs=1, hidden=8)
+    assert isinstance(r.options, MIOptions) and r.options.hidden == 8 and r.options.heldout_curve is True
+
+
+def test_fit_returns_one_typed_record_per_critic():
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(2, 2)
+    x = torch.randn(40, 2)
+
+    def step(idx):
+        out = lin(x[idx])
+        b = torch.stack([out[:, 0].mean(), out[:, 1].mean()])
+        return -b, b
+
+    fits = critics.fit(list(lin.parameters()), step, 2, 40, MIOptions(batch_size=8, min_epochs=2, max_epochs=3),
+                       torch.Generator().manual_seed(0))
+    assert len(fits) == 2 and all(isinstance(f, critics.CriticFit) for f in fits)
+    assert all(f.epochs == len(f.curve) == 3 and f.reason == "" and f.heldout == [] for f in fits)
