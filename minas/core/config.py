@@ -91,6 +91,8 @@ class TrainConfig:
     max_epochs: int = _f(30, lo=1, doc="cap when training an input sample to convergence")
     patience: int = _f(3, lo=1, doc="convergence: stop after this many epochs without held-out loss improvement")
     val_fraction: float = _f(0.15, lo=0.0, hi=0.5, doc="share of training rows held out for the convergence rule")
+    schedule: str = _f("constant", choices=("constant", "rung_cosine"),
+                       doc="learning rate within one training call (a Hyperband rung): constant, or cosine decay to 0 restarted each rung")
 
 
 @dataclass(frozen=True)

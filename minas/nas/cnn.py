@@ -7,6 +7,7 @@ state travels in the checkpoint, so 4 epochs then 8 more equals 12 epochs straig
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -116,25 +117,41 @@ def run_epochs(
     end_epoch: int,
     seed: int,
     batch_size: int,
+    schedule: str = "constant",
 ) -> list[float]:
-    """Train epochs start_epoch+1..end_epoch on prepared tensors; returns mean train loss per epoch."""
+    """Train epochs start_epoch+1..end_epoch on prepared tensors; returns mean train loss per epoch.
+
+    schedule "rung_cosine": the learning rate falls from its base value to 0 along a half cosine
+    over the steps of this call (one Hyperband rung) and restarts at the next call (as in SGDR,
+    Loshchilov & Hutter 2017), so every evaluation sees a network at the end of a decay rather
+    than one mid-way through noisy constant-rate steps.
+    """
     losses = []
     n = x.shape[0]
     model.train()
+    steps_per_epoch = sum(1 for s in range(0, n, batch_size) if min(batch_size, n - s) >= 2)
+    total, step = steps_per_epoch * (end_epoch - start_epoch), 0
+    base = [g["lr"] for g in opt.param_groups]
     for epoch in range(start_epoch, end_epoch):
         gen = torch.Generator().manual_seed(derive_seed(seed, "batches", epoch))
         order = torch.randperm(n, generator=gen).to(x.device)
-        total = torch.zeros((), device=x.device)
+        epoch_loss = torch.zeros((), device=x.device)
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
             if idx.numel() < 2:  # BatchNorm needs two rows
                 continue
+            if schedule == "rung_cosine":
+                for g, lr in zip(opt.param_groups, base):
+                    g["lr"] = 0.5 * lr * (1.0 + math.cos(math.pi * step / total))
+                step += 1
             loss = F.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += loss.detach() * idx.numel()
-        losses.append(float(total) / n)
+            epoch_loss += loss.detach() * idx.numel()
+        losses.append(float(epoch_loss) / n)
+    for g, lr in zip(opt.param_groups, base):
+        g["lr"] = lr  # the checkpointed optimizer keeps its base rate
     return losses
 
 
@@ -213,7 +230,7 @@ def train(
         opt.load_state_dict(resume.optimizer)
         done, history = resume.epochs, list(resume.history)
     x, y = _prepare(task.x_train, device), task.y_train.to(device)
-    losses = run_epochs(model, opt, x, y, done, epochs, seed, train_cfg.batch_size)
+    losses = run_epochs(model, opt, x, y, done, epochs, seed, train_cfg.batch_size, train_cfg.schedule)
     recalibrate(model, x)
     history += [{"epoch": done + i + 1, "train_loss": l} for i, l in enumerate(losses)]
     acc, test_loss = evaluate(model, _prepare(task.x_test, device), task.y_test.to(device))

@@ -68,3 +68,14 @@ def test_convergence_rule_stops_and_keeps_best(cfg, task):
 def test_bad_epochs(cfg, task):
     with pytest.raises(ValueError, match="epochs"):
         cnn.train(task, Architecture((10, 10, 10, 10)), 0, seed=0, train_cfg=cfg.train)
+
+
+def test_rung_cosine_decays_within_a_call_and_restores_the_base_rate(task):
+    model = cnn.new_model(Architecture((10, 10, 10, 10)), task.in_channels, task.n_classes, 0, torch.device("cpu"))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    seen = []
+    opt.step = (lambda step: lambda *a, **k: (seen.append(opt.param_groups[0]["lr"]), step(*a, **k))[1])(opt.step)
+    x = cnn._prepare(task.x_train[:64], torch.device("cpu"))
+    cnn.run_epochs(model, opt, x, task.y_train[:64], 0, 2, 0, 16, schedule="rung_cosine")
+    assert seen[0] == pytest.approx(0.05) and seen[-1] < 0.005 and all(a >= b for a, b in zip(seen, seen[1:]))
+    assert len(seen) == 8 and opt.param_groups[0]["lr"] == 0.05

@@ -1,0 +1,139 @@
+"""How much the architecture matters: the intraclass correlation (ICC) of test accuracy and hs.
+
+The study asks whether a per-layer signal tells which architecture suits a task. That has an
+answer only where the task's accuracy differs between architectures by more than between
+training seeds of one architecture. `architecture_signal` trains `n_archs` random architectures
+x `n_seeds` training seeds on one task (the task's rows fixed by the profile seed, so the data
+draw does not vary) through a list of budgets (e.g. Hyperband's rungs, training continued), and
+`icc_table` reports per budget:
+- `icc1`: one-way random effects ICC(1) (Shrout & Fleiss 1979): the share of variance between
+  architectures, treating seeds as exchangeable within an architecture.
+- `icc3`: two-way consistency ICC(3,1) (McGraw & Wong 1996, ICC(C,1)). While the batch order
+  derives from the seed alone (`crossed=True`), seed s shuffles every architecture's batches
+  the same way: seeds are crossed with architectures, and a seed that is unlucky for all
+  architectures is a shared shift. ICC(3,1) removes that shift; it is the honest statistic of
+  a crossed design. With `crossed=False` each (architecture, seed) pair gets its own batch
+  order and init, and ICC(1) is the right one.
+Both come with exact F-based 95% intervals (same references).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from tqdm.auto import tqdm
+
+from minas import data
+from minas.core.seeding import derive_seed, rng_for
+from minas.nas import cnn
+from minas.nas.space import sample_architectures
+
+
+@dataclass(frozen=True)
+class ICC:
+    """An intraclass correlation with its 95% interval, and the design behind it."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    n_targets: int  # architectures
+    k: int          # seeds per architecture
+
+
+def _matrix(frame: pd.DataFrame, value: str) -> np.ndarray:
+    """(n_archs, n_seeds) matrix of one value; architectures missing a seed are dropped."""
+    m = frame.pivot_table(index="arch", columns="seed", values=value, aggfunc="first").dropna()
+    if m.shape[0] < 2 or m.shape[1] < 2:
+        raise ValueError(f"an ICC needs >= 2 architectures with >= 2 seeds each, got {m.shape}")
+    return m.to_numpy(np.float64)
+
+
+def _bounds(f_obs: float, df1: float, df2: float, k: int, alpha: float) -> tuple[float, float]:
+    f_lo = f_obs / stats.f.ppf(1 - alpha / 2, df1, df2)
+    f_hi = f_obs * stats.f.ppf(1 - alpha / 2, df2, df1)
+    return (f_lo - 1) / (f_lo + k - 1), (f_hi - 1) / (f_hi + k - 1)
+
+
+def icc_oneway(x: np.ndarray, alpha: float = 0.05) -> ICC:
+    """ICC(1) of an (n targets, k repeats) matrix: (MSB - MSW) / (MSB + (k - 1) MSW)."""
+    n, k = x.shape
+    msb = k * x.mean(1).var(ddof=1)
+    msw = ((x - x.mean(1, keepdims=True)) ** 2).sum() / (n * (k - 1))
+    if msw == 0:
+        return ICC(1.0 if msb > 0 else float("nan"), float("nan"), float("nan"), n, k)
+    lo, hi = _bounds(msb / msw, n - 1, n * (k - 1), k, alpha)
+    return ICC(float((msb - msw) / (msb + (k - 1) * msw)), float(lo), float(hi), n, k)
+
+
+def icc_consistency(x: np.ndarray, alpha: float = 0.05) -> ICC:
+    """ICC(3,1) of an (n targets, k crossed raters) matrix: (MSR - MSE) / (MSR + (k - 1) MSE)."""
+    n, k = x.shape
+    grand = x.mean()
+    msr = k * ((x.mean(1) - grand) ** 2).sum() / (n - 1)
+    resid = x - x.mean(1, keepdims=True) - x.mean(0, keepdims=True) + grand
+    mse = (resid ** 2).sum() / ((n - 1) * (k - 1))
+    if mse == 0:
+        return ICC(1.0 if msr > 0 else float("nan"), float("nan"), float("nan"), n, k)
+    lo, hi = _bounds(msr / mse, n - 1, (n - 1) * (k - 1), k, alpha)
+    return ICC(float((msr - mse) / (msr + (k - 1) * mse)), float(lo), float(hi), n, k)
+
+
+def architecture_signal(cfg, task_name: str, n_archs: int = 8, n_seeds: int = 3, budgets: tuple[int, ...] = (4,),
+                        crossed: bool = True, progress: bool = True) -> pd.DataFrame:
+    """Train n_archs random architectures x n_seeds seeds on one task through cumulative epoch budgets.
+
+    Returns one row per (arch, seed, epochs): accuracy on the task's test rows, hs = accuracy -
+    lam * sum(filters), the seconds of CPU/GPU time that budget's training took, and the loss.
+    Architectures come from `rng_for(cfg.seed, "target", task)`; the training seed is the
+    seed index itself when `crossed` (batch order shared across architectures), else derived
+    from (seed, arch). Non-finite training loss is reported as a row with accuracy NaN and
+    `diverged` True, never as an accuracy.
+    """
+    task = data.get_task(cfg, task_name)
+    archs = sample_architectures(n_archs, rng_for(cfg.seed, "target", task_name))
+    device = cnn.pick_device(cfg.device)
+    budgets = tuple(sorted(set(budgets)))
+    rows = []
+    bar = tqdm(total=n_archs * n_seeds * len(budgets), desc=f"{task_name}: archs x seeds x budgets", disable=not progress)
+    for arch in archs:
+        for s in range(n_seeds):
+            seed = s if crossed else derive_seed(s, "target", arch.id) % 2**31
+            state = None
+            for epochs in budgets:
+                t0 = time.process_time()
+                res = cnn.train(task, arch, epochs, seed, cfg.train, device, resume=state)
+                losses = [h["train_loss"] for h in res.history]
+                diverged = not np.all(np.isfinite(losses))
+                acc = float("nan") if diverged else res.accuracy
+                rows.append({"task": task_name, "arch": arch.id, "seed": s, "epochs": epochs, "accuracy": acc,
+                             "hs": acc - cfg.hyperband.lam * sum(arch.filters), "sum_filters": sum(arch.filters),
+                             "test_loss": res.test_loss, "cpu_seconds": time.process_time() - t0,
+                             "diverged": diverged})
+                bar.update(1)
+                if diverged:
+                    bar.update(len(budgets) - budgets.index(epochs) - 1)
+                    break
+                state = res.state
+    bar.close()
+    return pd.DataFrame(rows)
+
+
+def icc_table(frame: pd.DataFrame, values: tuple[str, ...] = ("accuracy", "hs")) -> pd.DataFrame:
+    """Per (task, epochs, value): ICC(1) and ICC(3,1) with 95% CIs, sd between and within architectures, cost."""
+    out = []
+    for (task, epochs), g in frame[~frame.diverged].groupby(["task", "epochs"]):
+        for v in values:
+            x = _matrix(g, v)
+            one, two = icc_oneway(x), icc_consistency(x)
+            out.append({"task": task, "epochs": epochs, "value": v, "mean": x.mean(),
+                        "sd_between_archs": x.mean(1).std(ddof=1), "sd_within_arch": np.sqrt(x.var(1, ddof=1).mean()),
+                        "icc1": one.value, "icc1_low": one.ci_low, "icc1_high": one.ci_high,
+                        "icc3": two.value, "icc3_low": two.ci_low, "icc3_high": two.ci_high,
+                        "n_archs": one.n_targets, "n_seeds": one.k,
+                        "rho_filters": stats.spearmanr(g.groupby("arch")[v].mean(),
+                                                       g.groupby("arch").sum_filters.first()).statistic,
+                        "cpu_seconds": g.cpu_seconds.sum()})
+    return pd.DataFrame(out)

@@ -1,0 +1,49 @@
+"""ICC of accuracy over architectures x seeds (minas.study.target): known values and a tiny real run."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import minas
+from minas.study import target
+
+# Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges; ICC(1,1) = 0.17, ICC(3,1) = 0.71
+SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], float)
+
+
+def test_published_example():
+    assert target.icc_oneway(SHROUT_FLEISS).value == pytest.approx(0.17, abs=0.005)
+    two = target.icc_consistency(SHROUT_FLEISS)
+    assert two.value == pytest.approx(0.71, abs=0.005)
+    assert two.ci_low < two.value < two.ci_high and (two.n_targets, two.k) == (6, 4)
+
+
+def test_a_shared_seed_shift_lowers_icc1_only():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (10, 1)) + rng.normal(0, 0.3, (10, 3))
+    shifted = x + np.array([0.0, -2.0, 1.0])  # seed 1 unlucky for every architecture
+    assert target.icc_consistency(shifted).value == pytest.approx(target.icc_consistency(x).value)
+    assert target.icc_oneway(shifted).value < target.icc_oneway(x).value - 0.3
+
+
+def test_noise_only_interval_covers_zero_and_signal_only_is_one():
+    rng = np.random.default_rng(1)
+    noise = target.icc_oneway(rng.normal(size=(40, 3)))
+    assert noise.ci_low < 0 < noise.ci_high
+    assert target.icc_oneway(np.repeat(np.arange(5.0)[:, None], 3, axis=1)).value == 1.0
+
+
+def test_tiny_real_run_has_every_cell_and_a_table():
+    cfg = minas.load("smoke", **{"data.max_train_per_task": 60, "data.max_test_per_task": 40})
+    frame = target.architecture_signal(cfg, "mnist-parity", n_archs=3, n_seeds=2, budgets=(1, 2), progress=False)
+    assert len(frame) == 3 * 2 * 2 and not frame.diverged.any()
+    assert frame.accuracy.between(0, 1).all() and (frame.cpu_seconds > 0).all()
+    table = target.icc_table(frame)
+    assert set(table.epochs) == {1, 2} and set(table.value) == {"accuracy", "hs"}
+    assert table[["icc1", "icc3"]].le(1).all().all()
+
+
+def test_too_small_a_design_is_refused():
+    frame = pd.DataFrame({"task": "t", "arch": ["a", "b"], "seed": [0, 0], "epochs": 1, "accuracy": [0.5, 0.6],
+                          "hs": [0.5, 0.6], "sum_filters": [10, 20], "cpu_seconds": 1.0, "diverged": False})
+    with pytest.raises(ValueError, match=">= 2 seeds"):
+        target.icc_table(frame)
