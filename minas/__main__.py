@@ -16,6 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a params key, e.g. --set train.lr=0.1 (YAML value syntax)")
     sub.add_parser("params", help="list every params key with its default and meaning")
+    check = sub.add_parser("check", help="check the profile's store: integrity, schema version, the study's invariants")
+    restore = sub.add_parser("restore", help="roll the profile's store back to a snapshot (the newest unless --snapshot)")
+    restore.add_argument("--snapshot", default=None, metavar="NAME", help="a snapshot's name (see --list)")
+    restore.add_argument("--list", action="store_true", help="only list the snapshots, newest first")
+    for cmd in (check, restore):
+        cmd.add_argument("--profile", default="default", help="smoke, default, full, or a path to a params YAML")
+        cmd.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a params key (e.g. output_dir)")
     args = parser.parse_args(argv)
 
     from minas.core import config
@@ -30,16 +37,59 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=0.1")
         key, value = item.split("=", 1)
         overrides[key.strip()] = yaml.safe_load(value)
+    if args.command in ("check", "restore"):
+        from minas.core.store import StoreError
+
+        try:
+            cfg = config.load(args.profile, **overrides)
+            return _check(cfg) if args.command == "check" else _restore(cfg, args.snapshot, args.list)
+        except (config.ConfigError, StoreError) as err:
+            print(f"minas: error: {err}", file=sys.stderr)
+            return 1
     from minas import pipeline
+    from minas.core.store import StoreError
 
     try:
         pipeline.run(args.profile, args.only or None, overrides)
     except (config.ConfigError, ValueError) as err:
         print(f"minas: error: {err}", file=sys.stderr)
         return 2
+    except StoreError as err:  # not SQLite, corrupt, another schema version, locked by another run
+        print(f"minas: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("minas: interrupted; finished results are in the store, rerun the same command to resume", file=sys.stderr)
         return 130
+    return 0
+
+
+def _check(cfg) -> int:
+    """`minas check`: print the store's verdict; 1 when it has problems."""
+    from minas.core import guard
+    from minas.nas.hyperband import posterior
+
+    verdict = guard.check(cfg.out / "store.sqlite", posterior=posterior)
+    print(verdict.text())
+    held = guard.holder(cfg.out)
+    if held:
+        print(f"  (a run holds this folder now: pid {held.get('pid')} on {held.get('host')}, started {held.get('started')})")
+    snaps = guard.snapshots(cfg.out)
+    print(f"  snapshots: {', '.join(p.name for p in snaps) if snaps else 'none'}")
+    return 0 if verdict.ok else 1
+
+
+def _restore(cfg, name: str | None, list_only: bool) -> int:
+    """`minas restore`: list the snapshots, or put one in place of the store (the old store is moved aside)."""
+    from minas.core import guard
+
+    snaps = guard.snapshots(cfg.out)
+    for p in snaps:
+        print(f"  {p.name}  {p.stat().st_size / 1e6:.1f} MB")
+    if list_only:
+        return 0
+    with guard.acquire(cfg.out):  # never under a running study
+        snap, aside = guard.restore(cfg.out, name)
+    print(f"restored {cfg.out / 'store.sqlite'} from {snap.name}" + (f"; the previous store is kept as {aside}" if aside else ""))
     return 0
 
 

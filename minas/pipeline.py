@@ -14,7 +14,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from minas.core import config
+from minas.core import config, guard
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -72,26 +72,33 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
     overrides = dict(overrides or {})
     cfg = config.load(profile, **overrides)  # validate everything before any work
     books = select(only)
-    from minas import data
+    # one run per output folder: a second one stops here and names the holder; a dead run's lock is taken over
+    with guard.acquire(cfg.out) as lock:
+        if lock.stale:
+            log(f"[minas] took over the lock of a run that died: pid {lock.stale.get('pid')} on "
+                f"{lock.stale.get('host')}, started {lock.stale.get('started')}")
+        guard.ensure_usable(cfg.out / "store.sqlite", profile)  # a corrupt store stops the run before anything writes
+        from minas import data
 
-    data.check_data(cfg)  # a missing or corrupt data file fails here, not in notebook 03
-    out = cfg.out / "notebooks"
-    out.mkdir(parents=True, exist_ok=True)
-    (cfg.out / "provenance.json").write_text(json.dumps(provenance(cfg), indent=2, default=str))
-    done, timings = [], {}
-    timings_path = cfg.out / "timings.json"
-    if timings_path.exists():
-        timings = json.loads(timings_path.read_text())
-    for nb in books:
-        log(f"[minas] {nb.name} (profile {cfg.profile}) ...")
-        t0 = time.perf_counter()
-        pm.execute_notebook(
-            str(nb), str(out / nb.name), parameters={"profile": profile, "overrides": overrides},
-            cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False, log_output=False,
-            execution_timeout=cell_timeout,
-        )
-        timings[nb.stem] = round(time.perf_counter() - t0, 1)
-        timings_path.write_text(json.dumps(timings, indent=2))
-        log(f"[minas] {nb.name} done in {timings[nb.stem]:.0f} s")
-        done.append(out / nb.name)
-    return done
+        data.check_data(cfg)  # a missing or corrupt data file fails here, not in notebook 03
+        out = cfg.out / "notebooks"
+        out.mkdir(parents=True, exist_ok=True)
+        (cfg.out / "provenance.json").write_text(json.dumps(provenance(cfg), indent=2, default=str))
+        done, timings = [], {}
+        timings_path = cfg.out / "timings.json"
+        if timings_path.exists():
+            timings = json.loads(timings_path.read_text())
+        for nb in books:
+            log(f"[minas] {nb.name} (profile {cfg.profile}) ...")
+            t0 = time.perf_counter()
+            pm.execute_notebook(
+                str(nb), str(out / nb.name), parameters={"profile": profile, "overrides": overrides},
+                cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False, log_output=False,
+                execution_timeout=cell_timeout,
+            )
+            timings[nb.stem] = round(time.perf_counter() - t0, 1)
+            timings_path.write_text(json.dumps(timings, indent=2))
+            log(f"[minas] {nb.name} done in {timings[nb.stem]:.0f} s")
+            guard.snapshot(cfg.out, nb.stem, cfg.engine.snapshots, profile=profile)  # a consistent copy to roll back to
+            done.append(out / nb.name)
+        return done

@@ -43,8 +43,48 @@ _TABLES = {
 }
 
 
+TABLES = tuple(_TABLES)
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+FIX = ("nothing was written to it; roll back to a snapshot with `python -m minas restore --profile P`, "
+       "see `python -m minas check --profile P`, or move the file away to start a fresh store")
+
+
 class StoreError(RuntimeError):
-    """The store file cannot be used as is (e.g. written by another schema version)."""
+    """The store file cannot be used as is (not SQLite, corrupt, another schema version, locked)."""
+
+
+def check_header(path: Path) -> None:
+    """Raise StoreError if `path` exists, is not empty and is not an SQLite database."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    if head and head != SQLITE_HEADER:
+        raise StoreError(f"{path} is not an SQLite database (it starts with {head[:8]!r}); {FIX}")
+
+
+def schema_version(con: sqlite3.Connection) -> int | None:
+    """The store schema version recorded in a database (None for a fresh, empty one)."""
+    has_meta = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+    row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() if has_meta else None
+    return None if row is None else int(row[0])
+
+
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """A connection that cannot modify the database (checks, snapshots)."""
+    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=60)
+
+
+def copy_store(src: str | Path, dest: str | Path) -> None:
+    """A consistent copy of a (possibly live) store with SQLite's online backup API, as one file (no WAL)."""
+    source, target = connect_read_only(src), sqlite3.connect(dest)
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=DELETE")  # a standalone file: nothing beside it to lose or replay
+    finally:
+        target.close()
+        source.close()
 
 
 class Store:
@@ -53,22 +93,32 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_header(self.path)
         self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA synchronous=NORMAL")
-        self._init_schema()
+        try:
+            # read the version before writing anything: a store of another schema stays untouched
+            version = schema_version(self._con)
+            if version is None and self._con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+                raise StoreError(f"{self.path} is an SQLite database but not a minas store (no schema version); {FIX}")
+            if version not in (None, SCHEMA_VERSION):
+                raise StoreError(
+                    f"{self.path} was written by store schema version {version}, this minas uses "
+                    f"{SCHEMA_VERSION}; move the file away (or delete it) to start a fresh store"
+                )
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=NORMAL")
+            self._init_schema()
+        except sqlite3.DatabaseError as err:
+            self._con.close()
+            raise StoreError(f"{self.path} cannot be read as a minas store ({err}); {FIX}") from err
+        except StoreError:
+            self._con.close()
+            raise
 
     def _init_schema(self) -> None:
         with self.transaction() as con:
             con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} was written by store schema version {row[0]}, this minas uses "
-                    f"{SCHEMA_VERSION}; move the file away (or delete it) to start a fresh store"
-                )
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             for name, cols in _TABLES.items():
                 con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
 
