@@ -181,7 +181,6 @@ class EngineConfig:
     scheduler: str = _f("", doc="address of an existing Dask scheduler (empty: start a local cluster)")
     checkpoint_dir: str = _f("", doc="checkpoint folder all workers can read (empty: outputs/<profile>/checkpoints)")
     snapshots: int = _f(3, lo=0, doc="store snapshots kept (one taken after each finished notebook; 0: none)")
-    snapshots: int = _f(3, lo=0, doc="store snapshots kept (one taken after each finished notebook; 0: none)")
     cell_timeout: int = _f(0, lo=0, doc="seconds one notebook cell may run under `minas run` before it fails (0: no limit)")
 
 
