@@ -1,4 +1,4 @@
-"""Analysis across the notebook series: both thesis tables, per-layer signals, and the HTML report.
+"""Analysis across the notebook series: both thesis tables read back, per-layer signals and their statistics.
 
 Sources: Kossmann 2019 (thesis Tables 3.1 and 3.2; per-layer MI as the input signal) and
 Mills et al. 2024 (AutoBuild importances). Nothing here trains a CNN or runs Hyperband:
@@ -7,12 +7,8 @@ notebooks 03 and 05 wrote; only cheap summaries (rank correlations, bootstraps) 
 """
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -235,66 +231,42 @@ def controller_evals(cfg, store) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# --- the self-contained HTML report ------------------------------------------------------------
-def png_bytes(figure) -> bytes:
-    """PNG of a matplotlib figure / seaborn grid, or the bytes of a PNG file path."""
-    if isinstance(figure, (str, Path)):
-        return Path(figure).read_bytes()
-    fig = getattr(figure, "figure", figure)  # seaborn FacetGrid -> its Figure
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return buf.getvalue()
+# --- the study's answer in plain sentences -----------------------------------------------------
+def _ci(lo: float, hi: float) -> str:
+    return f"95% CI {lo:+.2g} to {hi:+.2g}"
 
 
-def html_report(title: str, tables: dict, figures: dict, notes: list[str] = (), float_format: str = "{:.4g}") -> str:
-    """One HTML page: notes, tables (DataFrame.to_html) and figures as base64 PNGs; no external resource."""
-    esc = html.escape
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-             "table{border-collapse:collapse;font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px}"
-             "img{max-width:100%}</style></head><body>", f"<h1>{esc(title)}</h1>"]
-    if notes:
-        parts.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
-    for name, df in tables.items():
-        body = df.to_html(index=False, border=0, na_rep="", float_format=lambda x: float_format.format(x))
-        parts += [f"<h2>{esc(name)}</h2>", body]
-    for name, fig in figures.items():
-        data = base64.b64encode(png_bytes(fig)).decode("ascii")
-        parts += [f"<h2>{esc(name)}</h2>", f"<img alt='{esc(name)}' src='data:image/png;base64,{data}'>"]
-    parts.append("</body></html>")
-    return "\n".join(parts)
+def verdict(comparisons: pd.DataFrame, vs_uniform: pd.DataFrame, corr: pd.DataFrame, n_pairs: int, n_test_tasks: int) -> list[str]:
+    """Three sentences answering the thesis's question from this run's numbers (Exp 1, Exp 2, per-layer signals).
 
+    comparisons: predict.Experiment1.comparisons; vs_uniform: controller.compare_to_uniform; corr: layer_correlations.
+    """
+    from minas.study.controller import THESIS_TABLE_3_2
 
-def write_report(cfg, text: str, name: str = "report.html") -> Path:
-    """Write the report to outputs/<profile>/<name>."""
-    path = cfg.out / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def correlation_figure(corr: pd.DataFrame):
-    """Per target: each method's per-layer rho with its 95% CI; the size baseline's CI as a grey band."""
-    import matplotlib.pyplot as plt
-
-    targets = list(dict.fromkeys(corr.target))
-    ncols = min(2, len(targets))
-    nrows = -(-len(targets) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 3.0 * nrows), sharey=True, squeeze=False)
-    for ax, target in zip(axes.flat, targets):
-        c = corr[corr.target == target]
-        layered = c[c.layer.notna()]
-        for i, (method, g) in enumerate(layered.groupby("method")):
-            x = g.layer.astype(float) + 0.12 * (i - (layered.method.nunique() - 1) / 2)
-            ax.errorbar(x, g.rho, yerr=[g.rho - g.ci_low, g.ci_high - g.rho], marker="o", capsize=3, ls="none", label=method)
-        for _, s in c[c.layer.isna()].iterrows():
-            ax.axhspan(s.ci_low, s.ci_high, color="gray", alpha=0.2, label=f"{s.method}: 95% CI")
-        ax.axhline(0, color="black", lw=0.8)
-        ax.set(title=f"within-task Spearman with {target}", xlabel="layer", xticks=range(1, N_LAYERS + 1))
-    for ax in axes[:, 0]:
-        ax.set_ylabel("rho (95% CI, tasks resampled)")
-    for ax in list(axes.flat)[len(targets):]:
-        ax.axis("off")
-    axes[0, -1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
-    fig.tight_layout()
-    return fig
+    c = comparisons[comparisons.unit.str.startswith("test pair")].set_index("b")
+    acc, gauss = c.loc["NN + accuracy"], c.loc["Fitted Gaussian"]
+    helps = acc.ci_high < 0 and gauss.ci_high < 0
+    hurts = acc.ci_low > 0 or gauss.ci_low > 0
+    lead = ("Per-layer MI helps predict which filter counts Hyperband keeps" if helps else
+            "Per-layer MI predicts Hyperband's choices worse than a baseline" if hurts else
+            "This run finds no evidence that per-layer MI helps predict which filter counts Hyperband keeps")
+    s1 = (f"{lead}: fed MI instead of accuracy, the predictor's test MSE changes by {acc.mean_diff:+.2g} ({_ci(acc.ci_low, acc.ci_high)}), "
+          f"and against the input-free fitted Gaussian by {gauss.mean_diff:+.2g} ({_ci(gauss.ci_low, gauss.ci_high)}), "
+          f"on {n_pairs} held-out pairs of {n_test_tasks} data sets (negative: MI is better; CIs resample data sets).")
+    thesis = THESIS_TABLE_3_2.set_index("prior").thesis_mean
+    tr = vs_uniform[vs_uniform.split == "train"].set_index("prior")
+    parts = [f"{'Exp 1 (half the inputs from the prior)' if p == 'exp1' else 'Exp 2 (all from the prior)'} "
+             f"{tr.loc[p, 'diff_mean']:+.3f} ({_ci(tr.loc[p, 'ci_low'], tr.loc[p, 'ci_high'])}; thesis {thesis[p] - thesis['uniform']:+.3f})"
+             for p in tr.index]
+    n_tasks = int(tr.n_tasks.max()) if len(tr) else 0
+    s2 = (f"The REINFORCE controller's priors change the mean score of Hyperband's output against the uniform prior by "
+          f"{' and '.join(parts)}, over {n_tasks} training data sets.")
+    plain, part = correlation_summary(corr), correlation_summary(corr, partial=True)
+    s3 = (f"Within a data set, {plain['ci_excluding_0']} of {plain['tested']} per-layer correlations of a signal with accuracy "
+          f"or score have a 95% CI excluding 0 (about {0.05 * plain['tested']:.1f} expected by chance), and "
+          f"{part['ci_excluding_0']} of {part['tested']} once the architecture's size is partialled out")
+    if part["top"]:
+        t = part["top"]
+        s3 += (f"; the largest is {t['method']} at layer {t['layer']} with {t['target'].replace(' | size', '')}, "
+               f"partial rho {t['rho']:+.2f} ({_ci(*t['ci'])})")
+    return [s1, s2, s3 + "."]

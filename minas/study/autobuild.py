@@ -108,9 +108,13 @@ class ChainImportance(nn.Module):
 
 def train_importance(data: ChainData, epochs: int = 200, lr: float = 1e-2, seed: int = 0,
                      rank_weight: float = 1.0, dim: int = 16) -> tuple[ChainImportance, list[float]]:
-    """Full-batch Adam on MSE(z-score) + rank_weight * within-group rank loss on the norm; (model, loss curve)."""
-    torch.manual_seed(seed % 2**31)
-    model = ChainImportance(dim, 2, data.context.shape[1])
+    """Full-batch Adam on MSE(z-score) + rank_weight * within-group rank loss on the norm; (model, loss curve).
+
+    The initial weights come from `seed` inside `torch.random.fork_rng`, so torch's global RNG is left as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed % 2**31)
+        model = ChainImportance(dim, 2, data.context.shape[1])
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     ctx = data.context if data.context.shape[1] else None
     pairs, curve = rank_pairs(data.target, data.group), []

@@ -1,11 +1,17 @@
-"""Where a notebook puts what it found: tables, figures and its metrics.json.
+"""Where a notebook puts what it found, and where a later notebook reads it back.
 
-Layout (STYLE.md): outputs/<profile>/{tables,figures}/ and outputs/<profile>/<notebook>/metrics.json.
+Layout (STYLE.md): outputs/<profile>/{tables,figures}/, outputs/<profile>/<notebook>/metrics.json,
+and outputs/<profile>/<notebook>/<name>/ for a whole typed result (`save_result` / `load_result`:
+a dataclass of DataFrames, arrays, dicts of arrays, nested dataclasses and JSON values), so that
+notebook 06 reads notebook 04's Experiment 1 instead of retraining it.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +72,104 @@ def save_figure(cfg: StudyConfig, fig, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     return path
+
+
+def _settings_key(cfg: StudyConfig) -> str:
+    """Hash of every setting except where outputs go: a result saved under other settings is stale."""
+    d = cfg.to_dict()
+    d.pop("output_dir", None)
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _missing(cfg: StudyConfig, notebook: str, what: str) -> FileNotFoundError:
+    return FileNotFoundError(f"{what}: run notebook {notebook} first "
+                             f"(python -m minas run --profile {cfg.profile} --only {notebook[:2]})")
+
+
+def _dump(obj: Any, folder: Path, arrays: dict, prefix: str = "") -> dict:
+    """Manifest of a dataclass's fields; frames go to CSV, arrays into `arrays` (one .npz), the rest to JSON."""
+    manifest = {}
+    for f in dataclasses.fields(obj):
+        v, key = getattr(obj, f.name), prefix + f.name
+        if isinstance(v, pd.DataFrame):
+            v.to_csv(folder / f"{key}.csv", index=False)
+            # text columns without a missing value read back as text, so "" stays "" (CSV cannot tell "" from missing)
+            strings = [str(c) for c in v.columns if pd.api.types.is_string_dtype(v[c]) and not v[c].isna().any()]
+            numeric = {str(c): str(v[c].dtype) for c in v.columns if pd.api.types.is_numeric_dtype(v[c])}
+            manifest[f.name] = {"kind": "frame", "file": f"{key}.csv", "strings": strings, "numeric": numeric}
+        elif isinstance(v, np.ndarray):
+            arrays[key] = v.astype(str) if v.dtype == object else v
+            manifest[f.name] = {"kind": "array", "key": key, "object": bool(v.dtype == object)}
+        elif isinstance(v, dict) and v and all(isinstance(a, np.ndarray) for a in v.values()):
+            names = list(v)
+            for i, name in enumerate(names):
+                arrays[f"{key}.{i}"] = np.asarray(v[name])
+            manifest[f.name] = {"kind": "arrays", "key": key, "names": names}
+        elif dataclasses.is_dataclass(v):
+            manifest[f.name] = {"kind": "dataclass", "fields": _dump(v, folder, arrays, key + ".")}
+        else:
+            manifest[f.name] = {"kind": "json", "value": _clean(v)}
+    return manifest
+
+
+def _build(cls, manifest: dict, folder: Path, arrays) -> Any:
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, m in manifest.items():
+        if m["kind"] == "frame":
+            df = pd.read_csv(folder / m["file"], float_precision="round_trip", dtype={c: str for c in m["strings"]})
+            values[name] = df.fillna({c: "" for c in m["strings"]}).astype(m["numeric"])
+        elif m["kind"] == "array":
+            a = arrays[m["key"]]
+            values[name] = a.astype(object) if m["object"] else a
+        elif m["kind"] == "arrays":
+            values[name] = {n: arrays[f"{m['key']}.{i}"] for i, n in enumerate(m["names"])}
+        elif m["kind"] == "dataclass":
+            values[name] = _build(hints[name], m["fields"], folder, arrays)
+        else:
+            values[name] = m["value"]
+    return cls(**values)
+
+
+def save_result(cfg: StudyConfig, notebook: str, name: str, result: Any) -> Path:
+    """Write a dataclass result to outputs/<profile>/<notebook>/<name>/ (CSV tables, one .npz, manifest.json)."""
+    folder = cfg.out / notebook / name
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays: dict = {}
+    manifest = {"class": type(result).__qualname__, "settings": _settings_key(cfg),
+                "fields": _dump(result, folder, arrays)}
+    np.savez(folder / "arrays.npz", **arrays)
+    tmp = folder / "manifest.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1))
+    tmp.replace(folder / "manifest.json")  # written last: a manifest means the result is complete
+    return folder
+
+
+def load_result(cfg: StudyConfig, notebook: str, name: str, cls: type) -> Any:
+    """The `cls` result a notebook saved with save_result; a clear error naming the notebook when missing or stale."""
+    folder = cfg.out / notebook / name
+    path = folder / "manifest.json"
+    if not path.exists():
+        raise _missing(cfg, notebook, f"{path} is missing (notebook {notebook} saves its {name} there)")
+    manifest = json.loads(path.read_text())
+    if manifest["class"] != cls.__qualname__:
+        raise TypeError(f"{folder} holds a {manifest['class']}, not a {cls.__qualname__}")
+    if manifest["settings"] != _settings_key(cfg):
+        raise _missing(cfg, notebook, f"{folder} was saved under other settings than profile {cfg.profile!r} has now")
+    with np.load(folder / "arrays.npz") as arrays:
+        return _build(cls, manifest["fields"], folder, {k: arrays[k] for k in arrays.files})
+
+
+def provenance(cfg: StudyConfig) -> dict:
+    """What the run recorded about itself (outputs/<profile>/provenance.json and timings.json), flattened for a reader."""
+    prov = json.loads((cfg.out / "provenance.json").read_text()) if (cfg.out / "provenance.json").exists() else {}
+    timings = json.loads((cfg.out / "timings.json").read_text()) if (cfg.out / "timings.json").exists() else {}
+    commit = prov.get("commit") or "unknown"
+    out = {"commit": commit + (" (with uncommitted changes)" if prov.get("dirty") else ""),
+           "profile": cfg.profile, "seed": str(cfg.seed), "started": prov.get("time", "unknown"),
+           "device": prov.get("device", "unknown"), "python": prov.get("python", "unknown"),
+           "versions": ", ".join(f"{k} {v}" for k, v in (prov.get("versions") or {}).items() if v)}
+    out["seeds"] = (f"base seed {cfg.seed}; predictors {cfg.predict.seeds} seeds, controller "
+                    f"{cfg.controller.iterations} iterations, {cfg.controller.eval_instances} evaluation run(s) per data set")
+    out["timings"] = ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) or "not recorded"
+    return out

@@ -1,11 +1,5 @@
-"""minas.analysis: the stored-MI frame, rank correlations on planted data, the self-contained report,
+"""minas.study.analysis: the stored-MI frame, rank correlations on planted data, the verdict's sentences,
 and controller runs read back from the store exactly as they were trained."""
-import re
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,7 +78,6 @@ def test_layer_views_on_synthetic_collection():
     assert len(corr) == 2 * 5 + 2 * 4 and set(corr.method) == {"ba", "size (sum of filters)"}
     assert set(corr.target) == {"accuracy", "hs", "accuracy | size", "hs | size"}
     assert corr[corr.target == "hs"].layer.dropna().tolist() == [1, 2, 3, 4]
-    assert analysis.correlation_figure(corr).axes[0].get_title() == "within-task Spearman with accuracy"
     means = analysis.layer_means(archs, ["ba", "mine_fast"])
     assert len(means) == 8 and (means.n == len(archs)).all()
     assert len(analysis.depth_trend(archs, ["ba"])) == 1
@@ -96,24 +89,6 @@ def test_importance_summary_reads_the_preferred_option():
     s = analysis.importance_summary({"AutoBuild": imp}).set_index("layer")
     assert s.loc[1, "best_filters"] == 120 and s.loc[3, "best_filters"] == 10
     assert s.loc[1, "rho_with_filters"] == pytest.approx(1.0) and s.loc[3, "rho_with_filters"] == pytest.approx(-1.0)
-
-
-def test_html_report_is_self_contained(tmp_path):
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [1, 0])
-    png = tmp_path / "f.png"
-    fig.savefig(png)
-    table = pd.DataFrame({"method": ["NN + MI", "Uniform"], "test_mse": [1.234e-3, 4.5e-3]})
-    page = analysis.html_report("minas <report>", {"Table 3.1": table}, {"a figure": fig, "from a file": png},
-                                notes=["NN + MI is not better"])
-    plt.close(fig)
-    assert page.count("data:image/png;base64,") == 2
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", page, re.I)
-    assert "<link" not in page and "<script" not in page
-    assert "NN + MI" in page and "0.001234" in page and "<table" in page and "minas &lt;report&gt;" in page
-    cfg = minas.load("smoke", output_dir=str(tmp_path / "out"))
-    path = analysis.write_report(cfg, page)
-    assert path == cfg.out / "report.html" and path.read_text() == page
 
 
 def toy_env():
@@ -150,3 +125,21 @@ def test_correlation_summary_counts_and_picks_the_top():
     assert plain["top"] == {"method": "ba", "layer": 2, "target": "hs", "rho": -0.7, "ci": [-0.9, -0.4]}
     part = analysis.correlation_summary(corr, partial=True)
     assert part["tested"] == 1 and part["ci_excluding_0"] == 0
+
+
+def test_verdict_states_effects_with_their_intervals():
+    comparisons = pd.DataFrame({"a": ["NN + MI"] * 3, "b": ["NN + accuracy", "Fitted Gaussian", "NN + accuracy"],
+                                "unit": ["test pair (seed mean)", "test pair (seed mean)", "seed (mean test MSE)"],
+                                "mean_diff": [0.004, -0.002, 9.0], "ci_low": [-0.001, -0.003, 8.0], "ci_high": [0.009, -0.001, 10.0]})
+    vs_uniform = pd.DataFrame({"split": ["train", "train", "test"], "prior": ["exp1", "exp2", "exp1"],
+                               "diff_mean": [0.012, -0.03, 0.5], "ci_low": [-0.01, -0.05, 0.4], "ci_high": [0.03, -0.01, 0.6],
+                               "n_tasks": [5, 5, 2]})
+    corr = pd.DataFrame({"method": ["ba", "ba"], "layer": pd.array([1, 2], dtype="Int64"), "target": ["hs", "hs | size"],
+                         "rho": [0.3, -0.6], "ci_low": [0.1, -0.8], "ci_high": [0.5, -0.4]})
+    s1, s2, s3 = analysis.verdict(comparisons, vs_uniform, corr, n_pairs=40, n_test_tasks=4)
+    assert s1.startswith("This run finds no evidence")  # the accuracy CI straddles 0
+    assert "+0.004 (95% CI -0.001 to +0.009)" in s1 and "-0.002 (95% CI -0.003 to -0.001)" in s1 and "40 held-out pairs of 4" in s1
+    assert "+0.012 (95% CI -0.01 to +0.03; thesis +0.002)" in s2 and "-0.030" in s2 and "thesis -0.041" in s2 and "5 training" in s2
+    assert "1 of 1 per-layer correlations" in s3 and "1 of 1 once" in s3 and "ba at layer 2 with hs" in s3
+    comparisons.loc[0, ["ci_low", "ci_high"]] = [-0.01, -0.001]
+    assert analysis.verdict(comparisons, vs_uniform, corr, 40, 4)[0].startswith("Per-layer MI helps")

@@ -12,6 +12,7 @@ from minas.nas.space import N_LAYERS, N_OPTIONS, OPTIONS
 from minas.study.controller.environment import Environment
 from minas.study.controller.policy import COLLAPSE_PROB, Policy, collapsed, entropy, input_vector
 from minas.study.controller.training import ControllerRun
+from minas.study.stats import paired_test
 
 THESIS_TABLE_3_2 = pd.DataFrame({  # thesis Table 3.2: mean hs of Hyperband output, 20 training sets
     "prior": ["uniform", "exp1", "exp2"], "thesis_mean": [0.504, 0.506, 0.463], "thesis_std": [0.014, 0.015, 0.000]})
@@ -54,17 +55,21 @@ def table_3_2(evals: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def compare_to_uniform(evals: pd.DataFrame) -> pd.DataFrame:
-    """Per (split, prior): paired over tasks, mean of (prior - uniform) per-task avg_score and a Wilcoxon p."""
+def compare_to_uniform(evals: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per (split, prior): paired over tasks, mean of (prior - uniform) per-task avg_score, its 95% CI
+    (bootstrap over tasks, `stats.paired_test`) and a Wilcoxon p."""
     from scipy.stats import wilcoxon
 
     per_task = evals.groupby(["split", "prior", "task"])["avg_score"].mean().unstack("prior")
     rows = []
     for split, g in per_task.groupby(level="split"):
         for prior in [c for c in g.columns if c != "uniform"]:
-            d = (g[prior] - g["uniform"]).dropna()
+            both = g[[prior, "uniform"]].dropna()
+            d = both[prior] - both["uniform"]
             p = wilcoxon(d).pvalue if len(d) > 1 and (d != 0).any() else np.nan
-            rows.append({"split": split, "prior": prior, "diff_mean": d.mean(), "wins": int((d > 0).sum()), "n_tasks": len(d), "wilcoxon_p": p})
+            t = paired_test(both[prior], both["uniform"], seed=seed)
+            rows.append({"split": split, "prior": prior, "diff_mean": d.mean(), "ci_low": t.ci_low, "ci_high": t.ci_high,
+                         "wins": int((d > 0).sum()), "n_tasks": len(d), "wilcoxon_p": p})
     return pd.DataFrame(rows)
 
 

@@ -1,0 +1,176 @@
+"""Experiment 1 of the thesis: every posterior predictor and baseline scored on the same held-out pairs (Table 3.1).
+
+Source: Kossmann 2019 (thesis), sec. 3.1 and Table 3.1; paired comparisons as in `minas.study.stats`.
+
+Scale: `hyperband.posterior` normalizes each layer to sum 1; the thesis normalized the whole
+92-vector to sum 1 ("a normalized 92 dimensional vector"), i.e. every entry N_LAYERS x smaller and
+every MSE 16x smaller. Our tables report our scale and, beside the thesis's numbers,
+`*_thesis_scale` = ours / 16.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from minas.core.seeding import derive_seed, rng_for
+from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, OPTIONS
+from minas.study.predict.predictors import Pairs, build_pairs, fit_gaussian, noise_summary, train_mlp
+from minas.study.stats import paired_test
+
+THESIS_SCALE = 1.0 / 16.0  # per-layer-normalized MSE -> 92-normalized MSE (the thesis's scale)
+THESIS_TABLE_3_1 = {  # thesis Table 3.1 (train, test), the thesis's reported values (a citation)
+    "Uniform": (7.80e-05, 8.13e-05),
+    "Fitted Gaussian": (6.92e-05, 6.70e-05),
+    "NN + accuracy": (3.57e-05, 7.58e-05),
+    "NN + MI": (3.42e-05, 7.38e-05),
+    "Noise (dirty)": (6.20e-04, 6.41e-04),
+    "Noise (clean)": (6.84e-05, np.nan),
+}
+
+
+@dataclass
+class Experiment1:
+    """Everything of one Table 3.1 run (MSE on our per-layer scale)."""
+
+    table: pd.DataFrame  # method, group, train/test MSE mean/std, n_seeds, thesis columns
+    runs: pd.DataFrame  # method, signal, seed, train_mse, test_mse
+    curves: pd.DataFrame  # method, seed, epoch, split, mse
+    errors: pd.DataFrame  # per test pair: method, seed, pair, task, sample, mse
+    comparisons: pd.DataFrame  # a, b, unit, n, mean_diff, ci_low, ci_high, p_wilcoxon, p_ttest
+    predictions: dict[str, np.ndarray]  # method -> (P_test, 92) prediction (seed mean for NNs)
+    test: Pairs
+
+    def task_posteriors(self, method: str) -> dict:
+        """method's mean predicted posterior per test task, task -> (4, 23)."""
+        p = self.predictions[method]
+        return {t: p[self.test.task == t].mean(axis=0).reshape(N_LAYERS, N_OPTIONS) for t in np.unique(self.test.task)}
+
+
+def default_signals(collected, primary: str | None = None) -> dict:
+    """label -> signal: the thesis's two NNs ("NN + MI" uses `primary`, cfg.mi.methods[0]), then beyond ones."""
+    methods = collected.methods
+    primary = primary if primary in methods else (methods[0] if methods else None)
+    out = {"NN + accuracy": "accuracy", "NN + MI": f"mi:{primary}" if primary else "none"}
+    out.update({f"NN + MI ({m})": f"mi:{m}" for m in methods if m != primary})
+    out.update({"NN + arch only": "none", "NN + accuracy (z)": "accuracy_z"})
+    return out
+
+
+def pair_mse(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """MSE of each pair over its 92 entries, (P,)."""
+    return ((np.asarray(pred, np.float64) - y) ** 2).mean(axis=1)  # (P,)
+
+
+def run_experiment(cfg, collected, signals: dict | None = None, softmax: bool = False) -> Experiment1:
+    """Train the NN per signal x cfg.predict.seeds and score every baseline on the same pairs (Table 3.1)."""
+    pc, k = cfg.predict, cfg.hyperband.n_clean
+    signals = signals or default_signals(collected, cfg.mi.methods[0])
+    if collected.samples.empty or not (collected.samples.split == "test").any():
+        raise ValueError("no collected input samples on test tasks: run notebook 03 (collection) first")
+    first = next(iter(signals.values()))
+    tr = build_pairs(collected, first, "train", k, pc.max_pairs_per_task, cfg.seed)
+    te = build_pairs(collected, first, "test", k, 0, cfg.seed)
+    if len(tr) == 0 or len(te) == 0:
+        raise ValueError(f"no train or test pairs (train {len(tr)}, test {len(te)}): each task needs >= "
+                         f"hyperband.n_clean={k} posteriors; run notebook 03 to finish the collection")
+    mean_post = tr.y.mean(axis=0).reshape(N_LAYERS, N_OPTIONS)
+    fixed = {"Uniform": np.full(ONE_HOT_SIZE, 1.0 / N_OPTIONS), "Fitted Gaussian": fit_gaussian(mean_post).ravel(),
+             "Mean train posterior": mean_post.ravel()}
+    runs, curves, errors, preds = [], [], [], {}
+    meta = {"pair": np.arange(len(te)), "task": te.task, "sample": te.sample}
+    for name, f in fixed.items():
+        e = pair_mse(np.broadcast_to(f, te.y.shape), te.y)
+        runs.append({"method": name, "signal": "", "seed": 0, "train_mse": pair_mse(np.broadcast_to(f, tr.y.shape), tr.y).mean(),
+                     "test_mse": e.mean()})
+        errors.append(pd.DataFrame(dict(meta, method=name, seed=0, mse=e)))
+        preds[name] = np.broadcast_to(f, te.y.shape).astype(np.float32)
+    for name, sig in signals.items():
+        trs = build_pairs(collected, sig, "train", k, pc.max_pairs_per_task, cfg.seed)
+        tes = build_pairs(collected, sig, "test", k, 0, cfg.seed)
+        seed_preds = []
+        for s in range(pc.seeds):
+            fit = train_mlp(trs, tes, pc.epochs, pc.lr, pc.batch_size, derive_seed(cfg.seed, "predict", sig, s), softmax)
+            e = pair_mse(fit.test_pred, tes.y)
+            runs.append({"method": name, "signal": sig, "seed": s, "train_mse": fit.train_curve[-1], "test_mse": e.mean()})
+            for split, c in (("train", fit.train_curve), ("test", fit.test_curve)):
+                curves.append(pd.DataFrame({"method": name, "seed": s, "epoch": np.arange(len(c)), "split": split, "mse": c}))
+            errors.append(pd.DataFrame(dict(meta, method=name, seed=s, mse=e)))
+            seed_preds.append(fit.test_pred)
+        preds[name] = np.mean(seed_preds, axis=0)
+    runs, errors = pd.DataFrame(runs), pd.concat(errors, ignore_index=True)
+    noise = noise_summary(collected, k)
+    table = _table(runs, noise, signals)
+    return Experiment1(table, runs, pd.concat(curves, ignore_index=True), errors,
+                       _comparisons(runs, errors, te, cfg.seed), preds, te)
+
+
+def _table(runs: pd.DataFrame, noise: pd.DataFrame, signals: dict) -> pd.DataFrame:
+    agg = runs.groupby("method", sort=False).agg(train_mse_mean=("train_mse", "mean"), train_mse_std=("train_mse", "std"),
+                                                 test_mse_mean=("test_mse", "mean"), test_mse_std=("test_mse", "std"),
+                                                 n_seeds=("seed", "nunique")).reset_index()
+    for kind in ("dirty", "clean"):
+        agg.loc[len(agg)] = {"method": f"Noise ({kind})", "n_seeds": 1,
+                             "train_mse_mean": noise[kind].get("train", np.nan), "test_mse_mean": noise[kind].get("test", np.nan)}
+    agg["group"] = np.where(agg.method.isin(list(THESIS_TABLE_3_1)), "thesis", "beyond")
+    agg["test_mse_thesis_scale"] = agg.test_mse_mean * THESIS_SCALE
+    agg["train_mse_thesis_scale"] = agg.train_mse_mean * THESIS_SCALE
+    agg["thesis_reported_train"] = agg.method.map(lambda m: THESIS_TABLE_3_1.get(m, (np.nan, np.nan))[0])
+    agg["thesis_reported_test"] = agg.method.map(lambda m: THESIS_TABLE_3_1.get(m, (np.nan, np.nan))[1])
+    order = ["method", "group", "train_mse_mean", "train_mse_std", "test_mse_mean", "test_mse_std", "n_seeds",
+             "train_mse_thesis_scale", "test_mse_thesis_scale", "thesis_reported_train", "thesis_reported_test"]
+    return agg.sort_values("group", ascending=False, kind="stable")[order].reset_index(drop=True)
+
+
+def _comparisons(runs: pd.DataFrame, errors: pd.DataFrame, te: Pairs, seed: int) -> pd.DataFrame:
+    rows = []
+    per_pair = errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods), seed-mean
+    per_seed = runs.pivot_table(index="seed", columns="method", values="test_mse")
+    for a, b in (("NN + MI", "NN + accuracy"), ("NN + MI", "Fitted Gaussian"), ("NN + MI", "NN + arch only")):
+        if a not in per_pair or b not in per_pair:
+            continue
+        t = paired_test(per_pair[a], per_pair[b], groups=te.task, seed=seed)
+        rows.append(dict(a=a, b=b, unit="test pair (seed mean; CI resamples tasks)", **t.__dict__))
+        sb = per_seed[b].fillna(per_seed[b].dropna().mean())  # a baseline without seeds is one constant
+        t = paired_test(per_seed[a].dropna(), sb.loc[per_seed[a].dropna().index], seed=seed)
+        rows.append(dict(a=a, b=b, unit="seed (mean test MSE)", **t.__dict__))
+    return pd.DataFrame(rows)
+
+
+def table_3_1(cfg, collected) -> pd.DataFrame:
+    """The Table 3.1 analog beside the thesis's reported numbers (see run_experiment for everything else)."""
+    return run_experiment(cfg, collected).table
+
+
+def example_frame(exp: Experiment1, pair: int, methods: list[str]) -> pd.DataFrame:
+    """Long table (source, layer, filters, p) of one test pair's target and predictions (thesis Fig. 3.3)."""
+    rows = [("target", exp.test.y[pair])] + [(m, exp.predictions[m][pair]) for m in methods]
+    return pd.concat([pd.DataFrame({"source": src, "layer": np.repeat(np.arange(1, N_LAYERS + 1), N_OPTIONS),
+                                    "filters": np.tile(OPTIONS, N_LAYERS), "p": np.asarray(v, np.float64)})
+                      for src, v in rows], ignore_index=True)
+
+
+def mse_intervals(exp: Experiment1, seed: int = 0, n_boot: int = 2000) -> pd.DataFrame:
+    """Per method: mean test MSE (pairs seed-averaged) with a 95% CI resampling whole test tasks, beside the thesis's value.
+
+    Columns: method, group, test_mse, ci_low, ci_high (our scale), the same * THESIS_SCALE, thesis_reported_test.
+    """
+    per_pair = exp.errors.groupby(["method", "pair"], sort=False).mse.mean().unstack("method")  # (P, methods)
+    tasks = exp.test.task[per_pair.index.to_numpy()]
+    _, gi = np.unique(tasks, return_inverse=True)
+    pick = rng_for(seed, "mse-bootstrap").integers(0, gi.max() + 1, size=(n_boot, gi.max() + 1))  # (B, G) resampled tasks
+    counts = np.bincount(gi)
+    rows = []
+    for method in exp.runs.method.unique():
+        e = per_pair[method].to_numpy(np.float64)
+        sums = np.bincount(gi, e)
+        boot = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
+        lo, hi = np.percentile(boot, [2.5, 97.5])
+        rows.append({"method": method, "group": "thesis" if method in THESIS_TABLE_3_1 else "beyond",
+                     "test_mse": e.mean(), "ci_low": lo, "ci_high": hi})
+    out = pd.DataFrame(rows)
+    for c in ("test_mse", "ci_low", "ci_high"):
+        out[f"{c}_thesis_scale"] = out[c] * THESIS_SCALE
+    out["thesis_reported_test"] = out.method.map(lambda m: THESIS_TABLE_3_1.get(m, (np.nan, np.nan))[1])
+    return out

@@ -1,0 +1,191 @@
+"""Posterior predictors: input samples paired with clean Hyperband posteriors, the thesis MLP and its baselines.
+
+Source: Kossmann 2019 (thesis), Def. 2.3 (input sample), sec. 3.1 (clean posteriors, the
+predictor, its baselines) and A.1 (MLP 96 -> 128 -> 128 -> 64 -> 92, ReLU, MSE).
+
+Signals (the N_LAYERS numbers beside the one-hot architecture) are named strings, one code path:
+  "mi:<method>"  z-scored MI of that estimator (`z_<method>_1..4`, thesis A.4)
+  "accuracy"     the input architecture's accuracy, repeated in every layer's slot (the thesis's
+                 "NN fed accuracy instead of MI"; raw, so it also tells tasks apart by difficulty)
+  "accuracy_z"   the accuracy z-scored against the task's reference architectures (like MI)
+  "none"         zeros: the architecture alone (does any signal add anything?)
+Per-layer linear-probe accuracy needs stored activations (not in the store); "mi:ba" (the
+held-out classifier bound) is the closest stored per-layer probe signal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import optimize
+from torch import nn
+
+from minas.core.seeding import rng_for
+from minas.nas import hyperband
+from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, parse_architecture
+
+
+def signal_matrix(collected, signal: str) -> np.ndarray:
+    """(n_samples, N_LAYERS) signal per input sample of `collected.samples` (see module docstring)."""
+    s = collected.samples
+    if signal == "none":
+        return np.zeros((len(s), N_LAYERS))
+    if signal == "accuracy":
+        return np.repeat(s["accuracy"].to_numpy(dtype=np.float64)[:, None], N_LAYERS, axis=1)
+    if signal == "accuracy_z":
+        ref = collected.reference
+        z = np.zeros(len(s))
+        for task, idx in s.groupby("task").groups.items():
+            r = ref.loc[ref.task == task, "accuracy"].to_numpy(dtype=np.float64)
+            rows = s.index.get_indexer(idx)
+            z[rows] = (s.loc[idx, "accuracy"].to_numpy() - np.nanmean(r)) / max(np.nanstd(r), 1e-3)
+        return np.repeat(z[:, None], N_LAYERS, axis=1)
+    if signal.startswith("mi:"):
+        cols = [f"z_{signal[3:]}_{l}" for l in range(1, N_LAYERS + 1)]
+        missing = [c for c in cols if c not in s.columns]
+        if missing:
+            raise ValueError(f"signal {signal!r}: columns {missing} are not in the samples; "
+                             f"collected methods: {collected.methods}")
+        return np.nan_to_num(s[cols].to_numpy(dtype=np.float64))
+    raise ValueError(f"unknown signal {signal!r}; use 'mi:<method>', 'accuracy', 'accuracy_z' or 'none'")
+
+
+@dataclass
+class Pairs:
+    """(input sample, clean posterior) pairs of one split; x (P, 96), y (P, 92) float32."""
+
+    x: np.ndarray
+    y: np.ndarray
+    task: np.ndarray  # (P,) task name
+    sample: np.ndarray  # (P,) input sample number within the task
+    clean: np.ndarray  # (P,) clean posterior number within the task
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def build_pairs(collected, signal: str, split: str, k: int, max_pairs_per_task: int = 0, seed: int = 0) -> Pairs:
+    """Every clean posterior of each task of `split` x every input sample of that task (Def. 2.3, sec. 3.1)."""
+    s = collected.samples
+    sig = signal_matrix(collected, signal)
+    xs, ys, tasks, samples, cleans = [], [], [], [], []
+    for task in sorted(s.loc[s.split == split, "task"].unique()):
+        rows = np.flatnonzero((s.task == task).to_numpy())  # samples are in posterior order
+        clean, _ = hyperband.clean_posteriors(collected.posteriors[task], k)  # (C, 4, 23)
+        if len(clean) == 0:
+            continue
+        onehot = np.stack([parse_architecture(a).one_hot() for a in s.arch.iloc[rows]])  # (n, 92)
+        inputs = np.concatenate([onehot, sig[rows]], axis=1)  # (n, 96)
+        ci, si = np.meshgrid(np.arange(len(clean)), np.arange(len(rows)), indexing="ij")
+        ci, si = ci.ravel(), si.ravel()
+        if 0 < max_pairs_per_task < len(ci):
+            keep = np.sort(rng_for(seed, "pairs", task).choice(len(ci), max_pairs_per_task, replace=False))
+            ci, si = ci[keep], si[keep]
+        xs.append(inputs[si])
+        ys.append(clean.reshape(len(clean), -1)[ci])
+        tasks += [task] * len(ci)
+        samples.append(s["sample"].to_numpy()[rows][si])
+        cleans.append(ci)
+    if not xs:
+        return Pairs(np.zeros((0, ONE_HOT_SIZE + N_LAYERS), np.float32), np.zeros((0, ONE_HOT_SIZE), np.float32),
+                     np.array([], dtype=object), np.array([], int), np.array([], int))
+    return Pairs(np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.float32),
+                 np.array(tasks, dtype=object), np.concatenate(samples), np.concatenate(cleans))
+
+
+class PosteriorMLP(nn.Module):
+    """Thesis A.1 predictor: 96 -> 128 -> 128 -> 64 -> 92, ReLU; raw outputs (thesis) or per-layer softmax."""
+
+    def __init__(self, softmax: bool = False):
+        super().__init__()
+        self.softmax = softmax
+        self.net = nn.Sequential(nn.Linear(ONE_HOT_SIZE + N_LAYERS, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
+                                 nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, ONE_HOT_SIZE))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x)  # (B, 92)
+        if self.softmax:
+            out = torch.softmax(out.view(-1, N_LAYERS, N_OPTIONS), dim=-1).view(-1, ONE_HOT_SIZE)
+        return out
+
+
+@dataclass
+class TrainedMLP:
+    """One predictor training: the model, MSE per epoch (epoch 0 = untrained) and test predictions."""
+
+    model: PosteriorMLP
+    train_curve: list[float]
+    test_curve: list[float]
+    test_pred: np.ndarray  # (P_test, 92)
+
+
+def _mse(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    if len(x) == 0:
+        return float("nan")
+    with torch.no_grad():
+        return float(((model(x) - y) ** 2).mean())
+
+
+def train_mlp(train: Pairs, test: Pairs, epochs: int, lr: float, batch_size: int, seed: int,
+              softmax: bool = False) -> TrainedMLP:
+    """Adam on the MSE over shuffled mini-batches of whole tensors (no per-sample Python loop).
+
+    The initial weights come from `seed` inside `torch.random.fork_rng`, so torch's global RNG is left as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed % 2**31)
+        model = PosteriorMLP(softmax)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    xtr, ytr = torch.from_numpy(train.x), torch.from_numpy(train.y)
+    xte, yte = torch.from_numpy(test.x), torch.from_numpy(test.y)
+    gen = torch.Generator().manual_seed(seed % 2**31)
+    tr_curve, te_curve = [_mse(model, xtr, ytr)], [_mse(model, xte, yte)]
+    for _ in range(epochs):
+        perm = torch.randperm(len(xtr), generator=gen)
+        for start in range(0, len(xtr), batch_size):
+            idx = perm[start:start + batch_size]
+            loss = ((model(xtr[idx]) - ytr[idx]) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        tr_curve.append(_mse(model, xtr, ytr))
+        te_curve.append(_mse(model, xte, yte))
+    with torch.no_grad():
+        pred = model(xte).numpy() if len(xte) else np.zeros((0, ONE_HOT_SIZE), np.float32)
+    return TrainedMLP(model, tr_curve, te_curve, pred)
+
+
+def _gauss(x, a, mu, sigma):
+    return a * np.exp(-0.5 * ((x - mu) / sigma) ** 2)
+
+
+def fit_gaussian(mean_posterior: np.ndarray) -> np.ndarray:
+    """One Gaussian a*exp(-(i-mu)^2/2s^2) per layer, least squares on option index i; (4, 23) -> (4, 23)."""
+    p = np.asarray(mean_posterior, dtype=np.float64).reshape(N_LAYERS, N_OPTIONS)
+    i = np.arange(N_OPTIONS, dtype=np.float64)
+    out = np.zeros_like(p)
+    for layer, row in enumerate(p):
+        w = row / row.sum() if row.sum() > 0 else np.full(N_OPTIONS, 1 / N_OPTIONS)
+        mu0 = float((w * i).sum())
+        sd0 = float(np.sqrt((w * (i - mu0) ** 2).sum())) or 1.0
+        try:
+            params, _ = optimize.curve_fit(_gauss, i, row, p0=(row.max(), mu0, sd0),
+                                           bounds=([0, -N_OPTIONS, 0.3], [np.inf, 2 * N_OPTIONS, 10 * N_OPTIONS]))
+        except (RuntimeError, ValueError):  # no convergence: keep the moment estimate
+            params = (row.max(), mu0, sd0)
+        out[layer] = _gauss(i, *params)
+    return out
+
+
+def noise_summary(collected, k: int) -> pd.DataFrame:
+    """Dirty and clean noise (hyperband.noise_level) averaged over the tasks of each split."""
+    split = dict(zip(collected.samples.task, collected.samples.split))
+    rows = []
+    for task, posts in collected.posteriors.items():
+        clean, _ = hyperband.clean_posteriors(posts, k)
+        rows.append({"split": split.get(task, "?"), "dirty": hyperband.noise_level(posts),
+                     "clean": hyperband.noise_level(clean)})
+    df = pd.DataFrame(rows, columns=["split", "dirty", "clean"])
+    return df.groupby("split")[["dirty", "clean"]].mean()  # NaN where a split has < 2 (clean) posteriors

@@ -1,0 +1,61 @@
+"""minas.views.report: a typed result saved by one notebook reads back identical in the next, or fails naming the notebook."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import minas
+from minas.study import autobuild, predict
+from minas.study.synthetic import synthetic_collected
+from minas.views import report
+
+
+@pytest.fixture(scope="module")
+def small():
+    return synthetic_collected(n_train=4, n_test=2, n_samples=3)
+
+
+def test_experiment1_and_autobuild_round_trip_exactly(tmp_path, small):
+    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 2, "predict.seeds": 2, "mi.methods": ["mine_fast", "ba"]})
+    exp = predict.run_experiment(cfg, small)
+    ev = autobuild.evaluate(cfg, small, exp, epochs=3)
+    report.save_result(cfg, "04_posterior_prediction", "experiment1", exp)
+    report.save_result(cfg, "04_posterior_prediction", "autobuild", ev)
+    back = report.load_result(cfg, "04_posterior_prediction", "experiment1", predict.Experiment1)
+    for name in ("table", "runs", "curves", "errors", "comparisons"):
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(exp, name), check_exact=True)
+    assert (back.runs.signal == "").sum() == 3  # the fixed baselines' empty signal stays "", not NaN
+    assert list(back.predictions) == list(exp.predictions)
+    assert all(np.array_equal(back.predictions[m], exp.predictions[m]) for m in exp.predictions)
+    for name in ("x", "y", "task", "sample", "clean"):
+        assert np.array_equal(getattr(back.test, name), getattr(exp.test, name))
+    assert back.task_posteriors("NN + MI").keys() == exp.task_posteriors("NN + MI").keys()
+    ev_back = report.load_result(cfg, "04_posterior_prediction", "autobuild", autobuild.Evaluation)
+    pd.testing.assert_frame_equal(ev_back.summary, ev.summary, check_exact=True)
+    pd.testing.assert_frame_equal(ev_back.spans, ev.spans, check_exact=True)  # float32 column stays float32
+    assert all(np.array_equal(ev_back.importances[m], ev.importances[m]) for m in ev.importances)
+
+
+def test_missing_or_stale_results_name_the_notebook(tmp_path, small):
+    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 1, "predict.seeds": 1, "mi.methods": ["mine_fast", "ba"]})
+    with pytest.raises(FileNotFoundError, match=r"run notebook 04_posterior_prediction .*--only 04"):
+        report.load_result(cfg, "04_posterior_prediction", "experiment1", predict.Experiment1)
+    report.save_result(cfg, "04_posterior_prediction", "experiment1", predict.run_experiment(cfg, small))
+    other = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 2, "predict.seeds": 1, "mi.methods": ["mine_fast", "ba"]})
+    with pytest.raises(FileNotFoundError, match="other settings.*notebook 04"):
+        report.load_result(other, "04_posterior_prediction", "experiment1", predict.Experiment1)
+    moved = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 1, "predict.seeds": 1, "mi.methods": ["mine_fast", "ba"]})
+    assert report.load_result(moved, "04_posterior_prediction", "experiment1", predict.Experiment1).table is not None
+    with pytest.raises(TypeError, match="holds a Experiment1"):
+        report.load_result(cfg, "04_posterior_prediction", "experiment1", autobuild.Evaluation)
+
+
+def test_provenance_reads_what_the_run_recorded(tmp_path):
+    cfg = minas.load("smoke", output_dir=str(tmp_path))
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    (cfg.out / "provenance.json").write_text(json.dumps({"commit": "abc", "dirty": True, "versions": {"torch": "2.0"}}))
+    (cfg.out / "timings.json").write_text(json.dumps({"03_hyperband_collection": 314.2}))
+    p = report.provenance(cfg)
+    assert p["commit"] == "abc (with uncommitted changes)" and p["profile"] == "smoke" and p["seed"] == "0"
+    assert p["versions"] == "torch 2.0" and p["timings"] == "03_hyperband_collection 314 s"
