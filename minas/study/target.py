@@ -137,3 +137,21 @@ def icc_table(frame: pd.DataFrame, values: tuple[str, ...] = ("accuracy", "hs"))
                                                        g.groupby("arch").sum_filters.first()).statistic,
                         "cpu_seconds": g.cpu_seconds.sum()})
     return pd.DataFrame(out)
+
+
+def regime_sweep(cfg, tasks: list[str], regimes: dict[str, dict], n_archs: int = 8, n_seeds: int = 3,
+                 budgets: tuple[int, ...] = (2, 4, 8), progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`architecture_signal` for every (regime, task); a regime is a dict of params overrides.
+
+    Returns (runs, icc): every training row, and `icc_table` per (regime, task, epochs, value).
+    """
+    from minas.core.config import load
+
+    runs, tables = [], []
+    for name, overrides in regimes.items():
+        rcfg = load(cfg.profile, **{"output_dir": cfg.output_dir, **overrides}) if overrides else cfg
+        for task in tasks:
+            frame = architecture_signal(rcfg, task, n_archs, n_seeds, budgets, progress=progress).assign(regime=name)
+            runs.append(frame)
+            tables.append(icc_table(frame).assign(regime=name))
+    return pd.concat(runs, ignore_index=True), pd.concat(tables, ignore_index=True)
