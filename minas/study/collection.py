@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from minas.core.engine import Engine, Job
+from minas.core.progress import bar
 from minas.core.seeding import rng_for
 from minas.core.store import Store
 from minas.nas import hyperband
@@ -63,6 +65,16 @@ def bracket_config(cfg) -> str:
     return cfg.section_hash("data", "train", "hyperband")
 
 
+@contextmanager
+def _own_bar(engine: Engine):
+    """Silence the engine's bar while a caller shows its own (with a total fixed at the start)."""
+    shown, engine.progress = engine.progress, False
+    try:
+        yield shown
+    finally:
+        engine.progress = shown
+
+
 def run_input_samples(cfg, store: Store, engine: Engine, pairs: list[tuple[str, str]]) -> int:
     """Make sure every (task, arch) has a converged training and MI for each configured method."""
     todo = []
@@ -73,12 +85,21 @@ def run_input_samples(cfg, store: Store, engine: Engine, pairs: list[tuple[str, 
         if missing:
             todo.append(Job(f"input|{task}|{arch}|{mcfg}|{','.join(missing)}", jobs.input_sample, (cfg, task, arch, missing)))
     tcfg = jobs.train_config_hash(cfg)
-    for _, result in engine.run(todo, desc="input samples (train + MI)"):
-        tr = result["training"]
-        if store.get_training(tr["task"], tr["arch"], tr["seed"], 0, tcfg, kind="converge") is None:
-            store.put_training(tr)
-        store.put_mi(result["mi"])
+    with _own_bar(engine) as shown, bar(len(todo), "input samples (train + MI)", unit="arch",
+                                        disable=not shown or not todo) as progress:
+        for _, result in engine.run(todo):
+            tr = result["training"]
+            if store.get_training(tr["task"], tr["arch"], tr["seed"], 0, tcfg, kind="converge") is None:
+                store.put_training(tr)
+            store.put_mi(result["mi"])
+            progress.update(1)
     return len(todo)
+
+
+def _rung_trainings(spec: BracketSpec, survivors: list[int]) -> int:
+    """Trainings an instance asks for over all its rungs (distinct architectures per rung, at most)."""
+    distinct = len({a.id for a in spec.archs})
+    return distinct + sum(min(distinct, k) for k in survivors)
 
 
 def run_brackets(cfg, store: Store, engine: Engine, specs: list[BracketSpec]) -> list[hyperband.BracketResult]:
@@ -93,6 +114,15 @@ def run_brackets(cfg, store: Store, engine: Engine, specs: list[BracketSpec]) ->
         else:
             live[n] = hyperband.Bracket(list(s.archs), list(hb.survivors), list(hb.epochs_per_rung), hb.lam)
     started = time.perf_counter()
+    expected = {n: _rung_trainings(specs[n], hb.survivors) for n in live}
+    reported = dict.fromkeys(live, 0)  # trainings fed to each bracket so far (stored or computed)
+    have: set[tuple[str, str, int]] = set()  # (task, arch, epochs) trainings seen in the store
+    progress = bar(sum(expected.values()), f"Hyperband trainings ({len(live)} instances)", unit="training",
+                   leave=True, disable=not engine.progress or not live)
+
+    def tick(n: int, k: int = 1) -> None:
+        reported[n] += k
+        progress.update(k)
 
     def advance(n: int) -> list[Job]:
         """Feed stored accuracies to bracket n; return jobs for what is still missing."""
@@ -105,7 +135,9 @@ def run_brackets(cfg, store: Store, engine: Engine, specs: list[BracketSpec]) ->
                 if row is None:
                     missing.append(arch)
                 else:
+                    have.add((s.task, arch.id, b.epochs))
                     b.report(arch, b.epochs, row["accuracy"])
+                    tick(n)
             if missing:
                 for arch in missing:
                     key = f"train|{s.task}|{arch.id}|{cfg.seed}|{b.epochs}|{tcfg}"
@@ -113,25 +145,55 @@ def run_brackets(cfg, store: Store, engine: Engine, specs: list[BracketSpec]) ->
                 return new
         res = b.outcome()
         store.put_bracket(s.tag, s.task, s.instance, bcfg, [a.id for a in s.archs], res.to_dict(), time.perf_counter() - started)
-        for arch in set(s.archs):
-            jobs.checkpoint_path(cfg, s.task, arch.id, cfg.seed, b.prev_epochs).unlink(missing_ok=True)
         out[n] = res
+        tick(n, max(0, expected[n] - reported[n]))  # duplicate architectures asked for fewer trainings
         return []
+
+    def needed(task: str) -> set[tuple[str, int]]:
+        """(arch, epochs) checkpoints of a task that an unfinished bracket may still continue.
+
+        An architecture alive in a bracket continues from its latest training in that bracket:
+        the current rung's when it is reported (it may survive into the next rung), else the previous one's.
+        """
+        keep = set()
+        for n, b in live.items():
+            if n in out or specs[n].task != task:
+                continue
+            for i in b.alive:
+                arch = b.archs[i]
+                keep.add((arch.id, b.epochs if (task, arch.id, b.epochs) in have else b.prev_epochs))
+        return keep
+
+    def prune(task: str) -> None:
+        """Drop the task's fixed-epoch checkpoints that no rung can continue any more (Hyperband eliminated them)."""
+        jobs.prune_checkpoints(cfg, task, needed(task))
 
     def follow(job: Job, result: dict) -> list[Job]:
         store.put_training(result)
+        have.add((result["task"], result["arch"], result["epochs"]))
         n = job.meta["bracket"]
         if n in out:
             return []
         b = live[n]
         rung = b.rung
         b.report(parse_architecture(result["arch"]), result["epochs"], result["accuracy"])
-        return advance(n) if b.rung != rung else []  # a rung closed: ask for the next one
+        tick(n)
+        if b.rung == rung:
+            return []
+        new = advance(n)  # a rung closed: ask for the next one
+        prune(specs[n].task)
+        return new
 
-    first = [job for n in list(live) for job in advance(n)]
-    # the same training may be wanted by several brackets: each waits on the one job
-    for _ in engine.run(first, desc=f"Hyperband trainings ({len(live)} instances)", follow=follow):
-        pass
+    try:
+        first = [job for n in list(live) for job in advance(n)]
+        for task in dict.fromkeys(s.task for s in specs):  # also what a killed run left behind
+            prune(task)
+        # the same training may be wanted by several brackets: each waits on the one job
+        with _own_bar(engine):
+            for _ in engine.run(first, follow=follow):
+                pass
+    finally:
+        progress.close()
     return [out[n] for n in range(len(specs))]
 
 
@@ -142,6 +204,7 @@ class CollectionSummary:
     input_jobs: int
     brackets: int
     seconds: float
+    checkpoint_bytes: int = 0  # size of the checkpoints kept afterwards (eliminated architectures' are deleted)
 
 
 def collect(cfg, store: Store, engine: Engine, tasks: list[str] | None = None) -> CollectionSummary:
@@ -157,7 +220,7 @@ def collect(cfg, store: Store, engine: Engine, tasks: list[str] | None = None) -
         specs += collection_brackets(cfg, task)
     n_jobs = run_input_samples(cfg, store, engine, pairs)
     run_brackets(cfg, store, engine, specs)
-    return CollectionSummary(n_jobs, len(specs), time.perf_counter() - t0)
+    return CollectionSummary(n_jobs, len(specs), time.perf_counter() - t0, jobs.checkpoint_bytes(cfg))
 
 
 @dataclass

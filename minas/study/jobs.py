@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -37,6 +38,33 @@ def checkpoint_path(cfg, task: str, arch: str, seed: int, epochs: int) -> Path:
     return checkpoint_dir(cfg) / task / f"{arch}_s{seed}_e{epochs}_{train_config_hash(cfg)}.pt"
 
 
+_CHECKPOINT = re.compile(r"^(?P<arch>.+)_s(?P<seed>\d+)_e(?P<epochs>\d+)_(?P<config>[0-9a-f]+)\.pt$")
+
+
+def prune_checkpoints(cfg, task: str, keep: set[tuple[str, int]]) -> int:
+    """Delete the task's fixed-epoch checkpoints (this seed and training config) not in `keep` (arch, epochs).
+
+    Converged input samples (epochs 0) are never deleted: their MI is recomputed from them. A deleted
+    checkpoint costs time only: training is deterministic, so a later continuation retrains from scratch
+    to the same weights. Returns how many files were deleted.
+    """
+    folder, tcfg, n = checkpoint_dir(cfg) / task, train_config_hash(cfg), 0
+    for path in folder.glob("*.pt") if folder.is_dir() else ():
+        m = _CHECKPOINT.match(path.name)
+        if not m or m["config"] != tcfg or int(m["seed"]) != cfg.seed or int(m["epochs"]) == 0:
+            continue
+        if (m["arch"], int(m["epochs"])) not in keep:
+            path.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
+def checkpoint_bytes(cfg) -> int:
+    """Size of every file under the checkpoint folder."""
+    folder = checkpoint_dir(cfg)
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+
+
 def _write_atomic(path: Path, write) -> None:
     """`write(tmp)` then rename onto `path`: a reader sees the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,9 +92,7 @@ def train_fixed(cfg, task_name: str, arch_id: str, epochs: int, from_epochs: int
     src, dest = (checkpoint_path(cfg, task_name, arch_id, cfg.seed, e) for e in (from_epochs, epochs))
     resume = _load(src) if from_epochs else None
     res = cnn.train(task, arch, epochs, cfg.seed, cfg.train, device, resume=resume)
-    _save(res.state, dest)
-    if resume is not None:
-        src.unlink(missing_ok=True)
+    _save(res.state, dest)  # the source stays: another bracket may continue it too; the driver prunes
     return {
         "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": train_config_hash(cfg),
         "kind": "fixed", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
