@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from minas.core.progress import bar
 from minas.core.seeding import derive_seed
 from minas.mi.estimate import METHODS, estimate_mi, estimate_mi_continuous, options_from_config
 from minas.mi.known import SUITE_TASKS, known_task
@@ -21,6 +22,8 @@ def validation_suite(cfg, methods: list | None = None, tasks: list | None = None
     if cfg.device != "auto":
         opts["device"] = cfg.device
     rows = []
+    per_seed = {name: [m for m in methods if not name.startswith("gauss_") or METHODS[m].continuous] for name in tasks}
+    progress = bar(sum(map(len, per_seed.values())) * cfg.mi.validation_seeds, "known-MI suite", unit="estimate")
     for name in tasks:
         continuous = name.startswith("gauss_")
         kind = "continuous" if continuous else ("image" if "_img" in name else "flat")
@@ -33,6 +36,8 @@ def validation_suite(cfg, methods: list | None = None, tasks: list | None = None
                 r = fn(task.x, task.y, m, seed=s, **opts)
                 rows.append({"task": name, "kind": kind, "truth": task.truth, "ceiling": task.ceiling, "method": m,
                              "seed": s, "value": r.value, "ok": r.ok, "seconds": r.seconds, "epochs": r.epochs})
+                progress.update(1)
+    progress.close()
     frame = pd.DataFrame(rows)
     frame["error"] = frame["value"] - frame["truth"]
     return frame
