@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from minas.core.engine import Engine, Job
+from minas.core.registry import SIGNALS
 from minas.core.progress import bar
 from minas.core.seeding import rng_for
 from minas.core.store import Store
@@ -81,7 +82,7 @@ def run_input_samples(cfg, store: Store, engine: Engine, pairs: list[tuple[str, 
     methods = tuple(cfg.mi.methods)
     mcfg = jobs.mi_config_hash(cfg)
     for task, arch in dict.fromkeys(pairs):
-        missing = tuple(m for m in methods if len(store.get_mi(task, arch, cfg.seed, m, mcfg)) < 4)
+        missing = tuple(m for m in methods if len(store.get_mi(task, arch, cfg.seed, m, mcfg)) < len(signal_layers(m)))
         if missing:
             todo.append(Job(f"input|{task}|{arch}|{mcfg}|{','.join(missing)}", jobs.input_sample, (cfg, task, arch, missing)))
     tcfg = jobs.train_config_hash(cfg)
@@ -250,7 +251,8 @@ class Collected:
         return sorted(self.signals)
 
     def mi_matrix(self, method: str, standardized: bool = True) -> np.ndarray:
-        """(n_samples, L) per-layer features of the samples table, z-scored or raw."""
+        """(n_samples, L) per-layer features of the samples table, z-scored or raw ((n_samples, 1) for a
+        whole-network signal such as a parameter count)."""
         return self.samples[signal_columns(method, standardized)].to_numpy(dtype=np.float64)
 
 
@@ -259,15 +261,20 @@ def signal_column(method: str, layer: int, standardized: bool = False) -> str:
     return f"{'z' if standardized else 'mi'}_{method}_{layer}"
 
 
+def signal_layers(method: str) -> list[int]:
+    """The layers a signal has values for: 1..L for a per-layer signal, [0] for a whole-network one."""
+    return list(range(1, N_LAYERS + 1)) if SIGNALS.get(method).per_layer else [0]
+
+
 def signal_columns(method: str, standardized: bool = False) -> list[str]:
-    """The columns of layers 1..L of one signal."""
-    return [signal_column(method, l, standardized) for l in range(1, N_LAYERS + 1)]
+    """The columns of one signal: layers 1..L, or the single layer-0 column of a whole-network signal."""
+    return [signal_column(method, l, standardized) for l in signal_layers(method)]
 
 
 def signal_long(frame: pd.DataFrame, methods: list[str], id_vars=("task", "arch")) -> pd.DataFrame:
     """Raw per-layer signal columns of a samples/reference frame as long rows: id_vars, method, layer, value."""
     parts = [frame[list(id_vars)].assign(method=m, layer=l, value=frame[signal_column(m, l)].to_numpy())
-             for m in methods for l in range(1, N_LAYERS + 1)]
+             for m in methods for l in signal_layers(m)]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -282,9 +289,9 @@ def reference_mi(cfg, store: Store, task: str, method: str) -> np.ndarray:
     rows = []
     for a in std + inputs:
         vals = store.get_mi(task, a.id, cfg.seed, method, mcfg)
-        if len(vals) == N_LAYERS:
+        if len(vals) == len(signal_layers(method)):
             rows.append([np.nan if r["value"] is None else r["value"] for r in vals])
-    return np.array(rows, dtype=np.float64).reshape(-1, N_LAYERS)
+    return np.array(rows, dtype=np.float64).reshape(-1, len(signal_layers(method)))
 
 
 def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collected:
@@ -307,8 +314,8 @@ def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collect
                 complete = tr is not None
                 for m in cfg.mi.methods:
                     vals = store.get_mi(task, a.id, cfg.seed, m, mcfg)
-                    complete &= len(vals) == N_LAYERS
-                    for l in range(1, N_LAYERS + 1):
+                    complete &= len(vals) == len(signal_layers(m))
+                    for l in signal_layers(m):
                         v = [r["value"] for r in vals if r["layer"] == l]
                         row[signal_column(m, l)] = v[0] if v and v[0] is not None else np.nan
                 if complete:
@@ -333,7 +340,7 @@ def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collect
             for c in zcols:
                 samples[c] = []
             continue
-        z = np.zeros((len(samples), N_LAYERS))
+        z = np.zeros((len(samples), len(cols)))
         for task, idx in samples.groupby("task").groups.items():
             refs = reference_mi(cfg, store, task, m)
             z[samples.index.get_indexer(idx)] = mi.standardize(samples.loc[idx, cols].to_numpy(dtype=np.float64), refs)
