@@ -120,24 +120,31 @@ def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) ->
     else:
         model = cnn.load_model(state, task.in_channels, task.n_classes, device)
         training = json.loads(row_path.read_text())
+    values = signal_values(cfg, task, arch, model, methods, cfg.seed, device)
+    signal_rows = [signal_row(cfg, task_name, arch_id, name, v) for name in methods for v in values[name]]
+    return {"training": training, "mi": signal_rows}
+
+
+def signal_values(cfg, task, arch, model, methods, base: int, device) -> dict[str, list[SignalValue]]:
+    """Every named signal of one architecture: trained ones on `model`, read on `mi.max_rows` training rows
+    fixed by the profile seed; training-free ones on a fresh network. `base` seeds each signal's own stream."""
     n = min(cfg.mi.max_rows, task.n_train)
-    gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "mi-rows", task_name))
+    gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "mi-rows", task.name))
     rows = torch.randperm(task.n_train, generator=gen)[:n]
     x, y = task.x_train[rows], task.y_train[rows]
     trained = None  # the trained network's input, built once when a signal reads it
-    signal_rows = []
+    out = {}
     for name in methods:
         sig = SIGNALS.get(name)
-        seed = sig.seed_for(cfg.seed, task_name, arch_id)
+        seed = sig.seed_for(base, task.name, arch.id)
         if sig.needs_training:
             if trained is None:
                 acts = cnn.activations(model, x)
                 trained = SignalInput(model, x, y, task.n_classes, acts, mi.options_from_config(cfg.mi), device)
-            values = sig.compute(trained, seed)
+            out[name] = sig.compute(trained, seed)
         else:  # a training-free proxy: its own freshly initialised network
-            values = sig.compute(init_input(cfg, task, arch, seed, device), seed)
-        signal_rows += [signal_row(cfg, task_name, arch_id, name, v) for v in values]
-    return {"training": training, "mi": signal_rows}
+            out[name] = sig.compute(init_input(cfg, task, arch, seed, device), seed)
+    return out
 
 
 def init_input(cfg, task, arch, seed: int, device) -> SignalInput:

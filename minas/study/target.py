@@ -155,3 +155,47 @@ def regime_sweep(cfg, tasks: list[str], regimes: dict[str, dict], n_archs: int =
             runs.append(frame)
             tables.append(icc_table(frame).assign(regime=name))
     return pd.concat(runs, ignore_index=True), pd.concat(tables, ignore_index=True)
+
+
+def signal_reliability(cfg, task_name: str, methods: list[str], n_archs: int = 8, n_seeds: int = 3,
+                       progress: bool = True) -> pd.DataFrame:
+    """Test-retest of every signal: n_archs architectures x n_seeds seeds, each trained to convergence.
+
+    The task's rows and the rows a signal reads are fixed by the profile seed; seed s sets the
+    training (init and batch order) and the signal's own randomness (critic init, batches). Returns
+    one row per (arch, seed, method, layer) with the value, plus the accuracy and hs of the training.
+    `icc_by_signal` turns it into an ICC per (signal, layer): a signal whose ICC is near 0 cannot
+    tell architectures apart, whatever its relation to accuracy.
+    """
+    from minas.study.jobs import signal_values
+
+    task = data.get_task(cfg, task_name)
+    archs = sample_architectures(n_archs, rng_for(cfg.seed, "target", task_name))
+    device = cnn.pick_device(cfg.device)
+    rows = []
+    for arch in tqdm(archs, desc=f"{task_name}: signal reliability", disable=not progress):
+        for s in range(n_seeds):
+            res, model = cnn.train_to_convergence(task, arch, s, cfg.train, device)
+            hs = res.accuracy - cfg.hyperband.lam * sum(arch.filters)
+            for name, values in signal_values(cfg, task, arch, model, methods, s, device).items():
+                rows += [{"task": task_name, "arch": arch.id, "seed": s, "method": name, "layer": v.layer,
+                          "value": v.value if v.ok else np.nan, "accuracy": res.accuracy, "hs": hs} for v in values]
+            rows += [{"task": task_name, "arch": arch.id, "seed": s, "method": t, "layer": 0, "value": v,
+                      "accuracy": res.accuracy, "hs": hs} for t, v in (("target: accuracy", res.accuracy), ("target: hs", hs))]
+    return pd.DataFrame(rows)
+
+
+def icc_by_signal(frame: pd.DataFrame) -> pd.DataFrame:
+    """ICC(1) and ICC(3,1) with 95% CIs per (task, method, layer) of `signal_reliability` rows."""
+    out = []
+    for (task, method, layer), g in frame.groupby(["task", "method", "layer"]):
+        try:
+            x = _matrix(g, "value")
+        except ValueError:
+            continue  # failed estimates left fewer than 2 x 2 finite values
+        one, two = icc_oneway(x), icc_consistency(x)
+        out.append({"task": task, "method": method, "layer": layer, "icc1": one.value, "icc1_low": one.ci_low,
+                    "icc1_high": one.ci_high, "icc3": two.value, "icc3_low": two.ci_low, "icc3_high": two.ci_high,
+                    "sd_between_archs": x.mean(1).std(ddof=1), "sd_within_arch": np.sqrt(x.var(1, ddof=1).mean()),
+                    "n_archs": one.n_targets, "n_seeds": one.k})
+    return pd.DataFrame(out)

@@ -47,3 +47,15 @@ def test_too_small_a_design_is_refused():
                           "hs": [0.5, 0.6], "sum_filters": [10, 20], "cpu_seconds": 1.0, "diverged": False})
     with pytest.raises(ValueError, match=">= 2 seeds"):
         target.icc_table(frame)
+
+
+def test_signal_reliability_rows_and_icc():
+    cfg = minas.load("smoke", **{"data.max_train_per_task": 60, "data.max_test_per_task": 40, "train.max_epochs": 2,
+                                 "mi.max_rows": 60, "mi.min_epochs": 1, "mi.max_epochs": 2})
+    frame = target.signal_reliability(cfg, "mnist-parity", ["probe", "params"], n_archs=3, n_seeds=2, progress=False)
+    probe = frame[frame.method == "probe"]
+    assert len(probe) == 3 * 2 * 4 and probe.value.between(0, 1).all()
+    # the parameter count does not depend on the seed: all of its variance is between architectures
+    table = target.icc_by_signal(frame).set_index(["method", "layer"])
+    assert table.loc[("params", 0), "icc1"] == 1.0 and table.loc[("params", 0), "sd_within_arch"] == 0
+    assert ("target: accuracy", 0) in table.index and len(table.loc["probe"]) == 4
