@@ -1,8 +1,9 @@
-"""core: what every room may use: the params schema (`config`), the results store (`store`), the job
-engine (`engine`), seed derivation (`seeding`) and the extension slots (`registry`).
+"""core: what every room may use: the params schema (`config`), the results store (`store`) and its guard
+(`guard`: lock, snapshots, consistency check), the job engine (`engine`), seed derivation (`seeding`) and
+the extension slots (`registry`).
 
 May import: nothing else of minas (it is the bottom room).
 """
-from minas.core import config, engine, registry, seeding, store
+from minas.core import config, engine, guard, registry, seeding, store
 
-__all__ = ["config", "engine", "registry", "seeding", "store"]
+__all__ = ["config", "engine", "guard", "registry", "seeding", "store"]

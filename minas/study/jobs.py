@@ -69,8 +69,12 @@ def _write_atomic(path: Path, write) -> None:
     """`write(tmp)` then rename onto `path`: a reader sees the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # e.g. a full disk: leave no partial file behind
+        raise
 
 
 def _save(state: cnn.TrainState, path: Path) -> None:
