@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
-
-import yaml
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,8 +13,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--profile", default="default", help="smoke, default, full, or a path to a params YAML")
     run.add_argument("--only", default="", help="comma list of notebook numbers, e.g. 01,03")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a params key, e.g. --set train.lr=0.1 (YAML value syntax)")
-    sub.add_parser("params", help="list every params key with its default and meaning")
+                     help="override a params key, e.g. --set train.lr=1e-3 (YAML value syntax)")
+    run.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
+                     help="fail a notebook cell that runs longer (0: no limit; default: the profile's engine.cell_timeout)")
+    run.add_argument("--verbose", action="store_true", help="on failure, print the full traceback too")
+    params = sub.add_parser("params", help="list every params key with its default, its value in a profile and its meaning")
+    params.add_argument("--profile", default=None, help="show this profile's values beside the defaults")
     check = sub.add_parser("check", help="check the profile's store: integrity, schema version, the study's invariants")
     restore = sub.add_parser("restore", help="roll the profile's store back to a snapshot (the newest unless --snapshot)")
     restore.add_argument("--snapshot", default=None, metavar="NAME", help="a snapshot's name (see --list)")
@@ -28,15 +31,26 @@ def main(argv: list[str] | None = None) -> int:
     from minas.core import config
 
     if args.command == "params":
-        for key, default, doc in config.describe():
-            print(f"{key:34s} {default:22s} {doc}")
+        try:
+            rows = config.describe(args.profile)
+        except config.ConfigError as err:
+            print(f"minas: error: {err}", file=sys.stderr)
+            return 2
+        name = args.profile or "(no profile)"
+        print(f"{'key':34s} {'default':22s} {name[:22]:22s} meaning")
+        for row in rows:
+            mark = "*" if row.value != row.default else " "
+            print(f"{row.key:34s} {row.default:22s}{mark}{row.value:22s} {row.doc}")
         return 0
     overrides = {}
     for item in args.set:
         if "=" not in item:
             parser.error(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=0.1")
         key, value = item.split("=", 1)
-        overrides[key.strip()] = yaml.safe_load(value)
+        try:
+            overrides[key.strip()] = config.parse_yaml(value)
+        except Exception as err:  # a YAML syntax error in the value
+            parser.error(f"--set {item!r}: the value is not YAML ({err})")
     if args.command in ("check", "restore"):
         from minas.core.store import StoreError
 
@@ -46,20 +60,34 @@ def main(argv: list[str] | None = None) -> int:
         except (config.ConfigError, StoreError) as err:
             print(f"minas: error: {err}", file=sys.stderr)
             return 1
-    from minas import pipeline
+    from minas import failures, pipeline
     from minas.core.store import StoreError
 
+    if args.cell_timeout is not None:
+        overrides["engine.cell_timeout"] = args.cell_timeout
     try:
-        pipeline.run(args.profile, args.only or None, overrides)
+        pipeline.run(args.profile, args.only or None, overrides, progress_bars=True)
+    except failures.NotebookFailed as err:
+        print(err.text(args.verbose), file=sys.stderr)
+        return 1
     except (config.ConfigError, ValueError) as err:
         print(f"minas: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        if err.errno != errno.ENOSPC:
+            raise
+        print(f"minas: error: {err}\n  fix: {failures.known_fix('OSError', str(err), args.profile, '<output folder>')}",
+              file=sys.stderr)
+        return 1
     except StoreError as err:  # not SQLite, corrupt, another schema version, locked by another run
         print(f"minas: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("minas: interrupted; finished results are in the store, rerun the same command to resume", file=sys.stderr)
         return 130
+    print("[minas] done")
+    for line in pipeline.where(config.load(args.profile, **overrides)):
+        print(f"  {line}")
     return 0
 
 

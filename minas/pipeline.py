@@ -7,14 +7,18 @@ after an interruption resumes where it stopped.
 from __future__ import annotations
 
 import json
+import os
 import platform
+import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
-from minas.core import config, guard
+from minas import failures
+from minas.core import config, guard, progress
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -56,22 +60,127 @@ def provenance(cfg: config.StudyConfig) -> dict:
     device = "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() and cfg.device != "cpu" else "cpu"
     return {
         "commit": commit, "dirty": dirty, "python": sys.version.split()[0], "platform": platform.platform(),
-        "versions": versions, "device": device, "seed": cfg.seed, "profile": cfg.profile, "config": cfg.to_dict(),
+        "versions": versions, "packages": packages(), "device": device, "seed": cfg.seed, "profile": cfg.profile,
+        "config": cfg.to_dict(),
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
 
+def packages() -> list[str]:
+    """Every installed distribution as `name==version`, sorted (what `pip freeze` lists)."""
+    found = {(d.metadata["Name"] or "?").lower(): d.version for d in metadata.distributions()}
+    return [f"{name}=={version}" for name, version in sorted(found.items())]
+
+
+def notebook_parameters(profile: str, cfg: config.StudyConfig, overrides: dict) -> dict:
+    """What papermill injects: the profile (a params file as an absolute path) and the overrides as validated,
+    with every path absolute, so notebooks running from notebooks/ see the folders the command line meant."""
+    name = profile if str(profile) in config.PROFILES else str(config.profile_path(profile))
+    values = {key: config.get_value(cfg, key) for key in overrides}
+    values.update({key: config.get_value(cfg, key) for key in config.PATH_KEYS if config.get_value(cfg, key)})
+    return {"profile": name, "overrides": values}
+
+
+class _KernelStream:
+    """Where a kernel's stderr goes under `minas run --progress`: a bar's text (after a carriage return) shows
+    live on one status line under the notebook's bar; finished bars and other lines are printed above it."""
+
+    def __init__(self):
+        self.line, self.is_bar, self.status = "", False, None
+
+    def write(self, text: str) -> None:
+        for part in re.split(r"(\r|\n)", text):
+            if part == "\r":
+                self._show()
+                self.line, self.is_bar = "", True
+            elif part == "\n":
+                if self.line.strip():
+                    _tqdm().write(self.line.rstrip())
+                if self.is_bar:
+                    self._show("")
+                self.line, self.is_bar = "", False
+            else:
+                self.line += part
+        if self.is_bar:
+            self._show()
+
+    def _show(self, text: str | None = None) -> None:
+        text = self.line.strip() if text is None else text
+        if self.status is None and text:
+            self.status = _tqdm()(total=0, bar_format="  {desc}", leave=False)
+        if self.status is not None:
+            self.status.set_description_str(text, refresh=True)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.close()
+            self.status = None
+
+
+def _tqdm():
+    from tqdm.auto import tqdm
+
+    return tqdm
+
+
+@contextmanager
+def _kernel_progress(show: bool):
+    """Kernels started inside write text bars (minas.core.progress) while `show` is on."""
+    old = os.environ.get(progress.ENV)
+    os.environ[progress.ENV] = "text" if show else "off"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(progress.ENV, None)
+        else:
+            os.environ[progress.ENV] = old
+
+
+def where(cfg: config.StudyConfig) -> list[str]:
+    """Lines saying where a run's results are (and the Dask dashboard when a cluster is configured)."""
+    out = cfg.out
+    lines = [f"results:   {out} (store.sqlite, tables/, figures/, <notebook>/metrics.json)",
+             f"notebooks: {out / 'notebooks'}"]
+    if (out / "report.html").exists():
+        lines.append(f"report:    {out / 'report.html'}")
+    link = dashboard_link(cfg)
+    if link:
+        lines.append(f"dashboard: {link}")
+    return lines
+
+
+def dashboard_link(cfg: config.StudyConfig) -> str | None:
+    """The Dask dashboard of the configured scheduler (engine.scheduler), if it answers; None without one."""
+    if not cfg.engine.scheduler:
+        return None
+    try:
+        from distributed import Client
+
+        with Client(cfg.engine.scheduler, timeout=5) as client:
+            return client.dashboard_link
+    except (OSError, TimeoutError, ImportError):
+        return None
+
+
 def run(profile: str = "default", only: str | None = None, overrides: dict | None = None, log=print,
-        cell_timeout: int | None = None) -> list[Path]:
+        cell_timeout: int | None = None, progress_bars: bool = False) -> list[Path]:
     """Execute the selected notebooks in order; returns the executed notebook paths.
 
-    `cell_timeout` (seconds per cell, None: no limit) turns a stuck kernel into an error.
+    `cell_timeout`: seconds per cell (None: the profile's engine.cell_timeout; 0: no limit); a stuck or dead
+    kernel then fails the run. `progress_bars`: a bar per notebook (its cells) with the live bars of the
+    notebook's long loops under it. A failing notebook raises `failures.NotebookFailed`.
     """
     import papermill as pm
 
     overrides = dict(overrides or {})
     cfg = config.load(profile, **overrides)  # validate everything before any work
     books = select(only)
+    params = notebook_parameters(profile, cfg, overrides)
+    timeout = cfg.engine.cell_timeout if cell_timeout is None else cell_timeout
     # one run per output folder: a second one stops here and names the holder; a dead run's lock is taken over
     with guard.acquire(cfg.out) as lock:
         if lock.stale:
@@ -88,14 +197,25 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
         timings_path = cfg.out / "timings.json"
         if timings_path.exists():
             timings = json.loads(timings_path.read_text())
-        for nb in books:
-            log(f"[minas] {nb.name} (profile {cfg.profile}) ...")
+        for i, nb in enumerate(books, 1):
+            log(f"[minas] {nb.name} ({i}/{len(books)}, profile {cfg.profile}) ...")
             t0 = time.perf_counter()
-            pm.execute_notebook(
-                str(nb), str(out / nb.name), parameters={"profile": profile, "overrides": overrides},
-                cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False, log_output=False,
-                execution_timeout=cell_timeout,
-            )
+            stream = _KernelStream() if progress_bars else None
+            bar = {"desc": f"{nb.stem} ({i}/{len(books)})", "unit": "cell", "leave": False} if progress_bars else False
+            try:
+                with _kernel_progress(progress_bars):
+                    pm.execute_notebook(
+                        str(nb), str(out / nb.name), parameters=params, cwd=str(NOTEBOOKS), kernel_name="python3",
+                        progress_bar=bar, log_output=False, stderr_file=stream, execution_timeout=timeout or None,
+                    )
+            except Exception as err:
+                failed = failures.from_execution(err, out / nb.name, str(profile), cfg.out, timeout or None)
+                if failed is None:
+                    raise
+                raise failed from err
+            finally:
+                if stream is not None:
+                    stream.close()
             timings[nb.stem] = round(time.perf_counter() - t0, 1)
             timings_path.write_text(json.dumps(timings, indent=2))
             log(f"[minas] {nb.name} done in {timings[nb.stem]:.0f} s")

@@ -232,7 +232,7 @@ class StudyConfig:
 
 
 _LOCATION_KEYS = {"data": ("root", "download")}  # section -> keys that say where, not what
-_PATH_KEYS = ("output_dir", "data.root", "engine.checkpoint_dir")  # made absolute by `load`
+PATH_KEYS = ("output_dir", "data.root", "engine.checkpoint_dir")  # made absolute by `load`
 
 
 def _type_name(tp) -> str:
@@ -357,7 +357,7 @@ def load(profile_or_path: str | Path = "default", **overrides: Any) -> StudyConf
 
     Overrides use dots or double underscores: `load("smoke", **{"train.lr": 0.1})` or
     `load("smoke", train__lr=0.1)`. Raises ConfigError on any bad key, type or value.
-    Every path (`_PATH_KEYS`) comes back absolute, resolved against the current folder once here,
+    Every path (`PATH_KEYS`) comes back absolute, resolved against the current folder once here,
     so notebooks running elsewhere see the same folders.
     """
     path = profile_path(profile_or_path)
