@@ -1,6 +1,6 @@
 """Thesis MINE (sequential, one conv critic per layer) vs the fast path (label-head critics of all 4 layers in one loop).
 
-Prints, for the 4 layers of one network trained on an embedded task (minas.data / minas.cnn), time
+Prints, for the 4 layers of one network trained on an embedded task (minas.data / minas.nas.cnn), time
 and estimate of both, their error on a Gaussian mixture with known MI of the same size and shape,
 and the speed ratio. Usage: python benchmarks/mi_speed.py [--profile smoke] [--rows 1000] [--method mine_fast]
 """

@@ -108,12 +108,14 @@ class MIOptions:
     min_epochs: int = 18            # thesis: train at least this many epochs
     max_epochs: int = 60            # hard cap on critic epochs
     threshold: float = 0.01         # nats: stop when the 1- and 2-epoch gains of the bound are both below this
-    max_rows: int | None = 2000     # rows used (seeded subsample), split train / held-out
+    max_rows: int | None = None     # cap on rows used (seeded subsample; None: every row passed), split train / held-out
     holdout: float = 0.3            # share of rows held out for the reported value
     ema_rate: float = 0.1           # moving-average rate of E_Q[e^T] (MINE gradient correction)
     clip: float = 5.0               # SMILE: partition-term scores clipped to [-clip, clip]
     hidden: int = 128               # hidden units of label-head / pair critics (thesis critic: 64)
-    pool: int = 4                   # label head: maps average-pooled to at most pool x pool
+    pool: int = 4                   # label head, conv and pool stems: maps average-pooled to at most pool x pool
+    stem: str = "linear"            # label head's first stage on (C, H, W): linear, conv3, conv1 or pool (critics.HEAD_STEMS)
+    stem_width: int = 32            # channels of the conv3 / conv1 stem
     n_layers: int = 4               # L of the network (the thesis critic of layer i has L - i convs)
     layer: int = 1                  # estimate_mi on a 4-D x: which layer it is (1..L)
     warm_start: bool = True         # mine: initialise layer i+1's critic from layer i's
@@ -136,7 +138,7 @@ class MIConfig:
     min_epochs: int = _f(MIOptions.min_epochs, lo=1, doc="thesis: train MINE at least this many epochs")
     max_epochs: int = _f(MIOptions.max_epochs, lo=1, doc="hard cap on critic epochs")
     threshold: float = _f(MIOptions.threshold, lo=0.0, doc="stop when the bound's gain averaged over 2 epochs is below this (nats)")
-    max_rows: int = _f(MIOptions.max_rows, lo=20, doc="activation rows used for MI (split train/held-out)")
+    max_rows: int = _f(2000, lo=20, doc="activation rows the study reads per MI estimate (split train/held-out)")
     n_standardize: int = _f(7, lo=2, doc="thesis A.4: random architectures per data set seeding the z-score")
     validation_rows: int = _f(2000, lo=100, doc="notebook 02: rows per known-MI validation problem")
     validation_seeds: int = _f(5, lo=1, doc="notebook 02: seeds per estimator and problem")

@@ -62,19 +62,39 @@ def warm_start(dst: ThesisCritic, src: ThesisCritic) -> list[str]:
     return copied
 
 
+HEAD_STEMS = ("linear", "conv3", "conv1", "pool")  # first stage of the label head on (C, H, W) maps
+
+
 class HeadCritic(nn.Module):
     """Label-head critic T(c) -> R^K: one forward pass scores c against every class.
 
-    Maps are average-pooled to at most pool x pool (keeps coarse position, cheap), flattened
-    and fed to a 2-hidden-layer MLP. Also serves as the classifier q(y|c) of the BA bound.
+    A first stage reads (C, H, W) maps, then a 2-hidden-layer MLP gives the K scores. Stems:
+    `conv3` / `conv1`: a learned 3x3 / 1x1 conv of `width` channels (ReLU) at full resolution,
+    then average-pooling to at most pool x pool; `linear`: the MLP's first layer reads the whole
+    flattened map; `pool`: average-pool first, nothing learned before it (the old design, which
+    loses information spread over pixels). Flat inputs (D,) go straight to the MLP whatever the
+    stem. Also serves as the classifier q(y|c) of the BA bound. The default, `linear`, was chosen on
+    known-MI Gaussian mixtures (K = 2, 4, 10) shown as 1x16x16 and 16x8x8 maps, infonce, 2 seeds: mean
+    |error| 0.08 / 0.02 nats at 600 / 2,000 rows, against conv3 0.23 / 0.05, conv1 0.38 / 0.11 and
+    pool 0.41 / 0.09; at 96x16x16 all four were within 0.05 of each other.
     """
 
-    def __init__(self, in_shape: tuple[int, ...], n_classes: int, hidden: int = 128, pool: int = 4):
+    def __init__(self, in_shape: tuple[int, ...], n_classes: int, hidden: int = 128, pool: int = 4,
+                 stem: str = "linear", width: int = 32):
         super().__init__()
-        self.pool = pool
+        if stem not in HEAD_STEMS:
+            raise ValueError(f"unknown head stem {stem!r}; choose one of {HEAD_STEMS}")
+        self.pool, self.stem = pool, None
         if len(in_shape) == 3:
             c, h, w = in_shape
-            in_dim = c * min(pool, h) * min(pool, w)
+            cells = min(pool, h) * min(pool, w)
+            if stem in ("conv3", "conv1"):
+                k = 3 if stem == "conv3" else 1
+                self.stem = nn.Sequential(nn.Conv2d(c, width, k, padding=k // 2), nn.ReLU())
+                in_dim = width * cells
+            else:
+                in_dim = c * h * w if stem == "linear" else c * cells
+                self.pool = None if stem == "linear" else pool
         else:
             in_dim = in_shape[0]
         self.net = nn.Sequential(
@@ -83,8 +103,12 @@ class HeadCritic(nn.Module):
 
     def forward(self, c: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) or (B, D) -> (B, K)
         if c.dim() == 4:
-            h, w = c.shape[2:]
-            c = F.adaptive_avg_pool2d(c, (min(self.pool, h), min(self.pool, w))).flatten(1)
+            if self.stem is not None:
+                c = self.stem(c)  # (B, width, H, W)
+            if self.pool is not None:
+                h, w = c.shape[2:]
+                c = F.adaptive_avg_pool2d(c, (min(self.pool, h), min(self.pool, w)))
+            c = c.flatten(1)
         return self.net(c)
 
 

@@ -31,7 +31,7 @@ import torch
 
 from minas.core.config import MIOptions
 from minas.core.seeding import derive_seed
-from minas.mi import bounds
+from minas.mi import _rows, bounds
 from minas.mi import critics as mc
 from minas.mi.estimators import ESTIMATORS, Estimator, get
 
@@ -54,6 +54,7 @@ class MIResult:
     lower_bound: bool = True
     heldout_curve: list = field(default_factory=list)  # held-out bound per epoch (when tracked)
     epochs: int = 0
+    rows: int = 0                                      # rows used: training + held-out
 
 
 _SHARED = tuple(f.name for f in dataclasses.fields(MIOptions))
@@ -70,50 +71,24 @@ def _resolve(method: str, options: dict) -> tuple[Estimator, MIOptions]:
     if unknown:
         raise ValueError(f"unknown MI option {unknown[0]!r}; allowed: {sorted(_SHARED)}")
     opts = MIOptions(**options)
+    if opts.stem not in mc.HEAD_STEMS:
+        raise ValueError(f"unknown head stem {opts.stem!r}; choose one of {mc.HEAD_STEMS}")
     if opts.heldout_curve is None:
         opts = dataclasses.replace(opts, heldout_curve=est.path == "head")
     return est, opts
-
-
-def _device(x: torch.Tensor, opts: MIOptions) -> torch.device:
-    if opts.device is not None:
-        return torch.device(opts.device)
-    return x.device if x.is_cuda else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _split(n: int, opts: MIOptions, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Seeded subsample to max_rows, then train / held-out row indices."""
-    gen = torch.Generator().manual_seed(derive_seed(seed, "mi", "split"))
-    perm = torch.randperm(n, generator=gen)[: opts.max_rows]
-    n_test = max(2, int(round(len(perm) * opts.holdout)))
-    return perm[n_test:], perm[:n_test]
-
-
-def _standardize_input(x: torch.Tensor, tr: torch.Tensor) -> torch.Tensor:
-    """Per-channel (or per-feature) z-score from training rows: invertible, so MI is unchanged."""
-    dims = (0, 2, 3) if x.dim() == 4 else (0,)
-    mean = x[tr].mean(dim=dims, keepdim=True)
-    std = x[tr].std(dim=dims, keepdim=True).clamp_min(1e-6)
-    return (x - mean) / std
-
-
-def _label_stats(y: torch.Tensor, k: int) -> tuple[torch.Tensor, float]:
-    """log p(y) per class (K,) from label counts, and the entropy H(y) in nats."""
-    p = torch.bincount(y, minlength=k).double() / len(y)
-    return p.log().float(), float(-(p[p > 0] * p[p > 0].log()).sum())
 
 
 def _failed(est: Estimator, reason: str, opts: MIOptions, t0: float) -> MIResult:
     return MIResult(math.nan, False, reason, est.name, [], time.perf_counter() - t0, opts, est.lower_bound)
 
 
-def _finish(est: Estimator, value: float, fitted: mc.CriticFit, opts: MIOptions, t0: float,
+def _finish(est: Estimator, value: float, fitted: mc.CriticFit, opts: MIOptions, t0: float, rows: int,
             seconds_share: float = 1.0) -> MIResult:
     secs = (time.perf_counter() - t0) * seconds_share
     ok = not fitted.reason and math.isfinite(value) and abs(value) <= opts.max_score
     reason = "" if ok else (fitted.reason or f"held-out bound is not finite ({value})")
     return MIResult(float(value) if ok else math.nan, ok, reason, est.name, fitted.curve, secs, opts,
-                    est.lower_bound, fitted.heldout, fitted.epochs)
+                    est.lower_bound, fitted.heldout, fitted.epochs, rows)
 
 
 def _guard(scores: torch.Tensor, bound: torch.Tensor, opts: MIOptions) -> torch.Tensor:
@@ -125,16 +100,17 @@ def _guard(scores: torch.Tensor, bound: torch.Tensor, opts: MIOptions) -> torch.
 
 def _run_head(acts, y, est: Estimator, seed: int, opts: MIOptions) -> list[MIResult]:
     t0 = time.perf_counter()
-    dev = _device(acts[0], opts)
+    dev = _rows.device(acts[0], opts)
     k = opts.n_classes or int(y.max()) + 1
-    tr, te = _split(len(y), opts, seed)
-    xs = [_standardize_input(a.float(), tr).to(dev) for a in acts]
+    tr, te = _rows.split(len(y), opts, seed)
+    xs = [_rows.standardize_input(a.float(), tr).to(dev) for a in acts]
     y_tr, y_te = y[tr].to(dev), y[te].to(dev)
-    (lp_tr, h_tr), (lp_te, h_te) = _label_stats(y[tr], k), _label_stats(y[te], k)
+    (lp_tr, h_tr), (lp_te, h_te) = _rows.label_stats(y[tr], k), _rows.label_stats(y[te], k)
     lp_tr, lp_te = lp_tr.to(dev), lp_te.to(dev)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "mi", est.name, "init"))
-        critics = [mc.HeadCritic(tuple(a.shape[1:]), k, opts.hidden, opts.pool).to(dev) for a in acts]
+        critics = [mc.HeadCritic(tuple(a.shape[1:]), k, opts.hidden, opts.pool, opts.stem, opts.stem_width).to(dev)
+                   for a in acts]
     states = [{} for _ in critics]  # per-critic loss state (DV's moving average)
     x_tr, x_te = [x[tr.to(dev)] for x in xs], [x[te.to(dev)] for x in xs]
 
@@ -158,7 +134,7 @@ def _run_head(acts, y, est: Estimator, seed: int, opts: MIOptions) -> list[MIRes
     fitted = mc.fit(params, step, len(critics), len(tr), opts, gen, evaluate if opts.heldout_curve else None,
                     critics if opts.heldout_curve else None)
     final = evaluate()
-    return [_finish(est, final[i], fitted[i], opts, t0, 1.0 / len(acts)) for i in range(len(acts))]
+    return [_finish(est, final[i], fitted[i], opts, t0, len(tr) + len(te), 1.0 / len(acts)) for i in range(len(acts))]
 
 
 # ---------------------------------------------------------------- thesis path (one layer after the other)
@@ -171,14 +147,14 @@ def thesis_critic(in_channels: int, n_classes: int, layer: int, n_layers: int = 
 def _run_thesis(x, y, tr, te, n_conv, seed, layer, est: Estimator, opts: MIOptions, init=None):
     """Thesis MINE on one layer; returns (MIResult, trained critic) so the next layer can warm-start."""
     t0 = time.perf_counter()
-    dev = _device(x, opts)
+    dev = _rows.device(x, opts)
     k = opts.n_classes or int(y.max()) + 1
-    c = _standardize_input(x.float(), tr)
+    c = _rows.standardize_input(x.float(), tr)
     if c.dim() == 2:
         c, n_conv = c[:, :, None, None], 0  # flat activations: the MLP variant
     c_tr, c_te = c[tr].to(dev), c[te].to(dev)
     y_tr, y_te = y[tr].to(dev), y[te].to(dev)
-    lp_te = _label_stats(y[te], k)[0].to(dev)
+    lp_te = _rows.label_stats(y[te], k)[0].to(dev)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "mi", "mine", "init", layer))
         critic = mc.ThesisCritic(c.shape[1], k, n_conv).to(dev)  # n_conv = L - layer (thesis A.2)
@@ -203,35 +179,33 @@ def _run_thesis(x, y, tr, te, n_conv, seed, layer, est: Estimator, opts: MIOptio
         return [float(_guard(scores, bound, opts))]
 
     fitted = mc.fit(list(critic.parameters()), step, 1, len(tr), opts, gen, evaluate if opts.heldout_curve else None)
-    return _finish(est, evaluate()[0], fitted[0], opts, t0), critic
+    return _finish(est, evaluate()[0], fitted[0], opts, t0, len(tr) + len(te)), critic
 
 
 # ---------------------------------------------------------------- public API
 
-def _check(x: torch.Tensor, y: torch.Tensor) -> None:
-    if y.dim() != 1 or y.dtype not in (torch.int64, torch.int32) or len(y) != len(x):
-        raise ValueError(f"y must be integer labels of shape ({len(x)},), got {tuple(y.shape)} {y.dtype}")
-    if x.dim() not in (2, 4):
-        raise ValueError(f"x must be (N, D) or (N, C, H, W), got shape {tuple(x.shape)}")
-
-
 def estimate_layers(acts: list[torch.Tensor], y: torch.Tensor, method: str = "mine", seed: int = 0,
                     **options) -> list[MIResult]:
-    """I(C_i; y) for every layer of one network; acts[i] is (N, C_i, H_i, W_i) (or (N, D_i))."""
+    """I(C_i; y) for every layer of one network; acts[i] is (N, C_i, H_i, W_i) (or (N, D_i)).
+
+    Every row is used unless `max_rows` caps them. Bad data (NaN or inf in a layer, a single
+    class, fewer rows than classes) gives ok=False with the reason; a wrong y (dtype, shape,
+    range) is a ValueError.
+    """
     est, opts = _resolve(method, options)
-    y = y.long().cpu()
-    for a in acts:
-        _check(a, y)
+    y = _rows.labels(y, acts, opts)
     t0 = time.perf_counter()
+    unusable = _rows.unusable(y, opts)
+    if unusable:
+        return [_failed(est, unusable, opts, t0) for _ in acts]
     bad = {i for i, a in enumerate(acts) if not bool(torch.isfinite(a).all())}
-    reason = "input contains NaN or inf values: check the activations (diverged network?)"
-    results: dict[int, MIResult] = {i: _failed(est, reason, opts, t0) for i in bad}
+    results: dict[int, MIResult] = {i: _failed(est, _rows.NONFINITE, opts, t0) for i in bad}
     good = [i for i in range(len(acts)) if i not in bad]
     if est.path == "head" and good:
         for i, res in zip(good, _run_head([acts[i] for i in good], y, est, seed, opts)):
             results[i] = res
     elif good:
-        tr, te = _split(len(y), opts, seed)
+        tr, te = _rows.split(len(y), opts, seed)
         prev = None
         for i in good:
             res, prev = _run_thesis(acts[i], y, tr, te, len(acts) - (i + 1), seed, i + 1, est, opts, prev)
@@ -240,15 +214,15 @@ def estimate_layers(acts: list[torch.Tensor], y: torch.Tensor, method: str = "mi
 
 
 def estimate_mi(x: torch.Tensor, y: torch.Tensor, method: str = "mine", seed: int = 0, **options) -> MIResult:
-    """I(x; y) in nats for activations x (N, D) or (N, C, H, W) and integer labels y (N,)."""
+    """I(x; y) in nats for activations x (N, D) or (N, C, H, W) and integer labels y (N,); see `estimate_layers`."""
     est, opts = _resolve(method, options)
-    y = y.long().cpu()
-    _check(x, y)
-    if not bool(torch.isfinite(x).all()):
-        return _failed(est, "input contains NaN or inf values: check the activations", opts, time.perf_counter())
+    y = _rows.labels(y, [x], opts)
+    unusable = _rows.unusable(y, opts) or ("" if bool(torch.isfinite(x).all()) else _rows.NONFINITE)
+    if unusable:
+        return _failed(est, unusable, opts, time.perf_counter())
     if est.path == "head":
         return _run_head([x], y, est, seed, opts)[0]
-    tr, te = _split(len(y), opts, seed)
+    tr, te = _rows.split(len(y), opts, seed)
     return _run_thesis(x, y, tr, te, opts.n_layers - opts.layer, seed, opts.layer, est, opts)[0]
 
 
@@ -265,12 +239,17 @@ def estimate_mi_continuous(x: torch.Tensor, y: torch.Tensor, method: str = "mine
     if method not in CONTINUOUS_METHODS:
         raise ValueError(f"continuous MI supports {CONTINUOUS_METHODS}, not {method!r}")
     est, opts = _resolve(method, options)
+    if x.dim() != 2 or y.dim() != 2 or len(x) != len(y):
+        raise ValueError(f"x and y must be (N, Dx) and (N, Dy), got {tuple(x.shape)} and {tuple(y.shape)}")
     t0 = time.perf_counter()
+    n = len(x) if opts.max_rows is None else min(len(x), opts.max_rows)
+    if n < _rows.MIN_ROWS:
+        return _failed(est, f"too few rows ({n} < {_rows.MIN_ROWS}) for a training / held-out split", opts, t0)
     if not (bool(torch.isfinite(x).all()) and bool(torch.isfinite(y).all())):
         return _failed(est, "input contains NaN or inf values", opts, t0)
-    dev = _device(x, opts)
-    tr, te = _split(len(x), opts, seed)
-    xs, ys = _standardize_input(x.float(), tr).to(dev), _standardize_input(y.float(), tr).to(dev)
+    dev = _rows.device(x, opts)
+    tr, te = _rows.split(len(x), opts, seed)
+    xs, ys = _rows.standardize_input(x.float(), tr).to(dev), _rows.standardize_input(y.float(), tr).to(dev)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "mi", est.name, "init"))
         critic = mc.PairCritic(x.shape[1], y.shape[1], opts.hidden).to(dev)
@@ -292,4 +271,4 @@ def estimate_mi_continuous(x: torch.Tensor, y: torch.Tensor, method: str = "mine
     gen = torch.Generator().manual_seed(derive_seed(seed, "mi", est.name, "batches"))
     fitted = mc.fit(list(critic.parameters()), step, 1, len(tr), opts, gen, evaluate if opts.heldout_curve else None,
                     [critic] if opts.heldout_curve else None)
-    return _finish(est, evaluate()[0], fitted[0], opts, t0)
+    return _finish(est, evaluate()[0], fitted[0], opts, t0, len(tr) + len(te))

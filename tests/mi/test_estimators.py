@@ -69,7 +69,9 @@ def test_bounds_agree_on_a_known_critic():
 
 def test_options_are_one_typed_object_with_one_set_of_defaults():
     opts = mi.options_from_config(MIConfig())
-    assert opts == {k: getattr(MIOptions(), k) for k in opts} and set(opts) >= {"batch_size", "lr", "min_epochs"}
+    shared = {k: v for k, v in opts.items() if k != "max_rows"}  # max_rows: the study's own cap (estimator: None = all)
+    assert shared == {k: getattr(MIOptions(), k) for k in shared} and set(shared) >= {"batch_size", "lr", "min_epochs"}
+    assert opts["max_rows"] == MIConfig().max_rows and MIOptions().max_rows is None
     assert dict(mi.DEFAULTS) == dataclasses.asdict(MIOptions())
     with pytest.raises(ValueError, match="max_epochs"):
         MIOptions(min_epochs=5, max_epochs=2)

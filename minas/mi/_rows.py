@@ -1,0 +1,76 @@
+"""Rows and labels going into an estimate: checks of bad input, the seeded row split, standardisation.
+
+A caller's mistake (y not integer, wrong shape, labels out of range) is a ValueError; a property of
+the data that admits no estimate (one class, fewer rows than classes, NaN) is a reason string the
+estimators turn into ok=False. MI is invariant under the per-channel z-score (an invertible map).
+"""
+from __future__ import annotations
+
+import torch
+
+from minas.core.config import MIOptions
+from minas.core.seeding import derive_seed
+
+
+def device(x: torch.Tensor, opts: MIOptions) -> torch.device:
+    """Where the critics run: opts.device, else x's CUDA device, else CUDA when present, else the CPU."""
+    if opts.device is not None:
+        return torch.device(opts.device)
+    return x.device if x.is_cuda else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def split(n: int, opts: MIOptions, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seeded subsample to max_rows, then train / held-out row indices."""
+    gen = torch.Generator().manual_seed(derive_seed(seed, "mi", "split"))
+    perm = torch.randperm(n, generator=gen)[: opts.max_rows]
+    n_test = max(2, int(round(len(perm) * opts.holdout)))
+    return perm[n_test:], perm[:n_test]
+
+
+def standardize_input(x: torch.Tensor, tr: torch.Tensor) -> torch.Tensor:
+    """Per-channel (or per-feature) z-score from training rows: invertible, so MI is unchanged."""
+    dims = (0, 2, 3) if x.dim() == 4 else (0,)
+    mean = x[tr].mean(dim=dims, keepdim=True)
+    std = x[tr].std(dim=dims, keepdim=True).clamp_min(1e-6)
+    return (x - mean) / std
+
+
+def label_stats(y: torch.Tensor, k: int) -> tuple[torch.Tensor, float]:
+    """log p(y) per class (K,) from label counts, and the entropy H(y) in nats."""
+    p = torch.bincount(y, minlength=k).double() / len(y)
+    return p.log().float(), float(-(p[p > 0] * p[p > 0].log()).sum())
+
+
+_INT = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+NONFINITE = "input contains NaN or inf values: check the activations (diverged network?)"
+MIN_ROWS = 8  # fewer rows cannot be split into training and held-out rows that mean anything
+
+
+def labels(y: torch.Tensor, xs: list[torch.Tensor], opts: MIOptions) -> torch.Tensor:
+    """y as int64 on the CPU; a ValueError for what is a caller's mistake (wrong dtype, shape or range)."""
+    if not isinstance(y, torch.Tensor) or y.dtype not in _INT:
+        raise ValueError(f"y must be integer class labels (an integer tensor), got {getattr(y, 'dtype', type(y).__name__)}")
+    for x in xs:
+        if y.dim() != 1 or len(y) != len(x):
+            raise ValueError(f"y must be integer labels of shape ({len(x)},), got {tuple(y.shape)}")
+        if x.dim() not in (2, 4):
+            raise ValueError(f"x must be (N, D) or (N, C, H, W), got shape {tuple(x.shape)}")
+    y = y.long().cpu()
+    if len(y) and int(y.min()) < 0:
+        raise ValueError(f"labels must be 0..K-1, got {int(y.min())}")
+    if len(y) and opts.n_classes is not None and int(y.max()) >= opts.n_classes:
+        raise ValueError(f"label {int(y.max())} is out of range for n_classes={opts.n_classes}")
+    return y
+
+
+def unusable(y: torch.Tensor, opts: MIOptions) -> str:
+    """Why these labels admit no estimate ("" when they do): a property of the data, reported as ok=False."""
+    n = len(y) if opts.max_rows is None else min(len(y), opts.max_rows)
+    k = opts.n_classes or (int(y.max()) + 1 if len(y) else 0)
+    if len(y) == 0 or int(torch.unique(y).numel()) < 2:
+        return "a single class in y: I(C; y) = 0 by definition, there is nothing to estimate"
+    if n < k:
+        return f"fewer rows ({n}) than classes ({k}): too few to estimate I(C; y)"
+    if n < MIN_ROWS:
+        return f"too few rows ({n} < {MIN_ROWS}) for a training / held-out split"
+    return ""
