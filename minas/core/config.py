@@ -161,14 +161,14 @@ class CollectionConfig:
 
 
 @dataclass
-class PredictConfig:
-@dataclass
 class TargetConfig:
     tasks: list = _f([], doc="notebook 01: tasks whose architecture signal (ICC of accuracy) is measured (empty: none)")
     n_archs: int = _f(8, lo=2, doc="random architectures per task for the ICC")
     n_seeds: int = _f(3, lo=2, doc="training seeds per architecture for the ICC")
 
 
+@dataclass
+class PredictConfig:
     seeds: int = _f(5, lo=1, doc="predictor trainings per method (spread)")
     epochs: int = _f(30, lo=1, doc="predictor training epochs")
     lr: float = _f(1e-3, lo=0.0, doc="Adam learning rate")
@@ -204,9 +204,9 @@ class StudyConfig:
     mi: MIConfig = field(default_factory=MIConfig)
     hyperband: HyperbandConfig = field(default_factory=HyperbandConfig)
     collection: CollectionConfig = field(default_factory=CollectionConfig)
+    target: TargetConfig = field(default_factory=TargetConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
     controller: ControllerConfig = field(default_factory=ControllerConfig)
-    target: TargetConfig = field(default_factory=TargetConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
 
     @property
