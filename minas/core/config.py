@@ -1,7 +1,7 @@
 """The study's settings: `params/<profile>.yaml` validated into one typed `StudyConfig`.
 
 Every key, type and range is checked before any work starts; a bad value raises
-`ConfigError` naming the key, the value and what is allowed (STYLE.md, nanoGPT-style
+`ConfigError` naming the key, the value and what is allowed (docs/ARCHITECTURE.md; nanoGPT-style
 plain config with loud failure on unknown keys).
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Running the study's jobs: in this process, on a local Dask cluster, or on a real one.
 
-DESIGN.md: Dask distributed, `LocalCluster(processes=True, threads_per_worker=1)` by
+docs/ARCHITECTURE.md (engine): Dask distributed, `LocalCluster(processes=True, threads_per_worker=1)` by
 default; a scheduler address from params for a cluster. Jobs are pure functions with
 deterministic keys, so identical jobs in flight merge; workers return results and only the
 driver writes the store. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which was measured

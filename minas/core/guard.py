@@ -1,6 +1,6 @@
 """Guarding a profile's results store: one run at a time, a check before writing, snapshots to roll back to.
 
-DESIGN.md (results store): the store is both the cache and the resume mechanism, so a torn or
+docs/ARCHITECTURE.md (results store): the store is both the cache and the resume mechanism, so a torn or
 doubly written store costs hours. Four guards:
 - a lock per output folder (`minas.lock`, held with flock(2)): the kernel drops a flock when its
   holder dies, so the lock of a killed run is stale by construction and the next run takes it

@@ -1,6 +1,6 @@
 """Seeds derived from the profile seed plus names, so results don't depend on scheduling.
 
-DESIGN.md: every random choice derives from the profile seed and the names of what it is
+docs/ARCHITECTURE.md (seeds): every random choice derives from the profile seed and the names of what it is
 for (task, architecture, purpose); the same inputs give the same seed on any worker.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The SQLite results store: every expensive result keyed by its inputs, computed once.
 
 This is the thesis's cache (Kossmann 2019, A.5) and the study's resume mechanism
-(DESIGN.md): one file per profile, WAL mode, writes in transactions with upserts on natural
+(docs/ARCHITECTURE.md): one file per profile, WAL mode, writes in transactions with upserts on natural
 keys, so a killed run never leaves half a row and a rerun skips what is done. Only the
 driver process writes; workers return results.
 """

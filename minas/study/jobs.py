@@ -2,7 +2,7 @@
 
 Each job rebuilds its task from the config (cached per process), trains or estimates, and
 returns plain rows; the driver (`minas.collection`) writes them to the store. Checkpoints
-are written atomically under a folder all workers can read (DESIGN.md).
+are written atomically under a folder all workers can read (docs/ARCHITECTURE.md).
 """
 from __future__ import annotations
 
