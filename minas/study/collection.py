@@ -9,6 +9,7 @@ the store, keyed by its inputs, so a rerun after a crash recomputes nothing that
 from __future__ import annotations
 
 import json
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,6 +67,18 @@ def bracket_config(cfg) -> str:
     return cfg.section_hash("data", "train", "hyperband")
 
 
+_ANNOUNCED: set[str] = set()  # dashboard links already printed by this process
+
+
+def _announce(engine: Engine) -> None:
+    """Start the engine and say once where its Dask dashboard is (live workers, tasks, memory)."""
+    engine.start()
+    link = getattr(engine.client, "dashboard_link", None)
+    if link and link not in _ANNOUNCED:
+        _ANNOUNCED.add(link)
+        print(f"Dask dashboard: {link}", file=sys.stderr)
+
+
 @contextmanager
 def _own_bar(engine: Engine):
     """Silence the engine's bar while a caller shows its own (with a total fixed at the start)."""
@@ -86,6 +99,8 @@ def run_input_samples(cfg, store: Store, engine: Engine, pairs: list[tuple[str, 
         if missing:
             todo.append(Job(f"input|{task}|{arch}|{mcfg}|{','.join(missing)}", jobs.input_sample, (cfg, task, arch, missing)))
     tcfg = jobs.train_config_hash(cfg)
+    if todo:
+        _announce(engine)
     with _own_bar(engine) as shown, bar(len(todo), "input samples (train + MI)", unit="arch",
                                         disable=not shown or not todo) as progress:
         for _, result in engine.run(todo):
@@ -189,6 +204,8 @@ def run_brackets(cfg, store: Store, engine: Engine, specs: list[BracketSpec]) ->
         first = [job for n in list(live) for job in advance(n)]
         for task in dict.fromkeys(s.task for s in specs):  # also what a killed run left behind
             prune(task)
+        if first:
+            _announce(engine)
         # the same training may be wanted by several brackets: each waits on the one job
         with _own_bar(engine):
             for _ in engine.run(first, follow=follow):
