@@ -101,7 +101,7 @@ def run_input_samples(cfg, store: Store, engine: Engine, pairs: list[tuple[str, 
     tcfg = jobs.train_config_hash(cfg)
     if todo:
         _announce(engine)
-    with _own_bar(engine) as shown, bar(len(todo), "input samples (train + MI)", unit="arch",
+    with _own_bar(engine) as shown, bar(len(todo), "input samples (train + MI)", unit="arch", leave=False,
                                         disable=not shown or not todo) as progress:
         for _, result in engine.run(todo):
             tr = result["training"]
@@ -133,8 +133,9 @@ def run_brackets(cfg, store: Store, engine: Engine, specs: list[BracketSpec]) ->
     expected = {n: _rung_trainings(specs[n], hb.survivors) for n in live}
     reported = dict.fromkeys(live, 0)  # trainings fed to each bracket so far (stored or computed)
     have: set[tuple[str, str, int]] = set()  # (task, arch, epochs) trainings seen in the store
+    # not left behind when done: a caller in a loop (the controller) would stack one per iteration
     progress = bar(sum(expected.values()), f"Hyperband trainings ({len(live)} instances)", unit="training",
-                   leave=True, disable=not engine.progress or not live)
+                   leave=False, disable=not engine.progress or not live)
 
     def tick(n: int, k: int = 1) -> None:
         reported[n] += k
