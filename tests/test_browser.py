@@ -1,9 +1,11 @@
 """End to end in a real browser: JupyterLab serves the executed analysis notebook, headless Chromium runs it,
-and the per-layer MI widget (`minas.views.widgets.MIExplorer`) must render and redraw when a dropdown changes.
+and the per-layer MI widget (`minas.views.widgets.MIExplorer`) must render and redraw when a dropdown changes;
+and the run's `report.html` (`minas.views.page`) must show its verdict and every figure with no broken image.
 
 Debian's Chromium is driven by Playwright's Python package; `tests/browser_setup.sh` installs both when
 missing (apt-get and pip; never `playwright install`). Set MINAS_SKIP_BROWSER=1 to skip this test;
-MINAS_BROWSER_NOTEBOOK=/path/to/executed.ipynb runs it on that notebook instead of the smoke run's.
+MINAS_BROWSER_NOTEBOOK=/path/to/executed.ipynb runs it on that notebook instead of the smoke run's, and
+MINAS_BROWSER_REPORT=/path/to/report.html the report check on that report.
 Screenshots go to the test's tmp_path and to outputs/browser/.
 """
 from __future__ import annotations
@@ -233,3 +235,50 @@ def test_mi_widget_renders_and_redraws_in_jupyterlab(browser_ready, request, tmp
         for png in tmp_path.glob("*.png"):
             shutil.copy(png, shots / png.name)
         print("browser console errors:", *console[-20:], sep="\n  ")  # shown by pytest when the test fails
+
+
+IMAGES = """() => Array.from(document.images).map(i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0,
+  width: i.getBoundingClientRect().width}))"""
+
+
+def report_path(request) -> Path:
+    """The report to open: MINAS_BROWSER_REPORT, else the session smoke run's report.html."""
+    if os.environ.get("MINAS_BROWSER_REPORT"):
+        return Path(os.environ["MINAS_BROWSER_REPORT"])
+    out, _overrides, _done = request.getfixturevalue("smoke_run")
+    return Path(out) / "report.html"
+
+
+def test_report_shows_its_verdict_and_every_figure(browser_ready, request, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    path = report_path(request)
+    if not path.is_file():
+        pytest.fail(f"no report at {path}: notebook 06 writes it (python -m minas run --profile smoke --only 06)")
+    n_embedded = path.read_text().count("data:image/png;base64,")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            requests: list[str] = []
+            page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+            page.goto(path.resolve().as_uri(), timeout=TIMEOUT_S["page"] * 1000)
+            verdict = page.locator("#verdict")
+            assert verdict.is_visible() and len(verdict.inner_text()) > 100, "the report must open with its verdict"
+            top = page.evaluate("() => document.querySelector('#verdict').getBoundingClientRect().top")
+            assert top < 300, f"the verdict starts {top:.0f} px down the page; it must be the first thing a reader sees"
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=TIMEOUT_S["page"] * 1000)
+            images = page.evaluate(IMAGES)
+            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+            assert len(images) == n_embedded > 0, f"{len(images)} <img> elements for {n_embedded} embedded figures"
+            broken = [i["alt"] for i in images if not i["ok"] or i["width"] < 50]
+            assert not broken, f"broken or invisible figures in {path.name}: {broken}"
+            assert page.locator("#provenance").is_visible() and "commit" in page.locator("#provenance").inner_text()
+            assert not requests, f"the report fetched external resources: {requests[:5]}"
+        finally:
+            browser.close()
+            shots = ROOT / "outputs" / "browser"
+            shots.mkdir(parents=True, exist_ok=True)
+            for png in tmp_path.glob("*.png"):
+                shutil.copy(png, shots / png.name)

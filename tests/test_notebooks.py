@@ -1,4 +1,5 @@
 """The notebook series: parameters cells agree with params, and the smoke run records numbers."""
+import html
 import json
 import math
 
@@ -71,9 +72,13 @@ def test_smoke_series_end_to_end(smoke_run):
     m5 = metrics["05_controller_training"]
     assert m5["iterations_run"] == {"exp1": cfg.controller.iterations, "exp2": cfg.controller.iterations}
     m6 = metrics["06_analysis"]
-    assert abs(m6["rerun_gap_table_3_1"]) < 1e-12 and abs(m6["rerun_gap_table_3_2"]) < 1e-12  # 06 reproduces 04 and 05
+    assert abs(m6["rerun_gap_table_3_1"]) < 1e-12 and abs(m6["rerun_gap_table_3_2"]) < 1e-12  # 06 reads what 04 and 05 recorded
+    assert (out / "04_posterior_prediction" / "experiment1" / "manifest.json").is_file()  # 06 reads it, never retrains
     report = (out / "report.html").read_text()
     assert "<table" in report and "data:image/png;base64," in report and "src=\"http" not in report
+    assert report.index("id='verdict'") < report.index("id='figures'") < report.index("id='tables'") < report.index("id='provenance'")
+    assert report.count("data:image/png;base64,") == m6["report_figures"] and len(m6["verdict"]) == 3
+    assert all(html.escape(s) in report for s in m6["verdict"]) and "95% CI" in m6["verdict"][0]
     for name, m in metrics.items():
         flat = json.dumps(m)
         assert "NaN" not in flat, f"{name} recorded NaN"
