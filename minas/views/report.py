@@ -20,6 +20,9 @@ import pandas as pd
 
 from minas.core.config import StudyConfig
 
+# CSV floats read back bit for bit: pandas 3 parses exactly by default (and deprecates the option), 1.x/2.x need it
+_EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+
 
 def _clean(obj: Any) -> Any:
     """JSON-safe copy: numpy scalars/arrays to Python, NaN/inf to None."""
@@ -117,7 +120,7 @@ def _build(cls, manifest: dict, folder: Path, arrays) -> Any:
     values = {}
     for name, m in manifest.items():
         if m["kind"] == "frame":
-            df = pd.read_csv(folder / m["file"], float_precision="round_trip", dtype={c: str for c in m["strings"]})
+            df = pd.read_csv(folder / m["file"], **_EXACT_FLOATS, dtype={c: str for c in m["strings"]})
             values[name] = df.fillna({c: "" for c in m["strings"]}).astype(m["numeric"])
         elif m["kind"] == "array":
             a = arrays[m["key"]]
