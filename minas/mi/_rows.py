@@ -6,6 +6,8 @@ estimators turn into ok=False. MI is invariant under the per-channel z-score (an
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from minas.core.config import MIOptions
@@ -74,3 +76,29 @@ def unusable(y: torch.Tensor, opts: MIOptions) -> str:
     if n < MIN_ROWS:
         return f"too few rows ({n} < {MIN_ROWS}) for a training / held-out split"
     return ""
+
+
+def project(x: torch.Tensor, tr: torch.Tensor, dim: int, whiten: bool = False) -> torch.Tensor:
+    """(N, ...) -> (N, r): the top r = min(dim, rows - 1, features) principal components of the training rows.
+
+    Used by the `pca` stem. A learned linear first layer only ever moves inside the span of the training
+    rows (its gradients are combinations of them), so keeping the leading components of that span loses
+    little of what the critic could learn, and makes every later step cost r instead of C*H*W. The
+    components come from the (rows x rows) Gram matrix when rows < features (cheaper than an SVD).
+    Unwhitened, the components keep their variances (one common scale: unit mean variance).
+    """
+    flat = x.reshape(len(x), -1).double()
+    mean = flat[tr].mean(0, keepdim=True)
+    a = flat[tr] - mean  # (n_tr, D)
+    r = int(min(dim, a.shape[0] - 1, a.shape[1]))
+    if a.shape[0] < a.shape[1]:
+        evals, u = torch.linalg.eigh(a @ a.T)  # ascending
+        evals, u = evals.flip(0)[:r].clamp_min(1e-12), u.flip(1)[:, :r]
+        v = a.T @ u / evals.sqrt()  # (D, r) right singular vectors
+    else:
+        evals, v = torch.linalg.eigh(a.T @ a)
+        evals, v = evals.flip(0)[:r].clamp_min(1e-12), v.flip(1)[:, :r]
+    var = evals / max(a.shape[0] - 1, 1)  # (r,) component variances
+    z = (flat - mean) @ v  # (N, r)
+    z = z / var.sqrt() if whiten else z / var.mean().sqrt()
+    return z.float()

@@ -13,7 +13,8 @@ Two paths:
 - label head (`mine_fast`, `nwj`, `infonce`, `smile`, `ba`): T(c) -> R^K; one forward pass gives
   the joint term and every marginal term, the expectation over the discrete y is exact under
   p(y) from label counts, and the critics of all layers train together in one loop.
-- continuous (`estimate_mi_continuous`): an MLP critic on [x, y] scoring all B x B batch pairs.
+- continuous (`estimate_mi_continuous`): a critic scoring all B x B batch pairs, an MLP on [x, y] (`critic="pair"`)
+  or separable, f(x)^T g(y) (`critic="separable"`: one matmul per batch, used by benchmarks/mi_bmi.py).
 Every value is measured on held-out rows the critic never trained on. The label-head and
 continuous paths also use them to stop (patience) and keep the best epoch: the held-out
 maximum over epochs, slightly optimistic (~0.02 nats at 600 rows) but free of overfitting.
@@ -71,6 +72,8 @@ def _resolve(method: str, options: dict) -> tuple[Estimator, MIOptions]:
     if unknown:
         raise ValueError(f"unknown MI option {unknown[0]!r}; allowed: {sorted(_SHARED)}")
     opts = MIOptions(**options)
+    if opts.critic not in mc.PAIR_CRITICS:
+        raise ValueError(f"unknown continuous critic {opts.critic!r}; choose one of {mc.PAIR_CRITICS}")
     if opts.stem not in mc.HEAD_STEMS:
         raise ValueError(f"unknown head stem {opts.stem!r}; choose one of {mc.HEAD_STEMS}")
     if opts.heldout_curve is None:
@@ -103,14 +106,17 @@ def _run_head(acts, y, est: Estimator, seed: int, opts: MIOptions) -> list[MIRes
     dev = _rows.device(acts[0], opts)
     k = opts.n_classes or int(y.max()) + 1
     tr, te = _rows.split(len(y), opts, seed)
-    xs = [_rows.standardize_input(a.float(), tr).to(dev) for a in acts]
+    xs = [_rows.standardize_input(a.float(), tr) for a in acts]
+    if opts.stem == "pca":  # leading principal components of the training rows, then the MLP (critics.HEAD_STEMS)
+        xs = [_rows.project(x, tr, opts.pca_dim, opts.whiten) for x in xs]
+    xs = [x.to(dev) for x in xs]
     y_tr, y_te = y[tr].to(dev), y[te].to(dev)
     (lp_tr, h_tr), (lp_te, h_te) = _rows.label_stats(y[tr], k), _rows.label_stats(y[te], k)
     lp_tr, lp_te = lp_tr.to(dev), lp_te.to(dev)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "mi", est.name, "init"))
-        critics = [mc.HeadCritic(tuple(a.shape[1:]), k, opts.hidden, opts.pool, opts.stem, opts.stem_width).to(dev)
-                   for a in acts]
+        critics = [mc.HeadCritic(tuple(x.shape[1:]), k, opts.hidden, opts.pool, opts.stem, opts.stem_width).to(dev)
+                   for x in xs]
     states = [{} for _ in critics]  # per-critic loss state (DV's moving average)
     x_tr, x_te = [x[tr.to(dev)] for x in xs], [x[te.to(dev)] for x in xs]
 
@@ -252,7 +258,8 @@ def estimate_mi_continuous(x: torch.Tensor, y: torch.Tensor, method: str = "mine
     xs, ys = _rows.standardize_input(x.float(), tr).to(dev), _rows.standardize_input(y.float(), tr).to(dev)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "mi", est.name, "init"))
-        critic = mc.PairCritic(x.shape[1], y.shape[1], opts.hidden).to(dev)
+        critic = (mc.SeparableCritic(x.shape[1], y.shape[1], opts.hidden) if opts.critic == "separable"
+                  else mc.PairCritic(x.shape[1], y.shape[1], opts.hidden)).to(dev)
     state: dict = {}
 
     def step(idx):

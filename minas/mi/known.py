@@ -6,6 +6,7 @@ Monte Carlo), the same mixtures embedded as images by an orthogonal (injective) 
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -96,3 +97,106 @@ def known_task(name: str, n: int, seed: int = 0, image_size: int = 16) -> KnownM
     if "_img" in name:
         task = KnownMI(task.name + "_img", as_images(task.x, 0, image_size), task.y, task.truth, task.ceiling)
     return shuffled(task, seed) if name.endswith("_shuffled") else task
+
+
+# ---------------------------------------------------------------- problems at the study's layer shapes (issue 12, item 3)
+# A K-class mixture in a small latent space, z | y ~ N(s m_y, I_d), presented at a layer's shape by an injective
+# linear map plus noise off its range: x = Q z + sigma (I - Q Q^T) n, Q with orthonormal columns. Q^T x = z, and
+# the rest of x is noise independent of (z, y), so I(x; y) = I(z; y), the mixture's MI (Monte Carlo, with its standard error). `spatial` builds Q from smooth spatial blobs times channel
+# vectors (the structure a conv stem can use); without it Q is a random orthonormal basis (no structure at all).
+
+@dataclass(frozen=True)
+class Problem:
+    """A known-MI problem: K classes at a target truth (nats), presented at one or more layer shapes."""
+
+    k: int                       # classes, uniform
+    truth: float                 # target I(x; y) in nats (calibrated: the sample's Monte-Carlo truth is within ~0.01)
+    shapes: tuple = ((64,),)     # one (D,) or (C, H, W) per layer; every layer carries the same latent (same truth)
+    spatial: bool = False        # Q from smooth spatial blobs (True) or a random orthonormal basis (False)
+    shuffled: bool = False       # labels permuted: truth 0
+    noise: float = 1.0           # per-feature noise variance as a multiple of d / D (total noise power = d)
+
+    @property
+    def id(self) -> str:
+        shapes = "+".join("x".join(map(str, s)) for s in self.shapes)
+        tag = ("_sp" if self.spatial else "") + ("_shuf" if self.shuffled else "")
+        return f"k{self.k}_t{self.truth:g}_{shapes}{tag}"
+
+    @property
+    def latent(self) -> int:
+        return int(min(max(self.k, 4), 16))
+
+    @property
+    def kind(self) -> str:
+        return "flat" if all(len(s) == 1 for s in self.shapes) else "image"
+
+
+def _unit_means(k: int, d: int) -> np.ndarray:
+    """K fixed mean directions in R^d: orthonormal when d >= K, else random of unit expected length."""
+    return _mixture_means(k, d, math.sqrt(2.0), 0)  # (K, d)
+
+
+def _mc_truth(k: int, d: int, scale: float, n_mc: int = 40_000) -> tuple[float, float]:
+    """(I, standard error) of the mixture z | y ~ N(scale m_y, I_d), y uniform, by Monte Carlo."""
+    means = scale * _unit_means(k, d)
+    rng = np.random.default_rng(derive_seed(0, "mc-truth", k, d, round(scale, 6)))
+    y = rng.integers(0, k, n_mc)
+    z = means[y] + rng.standard_normal((n_mc, d))
+    logits = z @ means.T - 0.5 * (means ** 2).sum(1)  # (n_mc, K), up to a per-row constant
+    lp = logits[np.arange(n_mc), y] - np.logaddexp.reduce(logits, axis=1)
+    return math.log(k) + float(lp.mean()), float(lp.std() / math.sqrt(n_mc))
+
+
+@functools.lru_cache(maxsize=256)
+def calibrate(k: int, d: int, truth: float) -> float:
+    """The mean scale whose mixture MI is `truth` nats (bisection on the Monte-Carlo truth)."""
+    if not 0.0 < truth < math.log(k):
+        raise ValueError(f"truth must lie in (0, log K = {math.log(k):.3f}), got {truth}")
+    lo, hi = 0.0, 1.0
+    while _mc_truth(k, d, hi, 8000)[0] < truth:
+        hi *= 2.0
+    for _ in range(18):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if _mc_truth(k, d, mid, 8000)[0] < truth else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _basis(shape: tuple, d: int, spatial: bool, rng: np.random.Generator) -> np.ndarray:
+    """(D, d) orthonormal columns: random, or spanned by smooth blobs x channel vectors."""
+    size = int(np.prod(shape))
+    if not spatial or len(shape) == 1:
+        raw = rng.standard_normal((size, d))
+    else:
+        c, h, w = shape
+        yy, xx = np.mgrid[0:h, 0:w]
+        width = max(h, w) / 4.0
+        cols = []
+        for _ in range(d):
+            cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+            blob = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * width ** 2))  # (H, W)
+            cols.append((rng.standard_normal(c)[:, None, None] * blob[None]).ravel())
+        raw = np.stack(cols, 1)
+    q, _ = np.linalg.qr(raw)
+    return q  # (D, d)
+
+
+def sample(problem: Problem, n: int, seed: int = 0) -> tuple[list[torch.Tensor], torch.Tensor, float, float]:
+    """n rows of `problem` -> (one tensor per shape, labels, Monte-Carlo truth, its standard error)."""
+    d, k = problem.latent, problem.k
+    rng = np.random.default_rng(derive_seed(seed, "problem", problem.id, n))
+    scale = calibrate(k, d, problem.truth)
+    y = rng.integers(0, k, n)
+    z = scale * _unit_means(k, d)[y] + rng.standard_normal((n, d))  # (n, d)
+    xs = []
+    for i, shape in enumerate(problem.shapes):
+        size = int(np.prod(shape))
+        q = _basis(tuple(shape), d, problem.spatial, np.random.default_rng(derive_seed(0, "basis", problem.id, i)))
+        sigma = math.sqrt(problem.noise * d / size)
+        noise = rng.standard_normal((n, size))
+        noise -= (noise @ q) @ q.T  # noise only in the complement of Q's span: Q^T x = z exactly
+        xs.append(torch.tensor((z @ q.T + sigma * noise).reshape(n, *shape), dtype=torch.float32))
+    truth, se = _mc_truth(k, d, scale)  # every layer holds z injectively (Q^T x = z) and y -> z -> x
+    if problem.shuffled:
+        y = rng.permutation(y)
+        truth, se = 0.0, 0.0
+    return xs, torch.tensor(y), truth, se

@@ -2,7 +2,11 @@
 
 `layer_mi_on_tasks` trains random architectures (Kossmann 2019, 2.1.1) and estimates I(C_i; y) for each
 layer; `dpi_check` tests I(C_{i+1}; y) <= I(C_i; y), which per-layer Shannon MI obeys because each layer is
-a function of the one before (Cover & Thomas 2006, 2.8).
+a function of the one before (Cover & Thomas 2006, 2.8). For notebook 02 (issue 12): `study_networks` (the layer
+shapes the known-MI suite is presented at), `noisy_label_suite` (known MI on real images: labels through a
+symmetric channel, Lee & Rhee, NeurIPS 2024), `real_layers` (MI estimates beside usable information under
+linear and small-MLP probes, Xu et al., ICLR 2020, on training and held-out rows) and `fano_shares` (the share
+of estimates under the Fano floor that a held-out probe's error implies).
 """
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ import math
 
 import numpy as np
 import pandas as pd
+import torch
 
 from minas import data
 from minas.core.seeding import derive_seed
 from minas.mi import estimate_layers, options_from_config
+from minas.mi import probe as mi_probe
 from minas.nas import cnn, space
 
 
@@ -54,3 +60,103 @@ def dpi_check(frame: pd.DataFrame, tol: float = 0.05) -> pd.DataFrame:
     keys = ["task", "arch", "method", "seed"]
     per = frame.groupby(keys).apply(holds, include_groups=False).rename("dpi_holds").reset_index()
     return per.groupby("method")["dpi_holds"].mean().rename("share_dpi_holds").reset_index()
+
+
+# ---------------------------------------------------------------- issue 12, items 3 and 5
+
+def study_networks(cfg, channels=(10, 120)) -> dict:
+    """Layer shapes of the study's networks at the profile's image size: name -> 4 (C, H, W), every layer C filters."""
+    side, ch = cfg.data.image_size, 1
+    arch = space.Architecture(tuple([channels[0]] * 4))
+    model = cnn.new_model(arch, ch, 2, 0, "cpu")
+    spatial = [tuple(a.shape[2:]) for a in model.features(torch.zeros(1, ch, side, side))]
+    return {f"C{c}": [(c, *hw) for hw in spatial] for c in channels}
+
+
+def symmetric_channel(y: torch.Tensor, k: int, flip: float, seed: int) -> torch.Tensor:
+    """Labels through a symmetric channel: kept with probability 1 - flip, else uniform over the other K - 1."""
+    gen = torch.Generator().manual_seed(seed)
+    flip_mask = torch.rand(len(y), generator=gen) < flip
+    other = (y + torch.randint(1, k, (len(y),), generator=gen)) % k
+    return torch.where(flip_mask, other, y)
+
+
+def channel_truth(y: torch.Tensor, k: int, flip: float) -> float:
+    """I(x; y') in nats when y is a function of x: H(y') - h(b) - b log(K - 1), p(y') the channel's output of p(y)."""
+    p = torch.bincount(y, minlength=k).double() / len(y)
+    q = (1 - flip) * p + flip * (1 - p) / (k - 1)
+    h_out = float(-(q[q > 0] * q[q > 0].log()).sum())
+    h_b = 0.0 if flip in (0.0, 1.0) else -(flip * math.log(flip) + (1 - flip) * math.log(1 - flip))
+    return h_out - h_b - flip * math.log(k - 1)
+
+
+def noisy_label_suite(cfg, methods: list, flips=(0.0, 0.1, 0.3), seeds: int = 1, **options) -> pd.DataFrame:
+    """Known MI on real images (Lee & Rhee, NeurIPS 2024): the first training task's images with labels through a
+    symmetric channel of flip rate b; truth log K - h(b) - b log(K - 1) (for uniform labels) up to the data's own
+    label ambiguity. Every row the task has (training and test rows), images as the input x.
+    """
+    opts = {**options_from_config(cfg.mi), **options, "max_rows": None}
+    task = [t for t in data.build_tasks(cfg) if t.split == "train"][0]
+    x = torch.cat([task.x_train, task.x_test]).float().div(255.0)  # (N, C, H, W)
+    y = torch.cat([task.y_train, task.y_test])
+    rows = []
+    for b in flips:
+        for s in range(seeds):
+            y2 = symmetric_channel(y, task.n_classes, b, derive_seed(cfg.seed, "flip", b, s) % 2**31)
+            truth = channel_truth(y, task.n_classes, b)
+            for m in methods:
+                r = estimate_layers([x], y2, m, seed=s, **opts)[0]
+                rows.append({"task": task.name, "flip": b, "method": m, "seed": s, "rows": len(y), "truth": truth,
+                             "ceiling": math.log(task.n_classes), "value": r.value, "ok": r.ok, "seconds": r.seconds})
+    frame = pd.DataFrame(rows)
+    frame["error"] = frame["value"] - frame["truth"]
+    return frame
+
+
+def real_layers(cfg, methods: list, n_tasks: int = 1, n_archs: int = 2, families=("linear", "mlp"),
+                **options) -> pd.DataFrame:
+    """MI estimates and usable information of trained networks' layers, on the rows the CNN trained on and on
+    the task's held-out rows.
+
+    One row per (task, arch, rows, quantity, method, layer): quantity "mi" (method: an estimator; value: its
+    held-out-split estimate on those rows) or "usable" (method: a probe family; value: held-out cross-entropy
+    gain over the prior; on "train" rows the probe trains and tests on a split of the training rows, on
+    "heldout" rows it trains on the training rows and tests on the held-out ones). `fano_floor` comes from the
+    linear probe's error on the same rows: every MI estimate below it is provably too low.
+    """
+    opts = {**options_from_config(cfg.mi), **options, "max_rows": None}
+    rows = []
+    for task in [t for t in data.build_tasks(cfg) if t.split == "train"][:n_tasks]:
+        rng = np.random.default_rng(derive_seed(cfg.seed, "mi-real", task.name))
+        for arch in space.sample_architectures(n_archs, rng):
+            result, model = cnn.train_to_convergence(task, arch, derive_seed(cfg.seed, "mi-real", arch.id) % 2**31,
+                                                     cfg.train, cnn.pick_device(cfg.device))
+            sets = {"train": (cnn.activations(model, task.x_train), task.y_train),
+                    "heldout": (cnn.activations(model, task.x_test), task.y_test)}
+            base = {"task": task.name, "arch": arch.id, "accuracy": result.accuracy,
+                    "ceiling": math.log(task.n_classes)}
+            for where, (acts, y) in sets.items():
+                probes = {}
+                for fam in families:
+                    test = None if where == "train" else sets["heldout"]
+                    train_acts, train_y = sets["train"]
+                    probes[fam] = mi_probe.usable_information(train_acts, train_y, fam, seed=0, test=test)
+                floor = [u.fano_floor for u in probes[families[0]]]
+                for fam, us in probes.items():
+                    for layer, u in enumerate(us, start=1):
+                        rows.append({**base, "rows": where, "quantity": "usable", "method": fam, "layer": layer,
+                                     "value": u.value, "ok": True, "seconds": 0.0, "probe_error": u.error,
+                                     "fano_floor": floor[layer - 1]})
+                for m in methods:
+                    for layer, r in enumerate(estimate_layers(acts, y, m, seed=0, **opts), start=1):
+                        rows.append({**base, "rows": where, "quantity": "mi", "method": m, "layer": layer,
+                                     "value": r.value, "ok": r.ok, "seconds": r.seconds, "probe_error": math.nan,
+                                     "fano_floor": floor[layer - 1]})
+    return pd.DataFrame(rows)
+
+
+def fano_shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (rows, method) of the MI estimates: the share below the Fano floor of the same layer (provably too low)."""
+    m = frame[(frame.quantity == "mi") & frame.ok]
+    below = (m.value < m.fano_floor).groupby([m["rows"], m["method"]]).mean().rename("share_below_fano")
+    return below.reset_index()

@@ -1,0 +1,79 @@
+"""Known-MI problems at layer shapes, the symmetric-channel truth, the Fano floor, usable information and the
+operating point: closed forms and hand answers, CPU, seconds."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from minas import mi
+from minas.mi import known, probe, validation
+
+torch.set_num_threads(1)
+
+
+def test_problem_truth_is_calibrated_and_kept_at_every_shape():
+    p = known.Problem(10, 1.2, ((64,), (10, 8, 8), (120, 4, 4)), spatial=True)
+    xs, y, truth, se = known.sample(p, 400, 0)
+    assert abs(truth - 1.2) < 0.03 and 0 < se < 0.01
+    assert [tuple(x.shape[1:]) for x in xs] == [(64,), (10, 8, 8), (120, 4, 4)]
+    # Q^T x = z for every layer: the layers are injective images of the same latent, so one linear map links them
+    a, b = xs[0].double(), xs[2].reshape(400, -1).double()
+    fit = torch.linalg.lstsq(b, a).solution
+    assert float(((b @ fit) - a).pow(2).mean() / a.pow(2).mean()) < 0.5  # most of layer 1 is predicted from layer 3
+
+
+def test_problem_ids_come_from_parameters_and_shuffle_has_truth_zero():
+    p = known.Problem(2, 0.5, ((10, 4, 4),), spatial=True, shuffled=True)
+    assert p.id == "k2_t0.5_10x4x4_sp_shuf"
+    assert known.sample(p, 50, 0)[2] == 0.0
+
+
+def test_calibrate_rejects_truth_above_log_k():
+    with pytest.raises(ValueError, match="log K"):
+        known.calibrate(2, 4, 0.8)
+
+
+def test_channel_truth_matches_closed_form_for_uniform_labels():
+    from minas.study.layer_mi import channel_truth, symmetric_channel
+
+    y = torch.arange(10).repeat(100)
+    b = 0.2
+    want = math.log(10) + (b * math.log(b) + (1 - b) * math.log(1 - b)) - b * math.log(9)
+    assert abs(channel_truth(y, 10, b) - want) < 1e-9
+    y2 = symmetric_channel(y, 10, b, 0)
+    assert abs(float((y2 != y).float().mean()) - b) < 0.04
+
+
+def test_fano_floor_hand_values():
+    assert probe.fano_floor(0.0, 10) == pytest.approx(math.log(10))
+    assert probe.fano_floor(0.9, 10) == 0.0  # chance-level error proves nothing
+    e = 0.1
+    assert probe.fano_floor(e, 2) == pytest.approx(math.log(2) + e * math.log(e) + (1 - e) * math.log(1 - e))
+
+
+def test_usable_information_is_positive_on_separable_and_near_zero_on_shuffled():
+    task = known.gaussian_mixture(400, k=4, dim=10, sep=6.0, seed=1)
+    good = probe.usable_information([task.x], task.y, "linear", seed=0)[0]
+    bad = probe.usable_information([task.x], task.y[torch.randperm(400, generator=torch.Generator().manual_seed(0))],
+                                   "linear", seed=0)[0]
+    assert good.value > 0.8 and good.error < 0.2 and good.fano_floor > 0.5
+    assert abs(bad.value) < 0.1
+
+
+def test_operating_point_picks_the_fewest_rows_that_stay_under_target():
+    curve = pd.DataFrame({"method": "m", "kind": ["flat", "image"] * 4, "rows": [300, 300, 600, 600, 1200, 1200, 2400, 2400],
+                          "error": [0.3, 0.4, 0.05, 0.15, 0.04, 0.08, 0.02, 0.05], "seconds": 1.0})
+    p = validation.operating_point(curve, "m", available=5000)
+    assert p["rows_needed"] == 1200 and p["rows"] == 1200 and p["meets_target"]
+    p = validation.operating_point(curve, "m", available=900)  # fewer rows than needed: every row, band interpolated
+    assert p["rows"] == 900 and not p["meets_target"] and 0.08 < p["error_band"] < 0.15
+
+
+def test_separable_critic_on_correlated_gaussians():
+    task = known.correlated_gaussians(2000, dim=2, mi_nats=0.5, seed=0)
+    r = mi.estimate_mi_continuous(task.x, task.y, "infonce", critic="separable", min_epochs=5, max_epochs=20)
+    assert r.ok and abs(r.value - 0.5) < 0.15
+    with pytest.raises(ValueError, match="continuous critic"):
+        mi.estimate_mi_continuous(task.x, task.y, "infonce", critic="bilinear")
