@@ -1,59 +1,61 @@
-"""Thesis MINE (sequential, one conv critic per layer) vs the fast path (label-head critics of all 4 layers in one loop).
+"""The MI targets of issue 12 (item 6), measured at the study's shapes and rows.
 
-Prints, for the 4 layers of one network trained on an embedded task (minas.data / minas.nas.cnn), time
-and estimate of both, their error on a Gaussian mixture with known MI of the same size and shape,
-and the speed ratio. Usage: python benchmarks/mi_speed.py [--profile smoke] [--rows 1000] [--method mine_fast]
+Known-MI problems at the profile's layer shapes (minas.mi.known.Problem: every layer at C = 10 and C = 120,
+K = 2 and 10 (100 with --k100), a low and a high truth, flat vectors beside them; minas.study.layer_mi
+.study_networks), estimated as the study estimates one network (all 4 layers in one call, cfg.mi's options).
+Prints each target with its measured value and whether it is met: the default method's mean |error| flat
+(<= 0.10) and image-shaped (<= 0.20), shuffled labels (|estimate| <= 0.03), no estimate above log K, 4 layers of
+one network in <= 2 s, and >= 10x faster than the thesis MINE at lower error (on the flat problems and C = 10
+networks). Usage: python benchmarks/mi_speed.py [--profile default] [--rows 600] [--method mine_fast] [--k100]
 """
 from __future__ import annotations
 
 import argparse
-import time
 
-import numpy as np
+import pandas as pd
 import torch
 
 import minas
-from minas import data, mi
-from minas.mi import known
-from minas.core.seeding import rng_for
-from minas.nas import cnn, space
+from minas.mi import validation
+from minas.study import layer_mi
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default="default")
-    ap.add_argument("--rows", type=int, default=1000, help="activation rows (70/30 train/held-out)")
-    ap.add_argument("--method", default="mine_fast", help="fast-path estimator")
-    ap.add_argument("--min-epochs", type=int, default=0, help="0: the profile's mi.min_epochs (thesis: 18)")
-    ap.add_argument("--max-epochs", type=int, default=0, help="0: the profile's mi.max_epochs")
+    ap.add_argument("--rows", type=int, default=0, help="rows per estimate (0: the study's, min(mi.max_rows, train rows))")
+    ap.add_argument("--method", default="", help="estimator (empty: the profile's first mi.methods)")
+    ap.add_argument("--k100", action="store_true", help="also K = 100 (slow)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     cfg = minas.load(args.profile)
-    opts = dict(mi.options_from_config(cfg.mi), max_rows=args.rows, batch_size=64,
-                min_epochs=args.min_epochs or cfg.mi.min_epochs, max_epochs=args.max_epochs or cfg.mi.max_epochs)
-    task = [t for t in data.build_tasks(cfg) if t.split == "train"][0]
-    arch = space.sample_architecture(rng_for(cfg.seed, "mi-speed"))
-    result, model = cnn.train_to_convergence(task, arch, 0, cfg.train, cnn.pick_device(cfg.device))
-    acts = cnn.activations(model, task.x_train[: args.rows])
-    y = task.y_train[: args.rows]
-    print(f"task {task.name} ({len(y)} rows, K={task.n_classes}), arch {arch.id}, accuracy {result.accuracy:.3f}; "
-          f"layer shapes {[tuple(a.shape[1:]) for a in acts]}; options {opts}")
-    # known truth with the same rows, classes and layer shapes: a K-class mixture embedded into each layer's shape
-    mix = known.gaussian_mixture(len(y), k=task.n_classes, dim=20, sep=4.0, seed=1)
-    embedded = [(mix.x @ torch.randn(20, int(np.prod(a.shape[1:])), generator=torch.Generator().manual_seed(i))
-              ).reshape(len(y), *a.shape[1:]) for i, a in enumerate(acts)]
-    rows = {}
-    for method in ("mine", args.method):
-        t0 = time.perf_counter()
-        real = mi.estimate_layers(acts, y, method, seed=0, **opts)
-        seconds = time.perf_counter() - t0
-        ref = mi.estimate_layers(embedded, mix.y, method, seed=0, **opts)
-        err = float(np.mean([abs(r.value - mix.truth) for r in ref]))
-        rows[method] = seconds, err
-        print(f"{method:>10}: {seconds:7.2f} s for 4 layers; MI per layer {[round(r.value, 3) for r in real]}; "
-              f"known-MI mixture (truth {mix.truth:.3f}) estimates {[round(r.value, 3) for r in ref]}, mean |error| {err:.3f}")
-    ratio = rows["mine"][0] / rows[args.method][0]
-    print(f"speed ratio mine / {args.method}: {ratio:.1f}x; |error| {rows['mine'][1]:.3f} vs {rows[args.method][1]:.3f} nats")
+    rows = args.rows or min(cfg.mi.max_rows, cfg.data.max_train_per_task)
+    method = args.method or cfg.mi.methods[0]
+    opts = validation.study_options(cfg)
+    problems = validation.shape_problems(layer_mi.study_networks(cfg), ks=(2, 10, 100) if args.k100 else (2, 10))
+    ours = validation.run_problems(problems, [method], rows, **opts)
+    small = [p for p in problems if p.kind == "flat" or p.shapes[0][0] == 10]
+    thesis = validation.run_problems(small, ["mine"], rows, shuffled=False, label="thesis MINE", **opts)
+    print(f"{args.profile}: {len(problems)} problems at {rows} rows, method {method}, options {opts}")
+    print(validation.shape_summary(pd.concat([ours, thesis])).round(3).to_string())
+
+    real = ours[~ours.shuffled]
+    per_call = lambda f: float(f.groupby(["problem", "seed"])["seconds"].first().mean())  # noqa: E731
+    same = real[real.problem.isin(thesis.problem)]
+    ratio = per_call(thesis) / per_call(same)
+    gain = float(thesis.error.abs().mean() - same.error.abs().mean())
+    targets = [
+        ("mean |error| flat", float(real[real.kind == "flat"].error.abs().mean()), "<=", 0.10),
+        ("mean |error| image-shaped", float(real[real.kind == "image"].error.abs().mean()), "<=", 0.20),
+        ("max |estimate| shuffled labels", float(ours[ours.shuffled].value.abs().max()), "<=", 0.03),
+        ("share above log K", float((ours.value > ours.ceiling + 1e-9).mean()), "<=", 0.0),
+        ("seconds, 4 layers of one network", per_call(real[real.kind == "image"]), "<=", 2.0),
+        ("thesis MINE seconds / ours", ratio, ">=", 10.0),
+        ("thesis MINE |error| - ours", gain, ">=", 0.0),
+    ]
+    for name, value, op, bound in targets:
+        met = value <= bound if op == "<=" else value >= bound
+        print(f"{name:34s} {value:8.3f}  target {op} {bound:<5g} {'met' if met else 'NOT met'}")
 
 
 if __name__ == "__main__":
