@@ -6,7 +6,6 @@ estimators turn into ok=False. MI is invariant under the per-channel z-score (an
 """
 from __future__ import annotations
 
-import math
 
 import torch
 

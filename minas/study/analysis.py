@@ -16,7 +16,7 @@ from scipy import stats
 
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
-from minas.study.collection import signal_column
+from minas.study.collection import signal_column, signal_layers
 from minas.study.stats import paired_test
 
 MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
@@ -116,7 +116,7 @@ def layer_correlations(archs: pd.DataFrame, methods: list[str], targets=("accura
                        n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Within-task Spearman of each method's per-layer MI (and of the size baseline) with accuracy and hs,
     plus the partial Spearman of the MI with the size partialled out (target "<t> | size")."""
-    names = {signal_column(m, l): (m, l) for m in methods for l in range(1, N_LAYERS + 1)}
+    names = {signal_column(m, l): (m, l) for m in methods for l in signal_layers(m)}
     mi_cols = list(names)
     out = pd.concat([signal_correlations(archs, mi_cols + ["sum_filters"], list(targets), "task", n_boot, seed),
                      signal_correlations(archs, mi_cols, list(targets), "task", n_boot, seed, control="sum_filters")
@@ -142,7 +142,7 @@ def layer_means(archs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     """Long table method, layer, mean, sem, n of the raw per-layer values over every measured architecture."""
     rows = []
     for m in methods:
-        for l in range(1, N_LAYERS + 1):
+        for l in signal_layers(m):
             v = archs[signal_column(m, l)].dropna().to_numpy(np.float64)
             rows.append({"method": m, "layer": l, "mean": v.mean() if len(v) else np.nan,
                          "sem": v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan, "n": len(v)})
@@ -152,7 +152,7 @@ def layer_means(archs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
 def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0) -> pd.DataFrame:
     """Per method: last minus first layer, paired per architecture, CI resampling tasks (stats.paired_test)."""
     rows = []
-    for m in methods:
+    for m in [m for m in methods if signal_layers(m) != [0]]:  # whole-network signals have no depth
         first, last = signal_column(m, 1), signal_column(m, N_LAYERS)
         d = archs[[last, first, "task"]].dropna()
         t = paired_test(d[last], d[first], groups=d.task, seed=seed)

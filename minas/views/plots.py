@@ -227,7 +227,7 @@ def mi_by_depth(archs: pd.DataFrame, methods: list[str]):
     fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 3.0), squeeze=False)
     for ax, m in zip(axes[0], methods):
         sns.pointplot(long[long.method == m], x="layer", y="value", ax=ax, errorbar=("ci", 95))
-        ax.set(title=m, xlabel="layer", ylabel=f"I(C_i; y) [nats]" if unit_of(m) == "nats" else f"{m} [{unit_of(m)}]")
+        ax.set(title=m, xlabel="layer", ylabel="I(C_i; y) [nats]" if unit_of(m) == "nats" else f"{m} [{unit_of(m)}]")
     fig.tight_layout()
     return fig
 

@@ -25,6 +25,7 @@ from torch import nn
 from minas.core.seeding import rng_for
 from minas.nas import hyperband
 from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, parse_architecture
+from minas.study.collection import signal_columns
 
 
 def signal_matrix(collected, signal: str) -> np.ndarray:
@@ -43,12 +44,14 @@ def signal_matrix(collected, signal: str) -> np.ndarray:
             z[rows] = (s.loc[idx, "accuracy"].to_numpy() - np.nanmean(r)) / max(np.nanstd(r), 1e-3)
         return np.repeat(z[:, None], N_LAYERS, axis=1)
     if signal.startswith("mi:"):
-        cols = [f"z_{signal[3:]}_{l}" for l in range(1, N_LAYERS + 1)]
+        cols = signal_columns(signal[3:], standardized=True)
         missing = [c for c in cols if c not in s.columns]
         if missing:
             raise ValueError(f"signal {signal!r}: columns {missing} are not in the samples; "
                              f"collected methods: {collected.methods}")
-        return np.nan_to_num(s[cols].to_numpy(dtype=np.float64))
+        values = np.nan_to_num(s[cols].to_numpy(dtype=np.float64))
+        # a whole-network signal (one layer-0 column, e.g. a parameter count) enters every layer's slot, as accuracy does
+        return np.repeat(values, N_LAYERS, axis=1) if values.shape[1] == 1 else values
     raise ValueError(f"unknown signal {signal!r}; use 'mi:<method>', 'accuracy', 'accuracy_z' or 'none'")
 
 
