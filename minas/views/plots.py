@@ -19,17 +19,22 @@ from minas.study.collection import signal_long
 HEATMAP_CMAP = "viridis"  # every heatmap: one sequential map, 0 at the bottom of its colour bar
 PALETTE = "colorblind"  # every categorical colour
 STYLE = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85),
-         "axes.prop_cycle": plt.cycler(color=sns.color_palette(PALETTE)), "figure.dpi": 100}
+         "axes.prop_cycle": plt.cycler(color=sns.color_palette(PALETTE))}
 MSE_LABEL = "MSE (per-layer scale)"  # hyperband.posterior sums each layer to 1
 HS_LABEL = "mean hs of Hyperband output (accuracy - λ·filters)"
 
 
+def use_style() -> None:
+    """Set the project's one plotting style (STYLE) as the session's matplotlib defaults (idempotent)."""
+    plt.rcParams.update(STYLE)
+
+
 def styled(fn):
-    """Draw under the one plotting style of the project (STYLE), whatever the notebook's rcParams are."""
+    """Draw under the project's one plotting style, whichever notebook calls (sets it as the session default)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with plt.rc_context(STYLE):
-            return fn(*args, **kwargs)
+        use_style()
+        return fn(*args, **kwargs)
     return wrapper
 
 
