@@ -173,6 +173,7 @@ class TargetConfig:
     tasks: list = _f([], doc="notebook 01: tasks whose architecture signal (ICC of accuracy) is measured (empty: none)")
     n_archs: int = _f(8, lo=2, doc="random architectures per task for the ICC")
     n_seeds: int = _f(3, lo=2, doc="training seeds per architecture for the ICC")
+    reliability_tasks: list = _f([], doc="notebook 06: tasks whose signals' test-retest ICC is measured (convergence trainings: costly)")
 
 
 @dataclass
