@@ -17,7 +17,7 @@ from scipy import stats
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
 from minas.study.collection import signal_column, signal_layers
-from minas.study.stats import paired_test
+from minas.study.stats import paired_test, task_test
 
 MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
 
@@ -165,7 +165,8 @@ def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0) -> pd.Da
 def signal_value(exp, baseline: str = "NN + arch only", seed: int = 0) -> pd.DataFrame:
     """Per NN predictor of a predict.Experiment1: test MSE over seeds and its paired difference to `baseline`.
 
-    Differences are per test pair (seed-mean), the CI resamples test tasks; negative = the signal helps.
+    Differences are per test pair (seed-mean), averaged per test task; the CI is a t-interval over the
+    task means and p a sign-flip permutation p over them (`stats.task_test`); negative = the signal helps.
     """
     nn_runs = exp.runs[exp.runs.signal != ""]
     per_pair = exp.errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods)
@@ -174,8 +175,9 @@ def signal_value(exp, baseline: str = "NN + arch only", seed: int = 0) -> pd.Dat
         row = {"method": method, "signal": r.signal.iloc[0], "test_mse_mean": r.test_mse.mean(),
                "test_mse_std": r.test_mse.std(), "n_seeds": len(r)}
         if method != baseline and baseline in per_pair:
-            t = paired_test(per_pair[method], per_pair[baseline], groups=exp.test.task, seed=seed)
-            row.update(diff_vs_baseline=t.mean_diff, ci_low=t.ci_low, ci_high=t.ci_high, p_wilcoxon=t.p_wilcoxon)
+            t = task_test(per_pair[method], per_pair[baseline], exp.test.task[per_pair.index.to_numpy()], seed=seed)
+            row.update(diff_vs_baseline=t.mean_diff, ci_low=t.ci_low, ci_high=t.ci_high, n_tasks=t.n_tasks,
+                       p_signflip=t.p_signflip)
         rows.append(row)
     return pd.DataFrame(rows).sort_values("test_mse_mean").reset_index(drop=True)
 
@@ -243,7 +245,7 @@ def verdict(comparisons: pd.DataFrame, vs_uniform: pd.DataFrame, corr: pd.DataFr
     """
     from minas.study.controller import THESIS_TABLE_3_2
 
-    c = comparisons[comparisons.unit.str.startswith("test pair")].set_index("b")
+    c = comparisons[comparisons.unit.str.startswith("test pair") & (comparisons.a == "NN + MI")].set_index("b")
     acc, gauss = c.loc["NN + accuracy"], c.loc["Fitted Gaussian"]
     helps = acc.ci_high < 0 and gauss.ci_high < 0
     hurts = acc.ci_low > 0 or gauss.ci_low > 0
@@ -252,7 +254,7 @@ def verdict(comparisons: pd.DataFrame, vs_uniform: pd.DataFrame, corr: pd.DataFr
             "This run finds no evidence that per-layer MI helps predict which filter counts Hyperband keeps")
     s1 = (f"{lead}: fed MI instead of accuracy, the predictor's test MSE changes by {acc.mean_diff:+.2g} ({_ci(acc.ci_low, acc.ci_high)}), "
           f"and against the input-free fitted Gaussian by {gauss.mean_diff:+.2g} ({_ci(gauss.ci_low, gauss.ci_high)}), "
-          f"on {n_pairs} held-out pairs of {n_test_tasks} data sets (negative: MI is better; CIs resample data sets).")
+          f"on {n_pairs} held-out pairs of {n_test_tasks} data sets (negative: MI is better; CIs over the data sets' means).")
     thesis = THESIS_TABLE_3_2.set_index("prior").thesis_mean
     tr = vs_uniform[vs_uniform.split == "train"].set_index("prior")
     parts = [f"{'Exp 1 (half the inputs from the prior)' if p == 'exp1' else 'Exp 2 (all from the prior)'} "
@@ -263,7 +265,7 @@ def verdict(comparisons: pd.DataFrame, vs_uniform: pd.DataFrame, corr: pd.DataFr
           f"{' and '.join(parts)}, over {n_tasks} training data sets.")
     plain, part = correlation_summary(corr), correlation_summary(corr, partial=True)
     s3 = (f"Within a data set, {plain['ci_excluding_0']} of {plain['tested']} per-layer correlations of a signal with accuracy "
-          f"or score have a 95% CI excluding 0 (about {0.05 * plain['tested']:.1f} expected by chance), and "
+          f"or score have a 95% CI excluding 0 (correlated tests: they share tasks and architectures), and "
           f"{part['ci_excluding_0']} of {part['tested']} once the architecture's size is partialled out")
     if part["top"]:
         t = part["top"]

@@ -17,12 +17,13 @@ from minas.study.collection import Collected, signal_columns
 
 
 def synthetic_collected(n_train: int = 6, n_test: int = 3, n_samples: int = 6, n_inputs: int = 12,
-                        survivors=(8, 4), lam: float = 5e-4, methods=("mine_fast", "ba"), seed: int = 0) -> Collected:
+                        survivors=(8, 4), lam: float = 5e-4, methods=("mine_fast", "ba"), seed: int = 0,
+                        strength: float = 1.0) -> Collected:
     """A planted `Collected` for tests and benchmarks: each task prefers one option per layer.
 
     accuracy(arch, epochs) = base - 0.04 * sum_l ((idx_l - pref_l) / 6)^2 + 0.01 * epochs + noise;
-    posteriors come from real `hyperband.run_bracket` runs; MI z-scores carry pref / 11 - 1 plus noise,
-    so here a signal is informative by construction.
+    posteriors come from real `hyperband.run_bracket` runs; MI z-scores carry strength * (pref / 11 - 1)
+    plus N(0, 0.3) noise, so here a signal is informative by construction (strength 0: pure noise).
     """
     rng = rng_for(seed, "synthetic")
     samples, brackets, posts = [], [], {}
@@ -42,7 +43,7 @@ def synthetic_collected(n_train: int = 6, n_test: int = 3, n_samples: int = 6, n
             arch = sample_architectures(1, rng)[0]
             row = {"task": task, "split": split, "role": "input", "sample": i, "arch": arch.id, "accuracy": acc(arch, 10)}
             for m in methods:
-                z = pref / 11.0 - 1.0 + rng.normal(0, 0.3, size=N_LAYERS)
+                z = strength * (pref / 11.0 - 1.0) + rng.normal(0, 0.3, size=N_LAYERS)
                 row.update(dict(zip(signal_columns(m), 1.0 + 0.1 * z)))
                 row.update(dict(zip(signal_columns(m, standardized=True), z)))
             samples.append(row)

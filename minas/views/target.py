@@ -1,7 +1,9 @@
-"""Figures of the architecture signal (minas.study.target): ICC per budget, accuracy per architecture and seed."""
+"""Figures of the architecture signal (minas.study.target): ICC per budget, accuracy per architecture and seed,
+and the test-retest ICC of every signal."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -34,3 +36,28 @@ def accuracy_by_arch(runs: pd.DataFrame, epochs: int | None = None):
     g.set_axis_labels("architecture (filters per layer, by total)", "test accuracy")
     g.figure.suptitle(f"accuracy after {int(d.epochs.max())} epochs, one dot per training seed", y=1.03)
     return g.figure
+
+
+def signal_icc_figure(icc: pd.DataFrame, column: str = "icc3"):
+    """Test-retest ICC of every signal per layer (points, 95% CI bars), the targets accuracy and hs beside in red.
+
+    Reads `minas.study.target.icc_by_signal`; methods named "target: ..." are the targets. Near 0: seed noise
+    swamps the differences between architectures, so the signal cannot rank them.
+    """
+    d = icc.sort_values(["method", "layer"]).reset_index(drop=True)
+    labels = [f"{m} L{int(l)}" if l else m for m, l in zip(d.method, d.layer)]
+    if d.task.nunique() > 1:
+        labels = [f"{t}: {x}" for t, x in zip(d.task, labels)]
+    is_target = d.method.str.startswith("target").to_numpy()
+    fig, ax = plt.subplots(figsize=(7, 0.24 * len(d) + 1.4))
+    y = np.arange(len(d))
+    ax.errorbar(d[column], y, xerr=[d[column] - d[f"{column}_low"], d[f"{column}_high"] - d[column]], fmt="none",
+                ecolor="grey", capsize=2)
+    ax.scatter(d[column], y, c=np.where(is_target, "tab:red", "tab:blue"), zorder=3)
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.axvline(0, color="black", lw=0.5)
+    ax.axvline(0.5, color="grey", ls="--", lw=0.8)
+    ax.set(xlim=(-1.05, 1.05), xlabel=f"test-retest ICC ({column}, 95% CI): share of variance between architectures",
+           title=f"{int(d.n_archs.max())} architectures x {int(d.n_seeds.max())} seeds per task")
+    fig.tight_layout()
+    return fig

@@ -67,3 +67,37 @@ def test_table_3_1_runs_end_to_end(small):
     assert t.loc["Fitted Gaussian", "test_mse_thesis_scale"] == pytest.approx(t.loc["Fitted Gaussian", "test_mse_mean"] / 16)
     assert set(exp.comparisons.b) >= {"NN + accuracy", "Fitted Gaussian"}
     assert len(exp.curves) == 2 * 2 * 2 * 3  # methods x seeds x splits x (epochs + 1)
+
+
+def test_task_test_uses_tasks_as_units_and_exact_sign_flips():
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(5), 4)  # 5 tasks x 4 pairs sharing a target
+    b = rng.normal(1.0, 0.1, 20)
+    t = stats.task_test(b - 0.05 + rng.normal(0, 0.005, 20), b, groups)
+    assert t.n == 20 and t.n_tasks == 5 and t.ci_high < 0
+    assert t.p_signflip == pytest.approx(2 / 32)  # all 5 task means negative: 2 of the 2^5 sign patterns as extreme
+    m = np.array([-0.05, -0.03, -0.04, -0.06, -0.02])  # by hand: mean -0.04, sd 0.0158, t(4) 97.5% = 2.776
+    t2 = stats.task_test(m, np.zeros(5), np.arange(5))
+    assert t2.mean_diff == pytest.approx(-0.04) and t2.ci_high == pytest.approx(-0.04 + 2.776 * 0.015811 / np.sqrt(5), abs=1e-4)
+    assert np.isnan(stats.task_test([1.0], [0.0], [0]).ci_low)
+
+
+def test_mi_raw_signal_reads_raw_columns(small):
+    raw = predict.signal_matrix(small, "mi_raw:ba")
+    z = predict.signal_matrix(small, "mi:ba")
+    assert np.allclose(raw, 1.0 + 0.1 * z)  # the synthetic raw value is 1 + 0.1 z
+
+
+def test_cross_validation_holds_out_every_family_once(small):
+    cfg = config.load("smoke", **{"predict.epochs": 1, "mi.methods": ["mine_fast", "ba"]})
+    tasks = sorted(small.samples.task.unique())
+    families = {t: f"fam{i // 2}" for i, t in enumerate(tasks)}  # 5 tasks -> families of 2, 2, 1
+    cv = predict.run_cross_validation(cfg, small, families, signals={"NN + MI": "mi:mine_fast", "NN + accuracy": "accuracy"})
+    assert list(cv.folds.family) == ["fam0", "fam1", "fam2"] and (cv.folds.n_train_tasks == [3, 3, 4]).all()
+    scored = cv.errors.groupby("family").task.unique()
+    assert all(set(v) == {t for t in tasks if families[t] == f} for f, v in scored.items())  # a fold scores only its family
+    assert cv.errors.pair.nunique() == cv.folds.n_test_pairs.sum()
+    row = cv.comparisons.set_index("b").loc["NN + accuracy"]
+    assert row.n_tasks == len(cv.errors.task.unique()) and 0 < row.p_signflip <= 1
+    t = cv.table.set_index("method")
+    assert t.loc["Fitted Gaussian", "n_tasks"] == row.n_tasks and t.loc["NN + MI", "ci_low"] <= t.loc["NN + MI", "test_mse"]

@@ -1,11 +1,13 @@
 """Predicting Hyperband posteriors from input samples: thesis Experiment 1 (Table 3.1).
 
-Source: Kossmann 2019 (thesis), Def. 2.3, sec. 3.1, A.1. Two ideas, one module each: the
+Source: Kossmann 2019 (thesis), Def. 2.3, sec. 3.1, A.1. Three ideas, one module each: the
 `predictors` (input-sample / clean-posterior pairs, the thesis MLP, the fitted Gaussian, the noise
-floor) and the `experiment` that scores every predictor and baseline on the same held-out pairs
-(Table 3.1, paired comparisons, intervals). `from minas.study import predict` then
+floor), the `experiment` that scores every predictor and baseline on the same held-out pairs
+(Table 3.1, paired comparisons, intervals) and `crossval`, the same experiment leave-one-family-out
+with tasks as the unit of evidence. `from minas.study import predict` then
 `predict.run_experiment` is the reader's entry point; everything public is re-exported here.
 """
+from minas.study.predict.crossval import CV_METHODS, CrossValidation, cv_signals, run_cross_validation, task_means
 from minas.study.predict.experiment import (
     THESIS_SCALE,
     THESIS_TABLE_3_1,
@@ -15,6 +17,7 @@ from minas.study.predict.experiment import (
     mse_intervals,
     pair_mse,
     run_experiment,
+    score_split,
     table_3_1,
 )
 from minas.study.predict.predictors import (
@@ -29,7 +32,7 @@ from minas.study.predict.predictors import (
 )
 
 __all__ = [
-    "THESIS_SCALE", "THESIS_TABLE_3_1", "Experiment1", "Pairs", "PosteriorMLP", "TrainedMLP", "build_pairs",
+    "CV_METHODS", "CrossValidation", "cv_signals", "run_cross_validation", "score_split", "task_means", "THESIS_SCALE", "THESIS_TABLE_3_1", "Experiment1", "Pairs", "PosteriorMLP", "TrainedMLP", "build_pairs",
     "default_signals", "example_frame", "fit_gaussian", "mse_intervals", "noise_summary", "pair_mse",
     "run_experiment", "signal_matrix", "table_3_1", "train_mlp",
 ]

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from minas.core.seeding import derive_seed, rng_for
+from minas.core.seeding import derive_seed
 from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, OPTIONS
 from minas.study.predict.predictors import Pairs, build_pairs, fit_gaussian, noise_summary, train_mlp
-from minas.study.stats import paired_test
+from minas.study.stats import task_test
 
 THESIS_SCALE = 1.0 / 16.0  # per-layer-normalized MSE -> 92-normalized MSE (the thesis's scale)
 THESIS_TABLE_3_1 = {  # thesis Table 3.1 (train, test), the thesis's reported values (a citation)
@@ -54,6 +55,8 @@ def default_signals(collected, primary: str | None = None) -> dict:
     primary = primary if primary in methods else (methods[0] if methods else None)
     out = {"NN + accuracy": "accuracy", "NN + MI": f"mi:{primary}" if primary else "none"}
     out.update({f"NN + MI ({m})": f"mi:{m}" for m in methods if m != primary})
+    if primary:  # like for like (issue 14, item 3): MI raw beside raw accuracy, accuracy z-scored beside z-scored MI
+        out["NN + MI (raw)"] = f"mi_raw:{primary}"
     out.update({"NN + arch only": "none", "NN + accuracy (z)": "accuracy_z"})
     return out
 
@@ -65,10 +68,18 @@ def pair_mse(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def run_experiment(cfg, collected, signals: dict | None = None, softmax: bool = False) -> Experiment1:
     """Train the NN per signal x cfg.predict.seeds and score every baseline on the same pairs (Table 3.1)."""
-    pc, k = cfg.predict, cfg.hyperband.n_clean
     signals = signals or default_signals(collected, cfg.mi.methods[0])
     if collected.samples.empty or not (collected.samples.split == "test").any():
         raise ValueError("no collected input samples on test tasks: run notebook 03 (collection) first")
+    runs, curves, errors, preds, te = score_split(cfg, collected, signals, cfg.predict.seeds, cfg.predict.epochs, softmax)
+    noise = noise_summary(collected, cfg.hyperband.n_clean)
+    table = _table(runs, noise, signals)
+    return Experiment1(table, runs, curves, errors, _comparisons(errors, te, cfg.seed), preds, te)
+
+
+def score_split(cfg, collected, signals: dict, seeds: int, epochs: int, softmax: bool = False):
+    """(runs, curves, errors, predictions, test pairs) of every baseline and signal on one train/test split."""
+    pc, k = cfg.predict, cfg.hyperband.n_clean
     first = next(iter(signals.values()))
     tr = build_pairs(collected, first, "train", k, pc.max_pairs_per_task, cfg.seed)
     te = build_pairs(collected, first, "test", k, 0, cfg.seed)
@@ -90,8 +101,8 @@ def run_experiment(cfg, collected, signals: dict | None = None, softmax: bool = 
         trs = build_pairs(collected, sig, "train", k, pc.max_pairs_per_task, cfg.seed)
         tes = build_pairs(collected, sig, "test", k, 0, cfg.seed)
         seed_preds = []
-        for s in range(pc.seeds):
-            fit = train_mlp(trs, tes, pc.epochs, pc.lr, pc.batch_size, derive_seed(cfg.seed, "predict", sig, s), softmax)
+        for s in range(seeds):  # the same init stream for every signal: seed s of each signal starts from the same weights
+            fit = train_mlp(trs, tes, epochs, pc.lr, pc.batch_size, derive_seed(cfg.seed, "predict", s), softmax)
             e = pair_mse(fit.test_pred, tes.y)
             runs.append({"method": name, "signal": sig, "seed": s, "train_mse": fit.train_curve[-1], "test_mse": e.mean()})
             for split, c in (("train", fit.train_curve), ("test", fit.test_curve)):
@@ -99,11 +110,7 @@ def run_experiment(cfg, collected, signals: dict | None = None, softmax: bool = 
             errors.append(pd.DataFrame(dict(meta, method=name, seed=s, mse=e)))
             seed_preds.append(fit.test_pred)
         preds[name] = np.mean(seed_preds, axis=0)
-    runs, errors = pd.DataFrame(runs), pd.concat(errors, ignore_index=True)
-    noise = noise_summary(collected, k)
-    table = _table(runs, noise, signals)
-    return Experiment1(table, runs, pd.concat(curves, ignore_index=True), errors,
-                       _comparisons(runs, errors, te, cfg.seed), preds, te)
+    return pd.DataFrame(runs), pd.concat(curves, ignore_index=True), pd.concat(errors, ignore_index=True), preds, te
 
 
 def _table(runs: pd.DataFrame, noise: pd.DataFrame, signals: dict) -> pd.DataFrame:
@@ -123,19 +130,25 @@ def _table(runs: pd.DataFrame, noise: pd.DataFrame, signals: dict) -> pd.DataFra
     return agg.sort_values("group", ascending=False, kind="stable")[order].reset_index(drop=True)
 
 
-def _comparisons(runs: pd.DataFrame, errors: pd.DataFrame, te: Pairs, seed: int) -> pd.DataFrame:
-    rows = []
+COMPARED = (("NN + MI", "NN + accuracy"), ("NN + MI", "Fitted Gaussian"), ("NN + MI", "NN + arch only"),
+            ("NN + MI (raw)", "NN + accuracy"), ("NN + MI", "NN + accuracy (z)"))  # thesis pairs, then like for like
+
+
+def _comparisons(errors: pd.DataFrame, te: Pairs | None, seed: int, pairs=COMPARED, pair_task=None) -> pd.DataFrame:
+    """a - b of test MSE with tasks as the unit (`stats.task_test`): pairs seed-averaged, then averaged per task.
+
+    The task of pair i is te.task[i], or pair_task[i] (a Series indexed by pair) when te is None.
+    """
     per_pair = errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods), seed-mean
-    per_seed = runs.pivot_table(index="seed", columns="method", values="test_mse")
-    for a, b in (("NN + MI", "NN + accuracy"), ("NN + MI", "Fitted Gaussian"), ("NN + MI", "NN + arch only")):
+    idx = per_pair.index.to_numpy()
+    tasks = te.task[idx] if te is not None else pair_task.loc[idx].to_numpy()
+    rows = []
+    for a, b in pairs:
         if a not in per_pair or b not in per_pair:
             continue
-        t = paired_test(per_pair[a], per_pair[b], groups=te.task, seed=seed)
-        rows.append(dict(a=a, b=b, unit="test pair (seed mean; CI resamples tasks)", **t.__dict__))
-        sb = per_seed[b].fillna(per_seed[b].dropna().mean())  # a baseline without seeds is one constant
-        t = paired_test(per_seed[a].dropna(), sb.loc[per_seed[a].dropna().index], seed=seed)
-        rows.append(dict(a=a, b=b, unit="seed (mean test MSE)", **t.__dict__))
-    return pd.DataFrame(rows)
+        t = task_test(per_pair[a], per_pair[b], tasks, seed=seed)
+        rows.append(dict(a=a, b=b, unit="test pairs, averaged per task (t-interval over tasks, sign-flip p)", **t.__dict__))
+    return pd.DataFrame(rows, columns=["a", "b", "unit", "n", "n_tasks", "mean_diff", "ci_low", "ci_high", "p_signflip"])
 
 
 def table_3_1(cfg, collected) -> pd.DataFrame:
@@ -151,24 +164,22 @@ def example_frame(exp: Experiment1, pair: int, methods: list[str]) -> pd.DataFra
                       for src, v in rows], ignore_index=True)
 
 
-def mse_intervals(exp: Experiment1, seed: int = 0, n_boot: int = 2000) -> pd.DataFrame:
-    """Per method: mean test MSE (pairs seed-averaged) with a 95% CI resampling whole test tasks, beside the thesis's value.
+def mse_intervals(exp: Experiment1, seed: int = 0, n_boot: int = 0, level: float = 0.95) -> pd.DataFrame:
+    """Per method: mean test MSE over test tasks (pairs seed-averaged, then per task) with a t-interval over tasks.
 
-    Columns: method, group, test_mse, ci_low, ci_high (our scale), the same * THESIS_SCALE, thesis_reported_test.
+    Columns: method, group, n_tasks, test_mse, ci_low, ci_high (our scale), the same * THESIS_SCALE,
+    thesis_reported_test. A t-interval, not a percentile bootstrap: with 4-6 test tasks the bootstrap's
+    handful of distinct resamples makes it too narrow. `seed` and `n_boot` are kept for callers; nothing is resampled.
     """
     per_pair = exp.errors.groupby(["method", "pair"], sort=False).mse.mean().unstack("method")  # (P, methods)
     tasks = exp.test.task[per_pair.index.to_numpy()]
-    _, gi = np.unique(tasks, return_inverse=True)
-    pick = rng_for(seed, "mse-bootstrap").integers(0, gi.max() + 1, size=(n_boot, gi.max() + 1))  # (B, G) resampled tasks
-    counts = np.bincount(gi)
     rows = []
     for method in exp.runs.method.unique():
-        e = per_pair[method].to_numpy(np.float64)
-        sums = np.bincount(gi, e)
-        boot = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
-        lo, hi = np.percentile(boot, [2.5, 97.5])
-        rows.append({"method": method, "group": "thesis" if method in THESIS_TABLE_3_1 else "beyond",
-                     "test_mse": e.mean(), "ci_low": lo, "ci_high": hi})
+        v = per_pair[method].groupby(tasks).mean().dropna().to_numpy(np.float64)  # (n_tasks,)
+        k, m = len(v), float(v.mean())
+        half = float(stats.t.ppf(0.5 + level / 2, k - 1) * v.std(ddof=1) / np.sqrt(k)) if k > 1 else np.nan
+        rows.append({"method": method, "group": "thesis" if method in THESIS_TABLE_3_1 else "beyond", "n_tasks": k,
+                     "test_mse": m, "ci_low": m - half, "ci_high": m + half})
     out = pd.DataFrame(rows)
     for c in ("test_mse", "ci_low", "ci_high"):
         out[f"{c}_thesis_scale"] = out[c] * THESIS_SCALE

@@ -5,6 +5,7 @@ predictor, its baselines) and A.1 (MLP 96 -> 128 -> 128 -> 64 -> 92, ReLU, MSE).
 
 Signals (the N_LAYERS numbers beside the one-hot architecture) are named strings, one code path:
   "mi:<method>"  z-scored MI of that estimator (`z_<method>_1..4`, thesis A.4)
+  "mi_raw:<method>"  the same signal raw (`mi_<method>_1..4`), as the thesis fed accuracy
   "accuracy"     the input architecture's accuracy, repeated in every layer's slot (the thesis's
                  "NN fed accuracy instead of MI"; raw, so it also tells tasks apart by difficulty)
   "accuracy_z"   the accuracy z-scored against the task's reference architectures (like MI)
@@ -43,8 +44,9 @@ def signal_matrix(collected, signal: str) -> np.ndarray:
             rows = s.index.get_indexer(idx)
             z[rows] = (s.loc[idx, "accuracy"].to_numpy() - np.nanmean(r)) / max(np.nanstd(r), 1e-3)
         return np.repeat(z[:, None], N_LAYERS, axis=1)
-    if signal.startswith("mi:"):
-        cols = signal_columns(signal[3:], standardized=True)
+    if signal.startswith(("mi:", "mi_raw:")):
+        method, raw = signal.split(":", 1)[1], signal.startswith("mi_raw:")
+        cols = signal_columns(method, standardized=not raw)
         missing = [c for c in cols if c not in s.columns]
         if missing:
             raise ValueError(f"signal {signal!r}: columns {missing} are not in the samples; "
@@ -52,7 +54,7 @@ def signal_matrix(collected, signal: str) -> np.ndarray:
         values = np.nan_to_num(s[cols].to_numpy(dtype=np.float64))
         # a whole-network signal (one layer-0 column, e.g. a parameter count) enters every layer's slot, as accuracy does
         return np.repeat(values, N_LAYERS, axis=1) if values.shape[1] == 1 else values
-    raise ValueError(f"unknown signal {signal!r}; use 'mi:<method>', 'accuracy', 'accuracy_z' or 'none'")
+    raise ValueError(f"unknown signal {signal!r}; use 'mi:<method>', 'mi_raw:<method>', 'accuracy', 'accuracy_z' or 'none'")
 
 
 @dataclass

@@ -1,0 +1,22 @@
+import numpy as np
+import pytest
+
+from minas.study import power, synthetic
+
+
+def test_shuffle_breaks_the_planted_link_but_keeps_the_values():
+    col = synthetic.synthetic_collected(n_train=3, n_test=2, n_samples=4, n_inputs=6, survivors=(4, 2), seed=1,
+                                        methods=("mine_fast",), strength=5.0)
+    null = power.shuffled(col, seed=0)
+    a, b = col.samples["z_mine_fast_1"].to_numpy(), null.samples["z_mine_fast_1"].to_numpy()
+    assert sorted(a) == pytest.approx(sorted(b)) and not np.allclose(a, b)
+    assert (null.samples.task == col.samples.task).all() and null.posteriors is col.posteriors
+
+
+def test_strength_zero_plants_nothing_and_signflip_floor():
+    flat = synthetic.synthetic_collected(n_train=2, n_test=1, n_samples=3, n_inputs=6, survivors=(4, 2), seed=3, strength=0.0)
+    z = flat.samples[[c for c in flat.samples.columns if c.startswith("z_mine_fast")]].to_numpy()
+    assert abs(z.mean()) < 0.3 and 0.1 < z.std() < 0.5  # noise N(0, 0.3) only
+    assert power.min_signflip_p(4) == 0.125 and power.min_signflip_p(6) == pytest.approx(2 / 64)
+    curve = __import__("pandas").DataFrame({"effect": [0.0, -1e-5, -3e-5], "power": [0.05, 0.5, 0.9]})
+    assert power.detectable_effect(curve) == 3e-5 and np.isnan(power.detectable_effect(curve, 0.95))
