@@ -19,7 +19,8 @@ from minas.data import IDX_IMAGES, IDX_LABELS, DataError
 
 
 def cfg_for(**overrides):
-    return config.load("default", **overrides)
+    """The default profile's sizes on the embedded family alone (the default itself adds Fashion-MNIST)."""
+    return config.load("default", **{"data.source": "embedded", "data.tasks": [], **overrides})
 
 
 def thesis_cfg(root: Path, tasks: list[str], **overrides):
@@ -91,7 +92,7 @@ def test_get_task_is_cached_and_identical_in_another_process(embedded):
     task = data.get_task(cfg, "mnist-noise")
     assert task is data.get_task(cfg, "mnist-noise")
     digest = hashlib.sha256(task.x_train.numpy().tobytes() + task.y_test.numpy().tobytes()).hexdigest()
-    code = ("import hashlib; from minas import config, data; t = data.get_task(config.load('default'), 'mnist-noise'); "
+    code = ("import hashlib; from minas import config, data; t = data.get_task(config.load('default', **{'data.source': 'embedded', 'data.tasks': []}), 'mnist-noise'); "
             "print(hashlib.sha256(t.x_train.numpy().tobytes() + t.y_test.numpy().tobytes()).hexdigest())")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert other == digest
