@@ -189,7 +189,9 @@ class PredictConfig:
 class ControllerConfig:
     iterations: int = _f(49, lo=1, doc="thesis Algorithm 1 iterations")
     datasets_per_iteration: int = _f(5, lo=1, doc="M: training data sets visited per iteration")
-    lr: float = _f(1e-3, lo=0.0, doc="policy Adam learning rate")
+    lr: float = _f(10.0, lo=0.0, doc="policy learning rate (of the plain step lr * R * grad CE, or of Adam)")
+    optimizer: str = _f("sgd", choices=("sgd", "adam"), doc="sgd: thesis Algorithm 1's plain step scaled by R; adam: Adam on R * CE")
+    seeds: int = _f(3, lo=1, doc="controller runs per experiment (policy init, data sets, draws); Table 3.2's CI spans them")
     eval_instances: int = _f(3, lo=1, doc="Hyperband runs per data set when evaluating a prior")
 
 

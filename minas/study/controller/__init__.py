@@ -7,15 +7,21 @@ its `training` loop (Algorithm 1, stored and resumable per iteration) in an inje
 training curves, collapse). `from minas.study import controller as ctl` then `ctl.train_controller`
 is the reader's entry point; everything public is re-exported here.
 """
-from minas.study.controller.environment import Environment, sampled_spec, store_environment
+from minas.study.controller.environment import (
+    Environment,
+    paired_spec,
+    store_environment,
+)
 from minas.study.controller.evaluation import (
     THESIS_TABLE_3_2,
     collapse_table,
     compare_to_uniform,
     evaluate_priors,
+    evaluate_runs,
     history_frame,
     prior_frame,
     score_table,
+    seed_table,
     table_3_2,
 )
 from minas.study.controller.policy import (
@@ -29,6 +35,7 @@ from minas.study.controller.policy import (
     entropy,
     input_vector,
     new_policy,
+    paired_draw,
     reinforce_loss,
 )
 from minas.study.controller.training import (
@@ -37,14 +44,47 @@ from minas.study.controller.training import (
     config_hash,
     iteration_plan,
     load_run,
+    make_optimizer,
     run_iteration,
+    run_kind,
     train_controller,
+    train_controllers,
 )
 
 __all__ = [
-    "COLLAPSE_PROB", "EXPERIMENTS", "HIDDEN", "THESIS_TABLE_3_2", "ControllerRun", "Draw", "Environment", "Iteration",
-    "Policy", "collapse_table", "collapsed", "compare_to_uniform", "config_hash", "draw_inputs", "entropy",
-    "evaluate_priors", "history_frame", "input_vector", "iteration_plan", "load_run", "new_policy", "prior_frame",
-    "reinforce_loss", "run_iteration", "sampled_spec", "score_table", "store_environment", "table_3_2",
+    "COLLAPSE_PROB",
+    "EXPERIMENTS",
+    "HIDDEN",
+    "THESIS_TABLE_3_2",
+    "ControllerRun",
+    "Draw",
+    "Environment",
+    "Iteration",
+    "Policy",
+    "collapse_table",
+    "collapsed",
+    "compare_to_uniform",
+    "config_hash",
+    "draw_inputs",
+    "entropy",
+    "evaluate_priors",
+    "evaluate_runs",
+    "history_frame",
+    "input_vector",
+    "iteration_plan",
+    "load_run",
+    "make_optimizer",
+    "new_policy",
+    "paired_draw",
+    "paired_spec",
+    "prior_frame",
+    "reinforce_loss",
+    "run_iteration",
+    "run_kind",
+    "score_table",
+    "seed_table",
+    "store_environment",
+    "table_3_2",
     "train_controller",
+    "train_controllers",
 ]

@@ -16,13 +16,20 @@ import numpy as np
 
 from minas.core.seeding import rng_for
 from minas.nas.hyperband import BracketResult
-from minas.nas.space import N_LAYERS, Architecture, sample_architecture, sample_architectures
+from minas.nas.space import N_LAYERS, Architecture, sample_architecture
 from minas.study.collection import BracketSpec
+from minas.study.controller.policy import paired_draw
 
 
-def sampled_spec(tag: str, task: str, k: int, prior: np.ndarray | None, n: int, seed: int) -> BracketSpec:
-    """An evaluation bracket of n inputs drawn from `prior` (None: uniform), seeded by (tag, task, k)."""
-    return BracketSpec(tag, task, k, sample_architectures(n, rng_for(seed, "controller-eval", tag, task, k), prior))
+def paired_spec(tag: str, task: str, k: int, prior: np.ndarray | None, share: float, n: int, seed: int) -> BracketSpec:
+    """Evaluation bracket k of a task: n inputs, round(share * n) from `prior` (None: uniform), the rest uniform.
+
+    Common random numbers: the draw is seeded by (task, k) only, as the collection's bracket k
+    (`collection.collection_brackets`), so every prior and every controller run sees the same
+    uniforms (`policy.paired_draw`), and the uniform prior's bracket k is the collection's. Hyperband's
+    trainings are keyed by (task, architecture, seed), so an architecture two priors share is trained once.
+    """
+    return BracketSpec(tag, task, k, paired_draw(prior, n, share, rng_for(seed, "bracket", task, k)).archs)
 
 
 @dataclass
@@ -33,7 +40,7 @@ class Environment:
     run: Hyperband instances -> their results, all run together (the M brackets train in parallel).
     first_baseline: HS baseline of a task's first visit.
     eval_input: the input architecture of evaluation run k on a task.
-    eval_spec: (tag, task, k, prior or None for uniform) -> the evaluation bracket.
+    eval_spec: (tag, task, k, prior or None for uniform, share from the prior) -> the evaluation bracket.
     """
 
     train_tasks: list[str]
@@ -44,13 +51,13 @@ class Environment:
     run: Callable[[list[BracketSpec]], list[BracketResult]]
     first_baseline: Callable[[str], float] = lambda task: 0.0
     eval_input: Callable[[str, int], Architecture] | None = None
-    eval_spec: Callable[[str, str, int, np.ndarray | None], BracketSpec] | None = None
+    eval_spec: Callable[[str, str, int, np.ndarray | None, float], BracketSpec] | None = None
 
     def __post_init__(self) -> None:
         if self.eval_input is None:
             self.eval_input = lambda task, k: sample_architecture(rng_for(self.seed, "controller-eval-input", task, k))
         if self.eval_spec is None:
-            self.eval_spec = lambda tag, task, k, prior: sampled_spec(tag, task, k, prior, self.n_inputs, self.seed)
+            self.eval_spec = lambda tag, task, k, prior, share=1.0: paired_spec(tag, task, k, prior, share, self.n_inputs, self.seed)
 
 
 def store_environment(cfg, store, engine) -> Environment:
@@ -84,11 +91,11 @@ def store_environment(cfg, store, engine) -> Environment:
         inputs = collection.input_archs(cfg, task)[1]
         return inputs[k % len(inputs)]
 
-    def eval_spec(tag: str, task: str, k: int, prior: np.ndarray | None) -> BracketSpec:
+    def eval_spec(tag: str, task: str, k: int, prior: np.ndarray | None, share: float = 1.0) -> BracketSpec:
         specs = collection.collection_brackets(cfg, task)
         if prior is None and k < len(specs):
-            return specs[k]  # the uniform prior's runs are the collection's: already trained in notebook 03
-        return sampled_spec(tag, task, k, prior, cfg.hyperband.n_inputs, cfg.seed)
+            return specs[k]  # the same draw as paired_spec's (CRN), already trained in notebook 03
+        return paired_spec(tag, task, k, prior, share, cfg.hyperband.n_inputs, cfg.seed)
 
     return Environment(
         train_tasks=[t.name for t in tasks if t.split == "train"], test_tasks=[t.name for t in tasks if t.split == "test"],

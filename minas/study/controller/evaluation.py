@@ -1,7 +1,9 @@
 """Scoring trained controllers: Hyperband under each final prior (thesis Table 3.2) and summaries of training.
 
 Source: Kossmann 2019 (thesis) section 3.2, Table 3.2 (mean hs of the Hyperband output under
-the uniform, Exp 1 and Exp 2 priors) and Fig. 3.4-3.15 (training curves, priors over time).
+the uniform, Exp 1 and Exp 2 priors) and Fig. 3.4-3.15 (training curves, priors over time). Not in
+the thesis: every prior is scored on the same draws (common random numbers), Exp 1 also as trained
+(half its inputs from the prior), and over several controller runs with a t-interval across them.
 """
 from __future__ import annotations
 
@@ -10,7 +12,14 @@ import pandas as pd
 
 from minas.nas.space import N_LAYERS, N_OPTIONS, OPTIONS
 from minas.study.controller.environment import Environment
-from minas.study.controller.policy import COLLAPSE_PROB, Policy, collapsed, entropy, input_vector
+from minas.study.controller.policy import (
+    COLLAPSE_PROB,
+    EXPERIMENTS,
+    Policy,
+    collapsed,
+    entropy,
+    input_vector,
+)
 from minas.study.controller.training import ControllerRun
 from minas.study.stats import paired_test
 
@@ -18,29 +27,72 @@ THESIS_TABLE_3_2 = pd.DataFrame({  # thesis Table 3.2: mean hs of Hyperband outp
     "prior": ["uniform", "exp1", "exp2"], "thesis_mean": [0.504, 0.506, 0.463], "thesis_std": [0.014, 0.015, 0.000]})
 
 
-def evaluate_priors(env: Environment, policies: dict[str, Policy | None], tasks: list[str], instances: int) -> pd.DataFrame:
+def evaluate_priors(env: Environment, policies: dict[str, Policy | None], tasks: list[str], instances: int,
+                    run: int = 0, as_trained: bool = True) -> pd.DataFrame:
     """Hyperband runs with every prior (None: uniform) on every task; one row per (prior, task, instance).
 
-    avg_score is HS / survivors, the mean hs of the Hyperband output (thesis Table 3.2).
+    Common random numbers: bracket k of a task draws its inputs from the same uniforms under every
+    prior and controller run (`env.eval_spec`), so priors are paired per (task, k). Each policy is
+    scored with all N inputs from its prior (thesis Table 3.2); with `as_trained`, an experiment that
+    trained on a share < 1 (Exp 1) is also scored that way, as `<name>_as_trained`. `run` is the
+    controller run the policies come from (column controller_run; -1 on uniform rows). avg_score is
+    HS / survivors, the mean hs of the Hyperband output (thesis Table 3.2).
     """
-    keys = [(name, t, k) for name in policies for t in tasks for k in range(instances)]
+    labels = []  # (label, policy name, share of the inputs from the prior)
+    for name, pol in policies.items():
+        labels.append((name, name, 1.0))
+        if as_trained and pol is not None and EXPERIMENTS.get(name, 1.0) < 1.0:
+            labels.append((f"{name}_as_trained", name, EXPERIMENTS[name]))
+    keys = [(lab, t, k) for lab in labels for t in tasks for k in range(instances)]
     pairs = sorted({(t, env.eval_input(t, k)) for _, t, k in keys}, key=lambda p: (p[0], p[1].id))
     feats = dict(zip(pairs, env.features(pairs))) if pairs else {}
     specs = []
-    for name, t, k in keys:
-        arch = env.eval_input(t, k)
-        pol = policies[name]
+    for (label, name, share), t, k in keys:
+        arch, pol = env.eval_input(t, k), policies[name]
         prior = None if pol is None else pol.priors(input_vector(arch, feats[(t, arch)])[None])[0]
-        specs.append(env.eval_spec(f"controller-eval-{name}", t, k, prior))
+        tag = f"controller-eval-{label}" + (f"-s{run}" if run and pol is not None else "")
+        specs.append(env.eval_spec(tag, t, k, prior, share))
     results = env.run(specs)
-    return pd.DataFrame([{"prior": name, "task": t, "split": "test" if t in env.test_tasks else "train",
+    return pd.DataFrame([{"prior": label, "task": t, "split": "test" if t in env.test_tasks else "train",
                           "instance": k, "input_arch": env.eval_input(t, k).id,
-                          "hs": r.summed_score, "avg_score": r.summed_score / len(r.scores), "survivors": r.survivors}
-                         for (name, t, k), r in zip(keys, results)])
+                          "hs": r.summed_score, "avg_score": r.summed_score / len(r.scores), "survivors": r.survivors,
+                          "controller_run": -1 if policies[name] is None else run, "share": share}
+                         for ((label, name, share), t, k), r in zip(keys, results)])
+
+
+def evaluate_runs(env: Environment, runs: dict[tuple[str, int], ControllerRun], tasks: list[str], instances: int) -> pd.DataFrame:
+    """evaluate_priors for the uniform prior once and every (experiment, controller run)'s final policy, one frame."""
+    parts = [evaluate_priors(env, {"uniform": None, **{e: r.policy for (e, s), r in runs.items() if s == 0}}, tasks, instances)]
+    for s in sorted({s for _, s in runs} - {0}):
+        parts.append(evaluate_priors(env, {e: r.policy for (e, s2), r in runs.items() if s2 == s}, tasks, instances, run=s))
+    return pd.concat(parts, ignore_index=True)
+
+
+def seed_table(evals: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per (split, prior): mean over controller runs of the mean avg_score over tasks, and its difference to uniform
+    (paired: same tasks, same draws), each with a t-interval across controller runs (NaN with one run)."""
+    from scipy.stats import t as student
+
+    per_run = (evals.groupby(["split", "prior", "controller_run", "task"])["avg_score"].mean()
+               .groupby(["split", "prior", "controller_run"]).mean().rename("run_mean").reset_index())
+    uni = per_run[per_run.prior == "uniform"].set_index("split").run_mean
+    per_run["diff"] = per_run.run_mean - per_run.split.map(uni)
+    rows = []
+    for (split, prior), g in per_run.groupby(["split", "prior"], sort=False):
+        n = len(g)
+        half = lambda x, n=n: student.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+        rows.append({"split": split, "prior": prior, "n_runs": n, "n_tasks": int(evals[(evals.split == split) & (evals.prior == prior)].task.nunique()),
+                     "mean": g.run_mean.mean(), "ci_low": g.run_mean.mean() - half(g.run_mean), "ci_high": g.run_mean.mean() + half(g.run_mean),
+                     "diff_mean": g["diff"].mean(), "diff_ci_low": g["diff"].mean() - half(g["diff"]),
+                     "diff_ci_high": g["diff"].mean() + half(g["diff"]), "runs_above_uniform": int((g["diff"] > 0).sum())})
+    return pd.DataFrame(rows)
 
 
 def score_table(evals: pd.DataFrame) -> pd.DataFrame:
-    """Per (split, prior): mean over tasks (each equally), the thesis spread (mean within-task std), std and sem across tasks."""
+    """Per (split, prior): mean over tasks (each equally), the thesis spread (mean within-task std), std and sem across tasks.
+
+    A task's rows are all its evaluation runs of every controller run (within_task_std spans both).
+    """
     per_task = evals.groupby(["split", "prior", "task"], sort=False)["avg_score"].agg(["mean", "std"]).reset_index()
     out = per_task.groupby(["split", "prior"], sort=False).agg(
         mean=("mean", "mean"), within_task_std=("std", "mean"), across_task_std=("mean", "std"), n_tasks=("task", "size"))

@@ -14,7 +14,14 @@ import torch
 import torch.nn as nn
 
 from minas.core.seeding import derive_seed
-from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, Architecture, from_indices, sample_architectures
+from minas.nas.space import (
+    N_LAYERS,
+    N_OPTIONS,
+    ONE_HOT_SIZE,
+    Architecture,
+    from_indices,
+    sample_architectures,
+)
 
 EXPERIMENTS = {"exp1": 0.5, "exp2": 1.0}  # share of the N Hyperband inputs drawn from the prior
 HIDDEN = 64  # policy hidden units (the thesis does not give its controller's size)
@@ -41,10 +48,10 @@ class Policy(nn.Module):
         return p / p.sum(axis=-1, keepdims=True)
 
 
-def new_policy(seed: int) -> Policy:
-    """A policy initialized from a seed (the same for both experiments); torch's global RNG is left as it was."""
+def new_policy(seed: int, run: int = 0) -> Policy:
+    """A policy initialized from (seed, controller run); the same for both experiments; torch's global RNG is left as it was."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(derive_seed(seed, "controller", "init"))
+        torch.manual_seed(derive_seed(seed, "controller", "init", run))
         return Policy()
 
 
@@ -72,6 +79,27 @@ def draw_inputs(prior: np.ndarray, n: int, share: float, rng: np.random.Generato
     k = int(round(share * n))
     archs = sample_architectures(k, rng, prior) + sample_architectures(n - k, rng)
     return Draw(archs, [True] * k + [False] * (n - k))
+
+
+def paired_draw(prior: np.ndarray | None, n: int, share: float, rng: np.random.Generator) -> Draw:
+    """n Hyperband inputs on common random numbers: round(share * n) from `prior`, the rest uniform.
+
+    Each input's options are the inverse CDF of one shared uniform per (layer, input), drawn in the
+    order `sample_architectures` uses, so the same rng gives the same uniform draw under every prior
+    (prior None or share 0 reproduces `sample_architectures(n, rng)`), and Exp 1 scored as trained
+    shares its uniform half with the uniform prior's run (common random numbers across priors).
+    """
+    k = 0 if prior is None else round(share * n)
+    u = np.stack([rng.random(n) for _ in range(N_LAYERS)])  # (4, n), as rng.choice(p=...) consumes it per layer
+    p = np.full((N_LAYERS, N_OPTIONS), 1.0 / N_OPTIONS) if prior is None else np.asarray(prior, dtype=np.float64)
+    flat = np.full((N_LAYERS, N_OPTIONS), 1.0 / N_OPTIONS)
+    idx = np.empty((n, N_LAYERS), dtype=int)
+    for layer in range(N_LAYERS):
+        for j, q in ((slice(0, k), p[layer]), (slice(k, n), flat[layer])):
+            cdf = (q / q.sum()).cumsum()
+            cdf /= cdf[-1]  # as numpy's Generator.choice(p=...) does
+            idx[j, layer] = cdf.searchsorted(u[layer, j], side="right")
+    return Draw([from_indices(row) for row in idx], [True] * k + [False] * (n - k))
 
 
 def reinforce_loss(log_probs: torch.Tensor, samples: list[list[Architecture]], reward: float) -> tuple[torch.Tensor, float]:

@@ -4,10 +4,15 @@ Sources: Williams 1992 (REINFORCE); Kossmann 2019 (thesis) section 2.3, eq. 2.7-
 Per iteration: one random input architecture, M random training tasks; per task the policy
 predicts a prior, N Hyperband inputs are drawn (Exp 1: half from the prior, half uniform; Exp 2:
 all from the prior), Hyperband runs, HS = summed output score. One scalar reward for the
-iteration, R = sum_i HS_i - HS_prev(task_i) (eq. 2.7); the update minimizes R * cross entropy of
-the prior-drawn inputs under their predicted priors (eq. 2.10, Adam). Both experiments see the
-same tasks and input architecture per iteration (paired). Each finished iteration is stored with
-the policy's and optimizer's state, so a longer run resumes a shorter one.
+iteration, R = sum_i HS_i - HS_prev(task_i) (eq. 2.7); the update is Algorithm 1's plain gradient
+step on R * cross entropy of the prior-drawn inputs under their predicted priors (eq. 2.10), i.e.
+theta <- theta - lr * R * grad CE, so the step grows with |R| (`controller.optimizer: adam` takes
+an Adam step on the same objective instead, which normalizes the size of R away). A task's first
+visit has no previous HS: the environment's `first_baseline` stands in (not in the thesis). Both
+experiments see the same tasks and input architecture per iteration (paired). `controller.seeds`
+independent runs per experiment differ in policy init, tasks, input architectures and draws (run 0
+is the one notebook 06 reads). Each finished iteration is stored with the policy's and optimizer's
+state, so a longer run resumes a shorter one.
 """
 from __future__ import annotations
 
@@ -88,8 +93,20 @@ def config_hash(cfg) -> str:
     """What a controller iteration depends on (not controller.iterations: a longer run resumes a shorter one)."""
     d = cfg.to_dict()
     blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}
-    blob["controller"] = {k: d["controller"][k] for k in ("lr", "datasets_per_iteration")}
+    blob["controller"] = {k: d["controller"][k] for k in ("lr", "datasets_per_iteration", "optimizer")}
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def run_kind(experiment: str, run: int = 0) -> str:
+    """The store kind of a controller run's iterations: controller-<exp> for run 0, controller-<exp>-s<run> else."""
+    return f"controller-{experiment}" + (f"-s{run}" if run else "")
+
+
+def make_optimizer(policy: Policy, cc) -> torch.optim.Optimizer:
+    """controller.optimizer: plain SGD (thesis Algorithm 1: theta -= lr * R * grad CE) or Adam, at controller.lr."""
+    if cc.optimizer == "sgd":
+        return torch.optim.SGD(policy.parameters(), lr=cc.lr)
+    return torch.optim.Adam(policy.parameters(), lr=cc.lr)
 
 
 def _pack(policy: Policy, opt: torch.optim.Optimizer) -> str:
@@ -104,28 +121,30 @@ def _unpack(blob: str, policy: Policy, opt: torch.optim.Optimizer) -> None:
     opt.load_state_dict(state["optim"])
 
 
-def iteration_plan(env: Environment, m: int, it: int) -> tuple[list[str], Architecture]:
-    """The M tasks (distinct) and the input architecture of iteration `it`, seeded by it."""
+def iteration_plan(env: Environment, m: int, it: int, run: int = 0) -> tuple[list[str], Architecture]:
+    """The M tasks (distinct) and the input architecture of iteration `it` of controller run `run`, seeded by both."""
     if m > len(env.train_tasks):
         raise ValueError(f"controller.datasets_per_iteration={m} exceeds the {len(env.train_tasks)} training tasks; lower it")
-    tasks = list(rng_for(env.seed, "controller", "tasks", it).choice(env.train_tasks, size=m, replace=False))
-    return [str(t) for t in tasks], sample_architecture(rng_for(env.seed, "controller", "input", it))
+    tasks = list(rng_for(env.seed, "controller", "tasks", run, it).choice(env.train_tasks, size=m, replace=False))
+    return [str(t) for t in tasks], sample_architecture(rng_for(env.seed, "controller", "input", run, it))
 
 
 def run_iteration(env: Environment, policy: Policy, opt: torch.optim.Optimizer, experiment: str, it: int,
-                  m: int, previous: dict[str, float]) -> Iteration:
+                  m: int, previous: dict[str, float], run: int = 0) -> Iteration:
     """One iteration of Algorithm 1: predict, sample, run Hyperband, reward, one REINFORCE step."""
-    tasks, arch = iteration_plan(env, m, it)
+    tasks, arch = iteration_plan(env, m, it, run)
     x = torch.as_tensor(np.stack([input_vector(arch, z) for z in env.features([(t, arch) for t in tasks])]))  # (M, 96)
     log_probs = policy(x)  # (M, 4, 23)
     priors = log_probs.detach().exp().double().numpy()
     specs, from_prior = [], []
     for task, prior in zip(tasks, priors):
         draw = draw_inputs(prior / prior.sum(-1, keepdims=True), env.n_inputs, EXPERIMENTS[experiment],
-                           rng_for(env.seed, "controller", experiment, it, task))
-        specs.append(BracketSpec(f"controller-{experiment}", task, it, draw.archs))
+                           rng_for(env.seed, "controller", experiment, run, it, task))
+        specs.append(BracketSpec(run_kind(experiment, run), task, it, draw.archs))
         from_prior.append(draw.prior_drawn)
     hs = [r.summed_score for r in env.run(specs)]
+    # R = HS - HS of the task's previous visit; at a task's first visit there is none, and the
+    # environment's first_baseline stands in (real world: mean HS of its uniform collection brackets)
     base = [previous[t] if t in previous else float(env.first_baseline(t)) for t in tasks]
     reward = float(sum(h - b for h, b in zip(hs, base)))  # thesis eq. 2.7
     opt.zero_grad()
@@ -143,13 +162,13 @@ def run_iteration(env: Environment, policy: Policy, opt: torch.optim.Optimizer, 
         state=_pack(policy, opt))
 
 
-def train_controller(cfg, store, env: Environment, experiment: str) -> ControllerRun:
-    """Algorithm 1 for cfg.controller.iterations, resuming from finished iterations in the store."""
+def train_controller(cfg, store, env: Environment, experiment: str, run: int = 0) -> ControllerRun:
+    """Algorithm 1 for cfg.controller.iterations (controller run `run`), resuming from finished iterations in the store."""
     if experiment not in EXPERIMENTS:
         raise ValueError(f"unknown controller experiment {experiment!r}; choose one of {sorted(EXPERIMENTS)}")
-    cc, kind, key = cfg.controller, f"controller-{experiment}", config_hash(cfg)
-    policy = new_policy(cfg.seed)
-    opt = torch.optim.Adam(policy.parameters(), lr=cc.lr)
+    cc, kind, key = cfg.controller, run_kind(experiment, run), config_hash(cfg)
+    policy = new_policy(cfg.seed, run)
+    opt = make_optimizer(policy, cc)
     previous: dict[str, float] = {}
     done, resumed, pending_state = [], [], None
     for it in range(cc.iterations):
@@ -161,7 +180,7 @@ def train_controller(cfg, store, env: Environment, experiment: str) -> Controlle
             if pending_state is not None:
                 _unpack(pending_state, policy, opt)
                 pending_state = None
-            rec = run_iteration(env, policy, opt, experiment, it, cc.datasets_per_iteration, previous)
+            rec = run_iteration(env, policy, opt, experiment, it, cc.datasets_per_iteration, previous, run)
             store.put_result(kind, str(it), key, rec.to_dict())
         previous.update(zip(rec.tasks, rec.hs))
         done.append(dataclasses.replace(rec, state=None))
@@ -171,9 +190,14 @@ def train_controller(cfg, store, env: Environment, experiment: str) -> Controlle
     return _assemble(experiment, done, resumed, policy)
 
 
-def load_run(cfg, store, experiment: str) -> ControllerRun | None:
+def train_controllers(cfg, store, env: Environment) -> dict[tuple[str, int], ControllerRun]:
+    """Every experiment x controller run (cfg.controller.seeds): (experiment, run) -> ControllerRun."""
+    return {(e, s): train_controller(cfg, store, env, e, s) for s in range(cfg.controller.seeds) for e in EXPERIMENTS}
+
+
+def load_run(cfg, store, experiment: str, run: int = 0) -> ControllerRun | None:
     """A finished controller run rebuilt from its stored iterations (None if none are stored)."""
-    kind, key = f"controller-{experiment}", config_hash(cfg)
+    kind, key = run_kind(experiment, run), config_hash(cfg)
     records = []
     for it in range(cfg.controller.iterations):
         stored = store.get_result(kind, str(it), key)
@@ -182,8 +206,8 @@ def load_run(cfg, store, experiment: str) -> ControllerRun | None:
         records.append(Iteration.from_dict(stored))
     if not records:
         return None
-    policy = new_policy(cfg.seed)
-    _unpack(records[-1].state, policy, torch.optim.Adam(policy.parameters(), lr=cfg.controller.lr))
+    policy = new_policy(cfg.seed, run)
+    _unpack(records[-1].state, policy, make_optimizer(policy, cfg.controller))
     return _assemble(experiment, [dataclasses.replace(r, state=None) for r in records], [True] * len(records), policy)
 
 
