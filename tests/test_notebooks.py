@@ -69,11 +69,17 @@ def test_smoke_series_end_to_end(smoke_run):
     assert m4["n_test_pairs"] > 0 and m4["seeds"] == cfg.predict.seeds
     lo, hi = m4["mi_minus_accuracy_ci"]
     assert lo <= m4["mi_minus_accuracy"] <= hi
+    assert m4["crossval_folds"] >= 2 and m4["crossval_tasks"] > m4["n_test_tasks"]  # every task held out once
+    lo, hi = m4["crossval_mi_minus_accuracy_ci"]
+    assert lo <= m4["crossval_mi_minus_accuracy"] <= hi and 0 < m4["crossval_mi_minus_accuracy_p"] <= 1
     m5 = metrics["05_controller_training"]
     assert m5["iterations_run"] == {"exp1": cfg.controller.iterations, "exp2": cfg.controller.iterations}
     m6 = metrics["06_analysis"]
     assert abs(m6["rerun_gap_table_3_1"]) < 1e-12 and abs(m6["rerun_gap_table_3_2"]) < 1e-12  # 06 reads what 04 and 05 recorded
     assert (out / "04_posterior_prediction" / "experiment1" / "manifest.json").is_file()  # 06 reads it, never retrains
+    assert {r["method"] for r in m6["rank_agreement"]} >= {"sum_filters", *cfg.mi.methods}
+    assert {r["method"] for r in m6["signal_reliability"]} >= {"target: accuracy", "target: hs"}
+    assert [r["strength"] for r in m6["power"]][0] == 0.0 and all(0 <= r["power"] <= 1 for r in m6["power"])
     report = (out / "report.html").read_text()
     assert "<table" in report and "data:image/png;base64," in report and "src=\"http" not in report
     assert report.index("id='verdict'") < report.index("id='figures'") < report.index("id='tables'") < report.index("id='provenance'")
