@@ -219,7 +219,10 @@ def controller_evals(cfg, store) -> pd.DataFrame:
     bcfg, rows = collection.bracket_config(cfg), []
     for task in data.build_tasks(cfg):
         specs, inputs = collection.collection_brackets(cfg, task.name), collection.input_archs(cfg, task.name)[1]
-        for prior in ["uniform", *ctl.EXPERIMENTS]:
+        # the labels evaluate_priors scores for controller run 0: each experiment at full share, and one trained
+        # on a share < 1 (Exp 1) also as trained
+        labels = ["uniform", *ctl.EXPERIMENTS, *(f"{e}_as_trained" for e, share in ctl.EXPERIMENTS.items() if share < 1)]
+        for prior in labels:
             for k in range(cfg.controller.eval_instances):
                 tag = "collection" if prior == "uniform" and k < len(specs) else f"controller-eval-{prior}"
                 done = store.get_bracket(tag, task.name, k, bcfg)
