@@ -23,6 +23,17 @@ from minas.mi import probe as mi_probe
 from minas.nas import cnn, space
 
 
+def trained_networks(cfg, n_tasks: int, n_archs: int):
+    """Yield (task, arch, TrainResult, model): n_archs random architectures trained to convergence on each of
+    the first n_tasks training tasks, seeded by (profile seed, "mi-real", task / arch)."""
+    for task in [t for t in data.build_tasks(cfg) if t.split == "train"][:n_tasks]:
+        rng = np.random.default_rng(derive_seed(cfg.seed, "mi-real", task.name))
+        for arch in space.sample_architectures(n_archs, rng):
+            result, model = cnn.train_to_convergence(task, arch, derive_seed(cfg.seed, "mi-real", arch.id) % 2**31,
+                                                     cfg.train, cnn.pick_device(cfg.device))
+            yield task, arch, result, model
+
+
 def layer_mi_on_tasks(cfg, methods: list, n_tasks: int = 1, n_archs: int = 2, seeds: int = 1,
                       **options) -> pd.DataFrame:
     """Per-layer MI of trained networks on the study's tasks -> DataFrame (task, arch, method, seed, layer, value, curve).
@@ -32,19 +43,15 @@ def layer_mi_on_tasks(cfg, methods: list, n_tasks: int = 1, n_archs: int = 2, se
     """
     opts = {**options_from_config(cfg.mi), **options}
     rows = []
-    for task in [t for t in data.build_tasks(cfg) if t.split == "train"][:n_tasks]:
-        rng = np.random.default_rng(derive_seed(cfg.seed, "mi-real", task.name))
-        for arch in space.sample_architectures(n_archs, rng):
-            result, model = cnn.train_to_convergence(task, arch, derive_seed(cfg.seed, "mi-real", arch.id) % 2**31,
-                                                     cfg.train, cnn.pick_device(cfg.device))
-            acts = cnn.activations(model, task.x_train[: opts["max_rows"]])
-            y = task.y_train[: opts["max_rows"]]
-            for m in methods:
-                for s in range(seeds):
-                    for layer, r in enumerate(estimate_layers(acts, y, m, seed=s, **opts), start=1):
-                        rows.append({"task": task.name, "arch": arch.id, "accuracy": result.accuracy, "method": m,
-                                     "seed": s, "layer": layer, "value": r.value, "ok": r.ok, "seconds": r.seconds,
-                                     "curve": r.curve, "ceiling": math.log(task.n_classes)})
+    for task, arch, result, model in trained_networks(cfg, n_tasks, n_archs):
+        acts = cnn.activations(model, task.x_train[: opts["max_rows"]])
+        y = task.y_train[: opts["max_rows"]]
+        for m in methods:
+            for s in range(seeds):
+                for layer, r in enumerate(estimate_layers(acts, y, m, seed=s, **opts), start=1):
+                    rows.append({"task": task.name, "arch": arch.id, "accuracy": result.accuracy, "method": m,
+                                 "seed": s, "layer": layer, "value": r.value, "ok": r.ok, "seconds": r.seconds,
+                                 "curve": r.curve, "ceiling": math.log(task.n_classes)})
     return pd.DataFrame(rows)
 
 
@@ -126,32 +133,28 @@ def real_layers(cfg, methods: list, n_tasks: int = 1, n_archs: int = 2, families
     """
     opts = {**options_from_config(cfg.mi), **options, "max_rows": None}
     rows = []
-    for task in [t for t in data.build_tasks(cfg) if t.split == "train"][:n_tasks]:
-        rng = np.random.default_rng(derive_seed(cfg.seed, "mi-real", task.name))
-        for arch in space.sample_architectures(n_archs, rng):
-            result, model = cnn.train_to_convergence(task, arch, derive_seed(cfg.seed, "mi-real", arch.id) % 2**31,
-                                                     cfg.train, cnn.pick_device(cfg.device))
-            sets = {"train": (cnn.activations(model, task.x_train), task.y_train),
-                    "heldout": (cnn.activations(model, task.x_test), task.y_test)}
-            base = {"task": task.name, "arch": arch.id, "accuracy": result.accuracy,
-                    "ceiling": math.log(task.n_classes)}
-            for where, (acts, y) in sets.items():
-                probes = {}
-                for fam in families:
-                    test = None if where == "train" else sets["heldout"]
-                    train_acts, train_y = sets["train"]
-                    probes[fam] = mi_probe.usable_information(train_acts, train_y, fam, seed=0, test=test)
-                floor = [u.fano_floor for u in probes[families[0]]]
-                for fam, us in probes.items():
-                    for layer, u in enumerate(us, start=1):
-                        rows.append({**base, "rows": where, "quantity": "usable", "method": fam, "layer": layer,
-                                     "value": u.value, "ok": True, "seconds": 0.0, "probe_error": u.error,
-                                     "fano_floor": floor[layer - 1]})
-                for m in methods:
-                    for layer, r in enumerate(estimate_layers(acts, y, m, seed=0, **opts), start=1):
-                        rows.append({**base, "rows": where, "quantity": "mi", "method": m, "layer": layer,
-                                     "value": r.value, "ok": r.ok, "seconds": r.seconds, "probe_error": math.nan,
-                                     "fano_floor": floor[layer - 1]})
+    for task, arch, result, model in trained_networks(cfg, n_tasks, n_archs):
+        sets = {"train": (cnn.activations(model, task.x_train), task.y_train),
+                "heldout": (cnn.activations(model, task.x_test), task.y_test)}
+        base = {"task": task.name, "arch": arch.id, "accuracy": result.accuracy,
+                "ceiling": math.log(task.n_classes)}
+        for where, (acts, y) in sets.items():
+            probes = {}
+            for fam in families:
+                test = None if where == "train" else sets["heldout"]
+                train_acts, train_y = sets["train"]
+                probes[fam] = mi_probe.usable_information(train_acts, train_y, fam, seed=0, test=test)
+            floor = [u.fano_floor for u in probes[families[0]]]
+            for fam, us in probes.items():
+                for layer, u in enumerate(us, start=1):
+                    rows.append({**base, "rows": where, "quantity": "usable", "method": fam, "layer": layer,
+                                 "value": u.value, "ok": True, "seconds": 0.0, "probe_error": u.error,
+                                 "fano_floor": floor[layer - 1]})
+            for m in methods:
+                for layer, r in enumerate(estimate_layers(acts, y, m, seed=0, **opts), start=1):
+                    rows.append({**base, "rows": where, "quantity": "mi", "method": m, "layer": layer,
+                                 "value": r.value, "ok": r.ok, "seconds": r.seconds, "probe_error": math.nan,
+                                 "fano_floor": floor[layer - 1]})
     return pd.DataFrame(rows)
 
 
