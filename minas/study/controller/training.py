@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from minas.core.progress import bar
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, N_OPTIONS, Architecture, sample_architecture
 from minas.study.collection import BracketSpec
@@ -171,6 +172,7 @@ def train_controller(cfg, store, env: Environment, experiment: str, run: int = 0
     opt = make_optimizer(policy, cc)
     previous: dict[str, float] = {}
     done, resumed, pending_state = [], [], None
+    outer = bar(cc.iterations, f"controller {experiment} run {run}: iterations", unit="it")
     for it in range(cc.iterations):
         stored = store.get_result(kind, str(it), key)
         if stored is not None:
@@ -185,6 +187,8 @@ def train_controller(cfg, store, env: Environment, experiment: str, run: int = 0
         previous.update(zip(rec.tasks, rec.hs))
         done.append(dataclasses.replace(rec, state=None))
         resumed.append(stored is not None)
+        outer.update(1)
+    outer.close()
     if pending_state is not None:
         _unpack(pending_state, policy, opt)
     return _assemble(experiment, done, resumed, policy)
