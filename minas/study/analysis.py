@@ -260,8 +260,10 @@ def verdict(comparisons: pd.DataFrame, vs_uniform: pd.DataFrame, corr: pd.DataFr
           f"on {n_pairs} held-out pairs of {n_test_tasks} data sets (negative: MI is better; CIs over the data sets' means).")
     thesis = THESIS_TABLE_3_2.set_index("prior").thesis_mean
     tr = vs_uniform[vs_uniform.split == "train"].set_index("prior")
-    parts = [f"{'Exp 1 (half the inputs from the prior)' if p == 'exp1' else 'Exp 2 (all from the prior)'} "
-             f"{tr.loc[p, 'diff_mean']:+.3f} ({_ci(tr.loc[p, 'ci_low'], tr.loc[p, 'ci_high'])}; thesis {thesis[p] - thesis['uniform']:+.3f})"
+    names = {"exp1": "Exp 1 scored with every input from the prior", "exp2": "Exp 2 (all from the prior)",
+             "exp1_as_trained": "Exp 1 scored as trained (half the inputs from the prior)"}
+    parts = [f"{names.get(p, p)} {tr.loc[p, 'diff_mean']:+.3f} ({_ci(tr.loc[p, 'ci_low'], tr.loc[p, 'ci_high'])}"
+             + (f"; thesis {thesis[p] - thesis['uniform']:+.3f})" if p in thesis.index else ")")
              for p in tr.index]
     n_tasks = int(tr.n_tasks.max()) if len(tr) else 0
     s2 = (f"The REINFORCE controller's priors change the mean score of Hyperband's output against the uniform prior by "
