@@ -219,12 +219,13 @@ def controller_evals(cfg, store) -> pd.DataFrame:
     bcfg, rows = collection.bracket_config(cfg), []
     for task in data.build_tasks(cfg):
         specs, inputs = collection.collection_brackets(cfg, task.name), collection.input_archs(cfg, task.name)[1]
-        # the labels evaluate_priors scores for controller run 0: each experiment at full share, and one trained
-        # on a share < 1 (Exp 1) also as trained
-        labels = ["uniform", *ctl.EXPERIMENTS, *(f"{e}_as_trained" for e, share in ctl.EXPERIMENTS.items() if share < 1)]
-        for prior in labels:
+        # the labels evaluate_priors scores: uniform once, then per controller run each experiment at full share,
+        # and one trained on a share < 1 (Exp 1) also as trained; runs after the first carry "-s<run>" in their tags
+        learned = [*ctl.EXPERIMENTS, *(f"{e}_as_trained" for e, share in ctl.EXPERIMENTS.items() if share < 1)]
+        labels = [("uniform", "")] + [(p, f"-s{r}" if r else "") for r in range(cfg.controller.seeds) for p in learned]
+        for prior, suffix in labels:
             for k in range(cfg.controller.eval_instances):
-                tag = "collection" if prior == "uniform" and k < len(specs) else f"controller-eval-{prior}"
+                tag = "collection" if prior == "uniform" and k < len(specs) else f"controller-eval-{prior}{suffix}"
                 done = store.get_bracket(tag, task.name, k, bcfg)
                 if done is None:
                     raise FileNotFoundError(f"Hyperband run {tag}/{task.name}/{k} is not in {store.path}: "
