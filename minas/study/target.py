@@ -121,18 +121,22 @@ def architecture_signal(cfg, task_name: str, n_archs: int = 8, n_seeds: int = 3,
     return pd.DataFrame(rows)
 
 
+def _icc_columns(x: np.ndarray) -> dict:
+    """Spread between and within architectures, ICC(1) and ICC(3,1) with their CIs, of an (archs, seeds) matrix."""
+    one, two = icc_oneway(x), icc_consistency(x)
+    return {"sd_between_archs": x.mean(1).std(ddof=1), "sd_within_arch": np.sqrt(x.var(1, ddof=1).mean()),
+            "icc1": one.value, "icc1_low": one.ci_low, "icc1_high": one.ci_high,
+            "icc3": two.value, "icc3_low": two.ci_low, "icc3_high": two.ci_high,
+            "n_archs": one.n_targets, "n_seeds": one.k}
+
+
 def icc_table(frame: pd.DataFrame, values: tuple[str, ...] = ("accuracy", "hs")) -> pd.DataFrame:
     """Per (task, epochs, value): ICC(1) and ICC(3,1) with 95% CIs, sd between and within architectures, cost."""
     out = []
     for (task, epochs), g in frame[~frame.diverged].groupby(["task", "epochs"]):
         for v in values:
             x = _matrix(g, v)
-            one, two = icc_oneway(x), icc_consistency(x)
-            out.append({"task": task, "epochs": epochs, "value": v, "mean": x.mean(),
-                        "sd_between_archs": x.mean(1).std(ddof=1), "sd_within_arch": np.sqrt(x.var(1, ddof=1).mean()),
-                        "icc1": one.value, "icc1_low": one.ci_low, "icc1_high": one.ci_high,
-                        "icc3": two.value, "icc3_low": two.ci_low, "icc3_high": two.ci_high,
-                        "n_archs": one.n_targets, "n_seeds": one.k,
+            out.append({"task": task, "epochs": epochs, "value": v, "mean": x.mean(), **_icc_columns(x),
                         "rho_filters": stats.spearmanr(g.groupby("arch")[v].mean(),
                                                        g.groupby("arch").sum_filters.first()).statistic,
                         "cpu_seconds": g.cpu_seconds.sum()})
@@ -193,9 +197,5 @@ def icc_by_signal(frame: pd.DataFrame) -> pd.DataFrame:
             x = _matrix(g, "value")
         except ValueError:
             continue  # failed estimates left fewer than 2 x 2 finite values
-        one, two = icc_oneway(x), icc_consistency(x)
-        out.append({"task": task, "method": method, "layer": layer, "icc1": one.value, "icc1_low": one.ci_low,
-                    "icc1_high": one.ci_high, "icc3": two.value, "icc3_low": two.ci_low, "icc3_high": two.ci_high,
-                    "sd_between_archs": x.mean(1).std(ddof=1), "sd_within_arch": np.sqrt(x.var(1, ddof=1).mean()),
-                    "n_archs": one.n_targets, "n_seeds": one.k})
+        out.append({"task": task, "method": method, "layer": layer, **_icc_columns(x)})
     return pd.DataFrame(out)
