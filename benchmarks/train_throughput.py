@@ -3,7 +3,7 @@
 Prints, in one run: images/s and achieved GFLOP/s of training for a small, a middle and a
 large architecture on a real task of the profile; this machine's fp32 matmul GFLOP/s (same
 thread count); the same training written as a plain `DataLoader` + NCHW loop; and the ratios.
-Usage: python benchmarks/train_throughput.py [--profile default] [--threads 1] [--epochs 3]
+Usage: python benchmarks/train_throughput.py [--profile default] [--threads 1] [--epochs 3] [--set KEY=VALUE ...]
 """
 from __future__ import annotations
 
@@ -83,16 +83,21 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the engine runs one per worker)")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=0, help="0: the profile's train.batch_size")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="any params key, e.g. data.max_train_per_task=10000 (YAML value syntax)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     over = {"train.batch_size": args.batch_size} if args.batch_size else {}
+    for kv in args.set:
+        key, _, value = kv.partition("=")
+        over[key] = config.parse_yaml(value)
     cfg = config.load(args.profile, **over)
     device = cnn.pick_device(cfg.device)
     task = data.get_task(cfg, args.task)
-    mm = matmul_gflops(device)
+    mm = matmul_gflops(device, n=4096 if device.type == "cuda" else 1024)
     print(f"device {device}, {args.threads} thread(s); task {task.name}: {task.n_train} images "
           f"{task.in_channels}x{task.image_size}x{task.image_size}, batch {cfg.train.batch_size}")
-    print(f"fp32 matmul (1024^3): {mm:.1f} GFLOP/s")
+    print(f"fp32 matmul: {mm:.1f} GFLOP/s")
     print(f"{'arch':8s} {'filters':18s} {'minas img/s':>12s} {'GFLOP/s':>8s} {'/matmul':>8s} {'plain img/s':>12s} {'speed-up':>9s}")
     for name, filters in ARCHS.items():
         arch = Architecture(filters)
