@@ -61,6 +61,22 @@ def read_metrics(cfg: StudyConfig, notebook: str) -> dict:
     return json.loads(path.read_text())["metrics"]
 
 
+def mi_band_note(cfg: StudyConfig) -> str:
+    """One sentence to print beside an MI figure or table: which quantity the study's MI signal is, and its error
+    band as notebook 02 validated it (method, rows per estimate, whether the 0.10-nat target was met)."""
+    try:
+        m = read_metrics(cfg, "02_mine_validation")
+    except FileNotFoundError:
+        return "MI error band: not validated in this run (notebook 02 has not run for this profile)."
+    point = m.get("mi_operating_point") or {}
+    quantity = ("a lower-bound estimate of Shannon MI" if m.get("mi_signal") == "mi"
+                else "information usable by its critic (its spread between architectures is within Shannon MI's error band)")
+    verdict = "meets" if point.get("meets_target") else "misses"
+    return (f"MI values from {m.get('mi_method', '?')} are read as {quantity}; notebook 02 measured an error band of "
+            f"+/- {float(m.get('mi_error_band', float('nan'))):.3f} nats at {m.get('mi_rows', '?')} rows per estimate on "
+            f"known-MI problems at the study's layer shapes ({verdict} the {float(point.get('target', 0.10)):.2f}-nat target).")
+
+
 def save_table(cfg: StudyConfig, df: pd.DataFrame, name: str) -> Path:
     """Save a table as outputs/<profile>/tables/<name>.csv."""
     path = cfg.out / "tables" / f"{name}.csv"

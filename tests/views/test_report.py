@@ -59,3 +59,16 @@ def test_provenance_reads_what_the_run_recorded(tmp_path):
     p = report.provenance(cfg)
     assert p["commit"] == "abc (with uncommitted changes)" and p["profile"] == "smoke" and p["seed"] == "0"
     assert p["versions"] == "torch 2.0" and p["timings"] == "03_hyperband_collection 314 s"
+
+
+def test_mi_band_note_says_which_quantity_and_its_band(tmp_path):
+    cfg = minas.load("smoke", output_dir=str(tmp_path))
+    assert "not validated" in report.mi_band_note(cfg)
+    point = {"method": "ba", "rows": 600, "error_band": 0.123, "meets_target": False, "target": 0.1}
+    report.record_metrics(cfg, "02_mine_validation", {"mi_operating_point": point, "mi_error_band": 0.123,
+                                                      "mi_rows": 600, "mi_method": "ba", "mi_signal": "usable"})
+    note = report.mi_band_note(cfg)
+    assert "+/- 0.123 nats at 600 rows" in note and "misses the 0.10-nat target" in note and "usable" in note
+    report.record_metrics(cfg, "02_mine_validation", {"mi_operating_point": dict(point, meets_target=True),
+                                                      "mi_error_band": 0.05, "mi_rows": 1200, "mi_method": "ba", "mi_signal": "mi"})
+    assert "Shannon MI" in report.mi_band_note(cfg) and "meets" in report.mi_band_note(cfg)
