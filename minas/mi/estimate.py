@@ -90,6 +90,11 @@ def _finish(est: Estimator, value: float, fitted: mc.CriticFit, opts: MIOptions,
     secs = (time.perf_counter() - t0) * seconds_share
     ok = not fitted.reason and math.isfinite(value) and abs(value) <= opts.max_score
     reason = "" if ok else (fitted.reason or f"held-out bound is not finite ({value})")
+    ceiling = math.log(max(rows, 2))
+    if ok and value > ceiling:  # no estimate from N samples can support more than about log N nats
+        ok, reason = False, (f"held-out estimate {value:.3g} nats exceeds log N = {ceiling:.2f} for N = {rows} rows, more than "
+                             "the samples can support (McAllester & Stratos 2020): the critic diverged; try a smaller lr, "
+                             "a lower-variance estimator (infonce, ba) or more rows")
     return MIResult(float(value) if ok else math.nan, ok, reason, est.name, fitted.curve, secs, opts,
                     est.lower_bound, fitted.heldout, fitted.epochs, rows)
 

@@ -66,3 +66,13 @@ def test_continuous_bad_input():
     assert not r.ok and "too few rows" in r.reason
     with pytest.raises(ValueError, match=r"\(N, Dx\)"):
         mi.estimate_mi_continuous(x, y[:, 0], "infonce", **QUICK)
+
+
+def test_an_estimate_beyond_log_n_is_reported_as_diverged_not_stored():
+    from minas.mi import critics, estimate, estimators
+
+    opts = mi.MIOptions()
+    big = estimate._finish(estimators.get("smile"), 3281.0, critics.CriticFit(curve=[1.0]), opts, 0.0, 1000)
+    assert not big.ok and math.isnan(big.value) and "exceeds log N = 6.91" in big.reason and "diverged" in big.reason
+    fine = estimate._finish(estimators.get("smile"), 4.0, critics.CriticFit(curve=[1.0]), opts, 0.0, 1000)
+    assert fine.ok and fine.value == 4.0
