@@ -166,6 +166,7 @@ class HyperbandConfig:
 class CollectionConfig:
     n_train_samples: int = _f(11, lo=1, doc="input samples + posteriors per training data set")
     n_test_samples: int = _f(5, lo=1, doc="input samples + posteriors per held-out data set")
+    seeds: int = _f(1, lo=1, doc="whole collections: collection seed i uses profile seed + i for every draw, training and MI estimate (notebook 04 pools Experiment 1 over them)")
 
 
 @dataclass

@@ -34,6 +34,7 @@ from minas.core.store import (
     connect_read_only,
     copy_store,
     schema_version,
+    suffix_seed,
 )
 
 LOCK_NAME = "minas.lock"
@@ -242,14 +243,17 @@ def check(store_path: str | Path, posterior: Callable | None = None) -> Verdict:
 
 
 def _bracket_problems(con: sqlite3.Connection, posterior: Callable | None) -> list[str]:
-    trained = {}
-    for task, arch, epochs, acc in con.execute("SELECT task, arch, epochs, accuracy FROM trainings WHERE kind='fixed'"):
+    trained, seeded = {}, {}
+    for task, arch, seed, epochs, acc in con.execute("SELECT task, arch, seed, epochs, accuracy FROM trainings WHERE kind='fixed'"):
         trained.setdefault((task, arch, epochs), []).append(acc)
+        seeded.setdefault((task, arch, epochs, seed), []).append(acc)
     missing, differ, bad_post = [], [], []
-    for tag, task, instance, result in con.execute("SELECT tag, task, instance, result FROM brackets"):
-        res, name = json.loads(result), f"{tag}/{task}/{instance}"
+    for tag, task, instance, config, result in con.execute("SELECT tag, task, instance, config, result FROM brackets"):
+        res, seed = json.loads(result), suffix_seed(config)
+        name = f"{tag}/{task}/{instance}" + (f" (seed {seed})" if seed is not None else "")
         for r in res.get("rows", []):
-            accs = trained.get((task, r["arch"], r["epochs"]))
+            # a key naming its seed is checked against that seed's trainings; an older key against any seed's
+            accs = trained.get((task, r["arch"], r["epochs"])) if seed is None else seeded.get((task, r["arch"], r["epochs"], seed))
             if accs is None:
                 missing.append(name)
                 break

@@ -8,6 +8,7 @@ driver process writes; workers return results.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -168,6 +169,7 @@ class Store:
                 self._upsert("mi", dict(r, created=now, curve=json.dumps(r.get("curve", []))), in_tx=True)
 
     # --- brackets and generic results ----------------------------------------------------
+    # A bracket's config key ends in seed_suffix(seed) (none for seed 0, as every key written before seeds were keyed).
     def get_bracket(self, tag: str, task: str, instance: int, config: str) -> dict | None:
         cur = self._con.execute(
             "SELECT * FROM brackets WHERE tag=? AND task=? AND instance=? AND config=?", (tag, task, instance, config)
@@ -214,6 +216,18 @@ class Store:
         else:
             with self.transaction() as con:
                 con.execute(sql, list(row.values()))
+
+
+def seed_suffix(seed: int) -> str:
+    """What a bracket's config key carries for its seed: nothing for seed 0 (keys stored before brackets were
+    keyed by seed stay valid), `-s<seed>` for any other, so two seeds' brackets never overwrite each other."""
+    return f"-s{seed}" if seed else ""
+
+
+def suffix_seed(config: str) -> int | None:
+    """The seed a bracket's config key names (`seed_suffix`), or None when it names none (seed 0 or older rows)."""
+    m = re.search(r"-s(\d+)$", config)
+    return int(m[1]) if m else None
 
 
 def _row(cur: sqlite3.Cursor, row: tuple) -> dict:

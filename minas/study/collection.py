@@ -5,9 +5,14 @@ architectures seed the MI standardization set; each of the task's samples is one
 architecture trained to convergence with its per-layer MI (the input sample) plus one
 Hyperband instance on 12 other random architectures (its posterior). Everything goes through
 the store, keyed by its inputs, so a rerun after a crash recomputes nothing that finished.
+
+`collection.seeds` repeats the whole collection: collection seed i is the profile seed + i
+(`seed_configs`), so every random draw, training and estimate is resampled; seed 0 is the
+profile's own collection, stored under the keys it always had.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -21,7 +26,7 @@ from minas.core.engine import Engine, Job
 from minas.core.registry import SIGNALS
 from minas.core.progress import bar
 from minas.core.seeding import rng_for
-from minas.core.store import Store
+from minas.core.store import Store, seed_suffix
 from minas.nas import hyperband
 from minas.nas.space import (
     N_LAYERS,
@@ -64,7 +69,15 @@ def collection_brackets(cfg, task: str) -> list[BracketSpec]:
 
 
 def bracket_config(cfg) -> str:
-    return cfg.section_hash("data", "train", "hyperband")
+    """The config key of a Hyperband instance: the settings it depends on and its seed (`store.seed_suffix`:
+    none for seed 0, so keys stored before brackets were keyed by seed stay valid)."""
+    return cfg.section_hash("data", "train", "hyperband") + seed_suffix(cfg.seed)
+
+
+def seed_configs(cfg) -> list:
+    """One config per collection seed: seed i is the profile seed + i (i = 0: `cfg` itself); nothing else differs,
+    so the output folder, checkpoints folder and store are shared and every row keeps its seed in its key."""
+    return [cfg] + [dataclasses.replace(cfg, seed=cfg.seed + i) for i in range(1, cfg.collection.seeds)]
 
 
 _ANNOUNCED: set[str] = set()  # dashboard links already printed by this process
@@ -97,7 +110,7 @@ def run_input_samples(cfg, store: Store, engine: Engine, pairs: list[tuple[str, 
     for task, arch in dict.fromkeys(pairs):
         missing = tuple(m for m in methods if len(store.get_mi(task, arch, cfg.seed, m, mcfg)) < len(signal_layers(m)))
         if missing:
-            todo.append(Job(f"input|{task}|{arch}|{mcfg}|{','.join(missing)}", jobs.input_sample, (cfg, task, arch, missing)))
+            todo.append(Job(f"input|{task}|{arch}|{cfg.seed}|{mcfg}|{','.join(missing)}", jobs.input_sample, (cfg, task, arch, missing)))
     tcfg = jobs.train_config_hash(cfg)
     if todo:
         _announce(engine)
@@ -224,22 +237,26 @@ class CollectionSummary:
     brackets: int
     seconds: float
     checkpoint_bytes: int = 0  # size of the checkpoints kept afterwards (eliminated architectures' are deleted)
+    seeds: int = 1  # collection seeds collected (`collection.seeds`)
 
 
 def collect(cfg, store: Store, engine: Engine, tasks: list[str] | None = None) -> CollectionSummary:
-    """Collect standardization MIs, input samples and Hyperband posteriors for the tasks."""
+    """Collect standardization MIs, input samples and Hyperband posteriors for the tasks, once per collection seed."""
     from minas import data
 
     t0 = time.perf_counter()
-    names = tasks if tasks is not None else [t.name for t in data.build_tasks(cfg)]
-    pairs, specs = [], []
-    for task in names:
-        std, inputs = input_archs(cfg, task)
-        pairs += [(task, a.id) for a in std + inputs]
-        specs += collection_brackets(cfg, task)
-    n_jobs = run_input_samples(cfg, store, engine, pairs)
-    run_brackets(cfg, store, engine, specs)
-    return CollectionSummary(n_jobs, len(specs), time.perf_counter() - t0, jobs.checkpoint_bytes(cfg))
+    n_jobs = n_specs = 0
+    for c in seed_configs(cfg):
+        names = tasks if tasks is not None else [t.name for t in data.build_tasks(c)]
+        pairs, specs = [], []
+        for task in names:
+            std, inputs = input_archs(c, task)
+            pairs += [(task, a.id) for a in std + inputs]
+            specs += collection_brackets(c, task)
+        n_jobs += run_input_samples(c, store, engine, pairs)
+        run_brackets(c, store, engine, specs)
+        n_specs += len(specs)
+    return CollectionSummary(n_jobs, n_specs, time.perf_counter() - t0, jobs.checkpoint_bytes(cfg), cfg.collection.seeds)
 
 
 @dataclass
@@ -342,8 +359,8 @@ def load_collected(cfg, store: Store, tasks: list[str] | None = None) -> Collect
         for i, spec in enumerate(specs):
             done = store.get_bracket("collection", task, spec.instance, bcfg)
             sample = next((r for r in ref_rows if r["task"] == task and r["role"] == "input" and r["sample"] == i), None)
-            if done is None or sample is None:
-                continue
+            if done is None or sample is None or done["archs"] != [a.id for a in spec.archs]:
+                continue  # unfinished, or another draw's instance: never pair a posterior with the wrong inputs
             res = hyperband.BracketResult.from_dict(done["result"])
             task_posts.append(hyperband.posterior(res.survivors, res.scores, cfg.hyperband.smoothing))
             sample_rows.append(dict(sample))

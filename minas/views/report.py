@@ -97,6 +97,8 @@ def _settings_key(cfg: StudyConfig) -> str:
     """Hash of every setting except where outputs go: a result saved under other settings is stale."""
     d = cfg.to_dict()
     d.pop("output_dir", None)
+    if d["collection"]["seeds"] == 1:  # one collection: the key results saved before collection.seeds existed carry
+        d["collection"].pop("seeds")
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
@@ -188,7 +190,7 @@ def provenance(cfg: StudyConfig) -> dict:
            "profile": cfg.profile, "seed": str(cfg.seed), "started": prov.get("time", "unknown"),
            "device": prov.get("device", "unknown"), "python": prov.get("python", "unknown"),
            "versions": ", ".join(f"{k} {v}" for k, v in (prov.get("versions") or {}).items() if v)}
-    out["seeds"] = (f"base seed {cfg.seed}; predictors {cfg.predict.seeds} seeds, controller "
+    out["seeds"] = (f"base seed {cfg.seed}; collection {cfg.collection.seeds} seed(s); predictors {cfg.predict.seeds} seeds, controller "
                     f"{cfg.controller.iterations} iterations, {cfg.controller.eval_instances} evaluation run(s) per data set")
     out["timings"] = ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) or "not recorded"
     return out

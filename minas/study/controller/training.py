@@ -94,6 +94,7 @@ def config_hash(cfg) -> str:
     """What a controller iteration depends on (not controller.iterations: a longer run resumes a shorter one)."""
     d = cfg.to_dict()
     blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}
+    blob["collection"].pop("seeds", None)  # the controller reads the profile seed's collection only
     blob["controller"] = {k: d["controller"][k] for k in ("lr", "datasets_per_iteration", "optimizer")}
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
 

@@ -1,11 +1,12 @@
 """Predicting Hyperband posteriors from input samples: thesis Experiment 1 (Table 3.1).
 
-Source: Kossmann 2019 (thesis), Def. 2.3, sec. 3.1, A.1. Three ideas, one module each: the
+Source: Kossmann 2019 (thesis), Def. 2.3, sec. 3.1, A.1. Four ideas, one module each: the
 `predictors` (input-sample / clean-posterior pairs, the thesis MLP, the fitted Gaussian, the noise
 floor), the `experiment` that scores every predictor and baseline on the same held-out pairs
-(Table 3.1, paired comparisons, intervals) and `crossval`, the same experiment leave-one-family-out
-with tasks as the unit of evidence. `from minas.study import predict` then
-`predict.run_experiment` is the reader's entry point; everything public is re-exported here.
+(Table 3.1, paired comparisons, intervals), `crossval`, the same experiment leave-one-family-out
+with tasks as the unit of evidence, and `seeds`, its comparisons pooled over collection seeds.
+`from minas.study import predict` then `predict.run_experiment` is the reader's entry point; everything
+public is re-exported here.
 """
 from minas.study.predict.crossval import CV_METHODS, CrossValidation, cv_signals, run_cross_validation, task_means
 from minas.study.predict.experiment import (
@@ -19,6 +20,14 @@ from minas.study.predict.experiment import (
     run_experiment,
     score_split,
     table_3_1,
+)
+from minas.study.predict.seeds import (
+    SeedPooling,
+    pool_seeds,
+    pooling_note,
+    run_seed_pooling,
+    seed_experiments,
+    task_differences,
 )
 from minas.study.predict.predictors import (
     Pairs,
@@ -35,4 +44,5 @@ __all__ = [
     "CV_METHODS", "CrossValidation", "cv_signals", "run_cross_validation", "score_split", "task_means", "THESIS_SCALE", "THESIS_TABLE_3_1", "Experiment1", "Pairs", "PosteriorMLP", "TrainedMLP", "build_pairs",
     "default_signals", "example_frame", "fit_gaussian", "mse_intervals", "noise_summary", "pair_mse",
     "run_experiment", "signal_matrix", "table_3_1", "train_mlp",
+    "SeedPooling", "pool_seeds", "pooling_note", "run_seed_pooling", "seed_experiments", "task_differences",
 ]
