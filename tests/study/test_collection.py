@@ -165,3 +165,15 @@ def test_whole_network_signals_have_one_layer_0_column(tmp_path):
     assert ref.shape == (4, 1) and (ref > 0).all()  # 2 standardize + 2 input architectures, one count each
     with Engine(workers=0, progress=False) as eng:  # a rerun finds every signal stored: no job runs
         assert collection.run_input_samples(cfg, store, eng, [("mnist-parity", a.id) for a in sum(collection.input_archs(cfg, "mnist-parity"), [])]) == 0
+
+
+def test_work_done_sums_every_layer_share_of_mi_time(tmp_path):
+    cfg = config.load("smoke", output_dir=str(tmp_path))
+    store = Store(tmp_path / "store.sqlite")
+    store.put_training({"task": "t", "arch": "a", "seed": 0, "epochs": 0, "config": "c", "kind": "converge",
+                        "accuracy": 0.5, "test_loss": 1.0, "seconds": 4.0, "checkpoint": "", "history": [{}]})
+    base = {"task": "t", "arch": "a", "seed": 0, "method": "ba", "config": "m", "value": 0.1, "ok": 1, "reason": "", "curve": []}
+    store.put_mi([dict(base, layer=1, seconds=1.0), dict(base, layer=2, seconds=2.0),
+                  dict(base, method="params", layer=0, seconds=0.5)])
+    done = collection.work_done(cfg, store)
+    assert done["mi_seconds"] == 3.5 and done["train_seconds"] == 4.0
