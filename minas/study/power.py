@@ -66,6 +66,28 @@ def detectable_effect(curve: pd.DataFrame, power: float = 0.8) -> float:
     return float(ok.effect.abs().min()) if len(ok) else float("nan")
 
 
+def power_summary(curve: pd.DataFrame, n_tasks: int, power: float = 0.8) -> str:
+    """What a power curve says, in words: the smallest detected effect, or that none was detected (with the best
+    power and where); and the strengths at which the planted signal made the predictor worse (effect > 0), since
+    there a larger planted signal is not a more detectable one."""
+    x = detectable_effect(curve, power)
+    planted = curve[curve.strength > 0]
+    if np.isfinite(x):
+        out = f"We could have detected a planted improvement of {x:.2g} in test MSE (power >= {power} at alpha 0.05, {n_tasks} test tasks)"
+    elif len(planted):
+        best = planted.sort_values(["power", "strength"]).iloc[-1]
+        out = (f"No planted strength was detected with power {power} ({n_tasks} test tasks; best power {best.power:.2f}, "
+               f"at strength {best.strength:g}, mean effect {best.effect:+.2g} in test MSE)")
+    else:
+        out = "No planted strength was tried"
+    worse = planted[planted.effect > 0]
+    if len(worse):
+        out += ("; at strength " + ", ".join(f"{v:g}" for v in worse.strength) + " the planted signal made the predictor worse "
+                "(mean effect " + ", ".join(f"{v:+.2g}" for v in worse.effect) + "), so a stronger signal was not a more "
+                "detectable one (a sign that with this few training tasks the network learns no map that carries over to new tasks)")
+    return out + "."
+
+
 def min_signflip_p(n_tasks: int) -> float:
     """The smallest two-sided sign-flip p-value n task means can give: 2 / 2^n (all signs alike)."""
     return 2.0 / 2**n_tasks

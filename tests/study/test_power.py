@@ -20,3 +20,15 @@ def test_strength_zero_plants_nothing_and_signflip_floor():
     assert power.min_signflip_p(4) == 0.125 and power.min_signflip_p(6) == pytest.approx(2 / 64)
     curve = __import__("pandas").DataFrame({"effect": [0.0, -1e-5, -3e-5], "power": [0.05, 0.5, 0.9]})
     assert power.detectable_effect(curve) == 3e-5 and np.isnan(power.detectable_effect(curve, 0.95))
+
+
+def test_power_summary_names_harmful_strengths_and_the_best_power():
+    import pandas as pd
+
+    curve = pd.DataFrame({"strength": [0.0, 1.0, 3.0, 10.0], "effect": [-1e-6, -2e-5, 1e-5, 6e-4],
+                          "effect_sd": [1e-5] * 4, "power": [0.0, 0.375, 0.125, 0.0], "n_tasks": 6, "reps": 8})
+    text = power.power_summary(curve, 6)
+    assert text.startswith("No planted strength was detected with power 0.8 (6 test tasks; best power 0.38, at strength 1")
+    assert "at strength 3, 10 the planted signal made the predictor worse (mean effect +1e-05, +0.0006)" in text
+    hit = curve.assign(power=[0.0, 0.9, 0.125, 0.0])
+    assert power.power_summary(hit, 6).startswith("We could have detected a planted improvement of 2e-05")
