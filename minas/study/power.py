@@ -82,7 +82,7 @@ def power_summary(curve: pd.DataFrame, n_tasks: int, power: float = 0.8) -> str:
         out = "No planted strength was tried"
     worse = planted[planted.effect > 0]
     if len(worse):
-        out += ("; at strength " + ", ".join(f"{v:g}" for v in worse.strength) + " the planted signal made the predictor worse "
+        out += (f"; at strength{'s' if len(worse) > 1 else ''} " + ", ".join(f"{v:g}" for v in worse.strength) + " the planted signal made the predictor worse "
                 "(mean effect " + ", ".join(f"{v:+.2g}" for v in worse.effect) + "), so a stronger signal was not a more "
                 "detectable one (a sign that with this few training tasks the network learns no map that carries over to new tasks)")
     return out + "."

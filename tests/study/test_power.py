@@ -29,6 +29,6 @@ def test_power_summary_names_harmful_strengths_and_the_best_power():
                           "effect_sd": [1e-5] * 4, "power": [0.0, 0.375, 0.125, 0.0], "n_tasks": 6, "reps": 8})
     text = power.power_summary(curve, 6)
     assert text.startswith("No planted strength was detected with power 0.8 (6 test tasks; best power 0.38, at strength 1")
-    assert "at strength 3, 10 the planted signal made the predictor worse (mean effect +1e-05, +0.0006)" in text
+    assert "at strengths 3, 10 the planted signal made the predictor worse (mean effect +1e-05, +0.0006)" in text
     hit = curve.assign(power=[0.0, 0.9, 0.125, 0.0])
     assert power.power_summary(hit, 6).startswith("We could have detected a planted improvement of 2e-05")
