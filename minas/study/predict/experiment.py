@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from minas.core.seeding import derive_seed
+from minas.mi import METHODS
 from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, OPTIONS
 from minas.study.predict.predictors import Pairs, build_pairs, fit_gaussian, noise_summary, train_mlp
 from minas.study.stats import task_test
@@ -54,7 +55,8 @@ def default_signals(collected, primary: str | None = None) -> dict:
     methods = collected.methods
     primary = primary if primary in methods else (methods[0] if methods else None)
     out = {"NN + accuracy": "accuracy", "NN + MI": f"mi:{primary}" if primary else "none"}
-    out.update({f"NN + MI ({m})": f"mi:{m}" for m in methods if m != primary})
+    # other MI estimators as "NN + MI (name)"; the probe and the training-free proxies under their own names
+    out.update({(f"NN + MI ({m})" if m in METHODS else f"NN + {m}"): f"mi:{m}" for m in methods if m != primary})
     if primary:  # like for like (issue 14, item 3): MI raw beside raw accuracy, accuracy z-scored beside z-scored MI
         out["NN + MI (raw)"] = f"mi_raw:{primary}"
     out.update({"NN + arch only": "none", "NN + accuracy (z)": "accuracy_z"})
