@@ -83,7 +83,9 @@ def test_smoke_series_end_to_end(smoke_run):
     report = (out / "report.html").read_text()
     assert "<table" in report and "data:image/png;base64," in report and "src=\"http" not in report
     assert report.index("id='verdict'") < report.index("id='figures'") < report.index("id='tables'") < report.index("id='provenance'")
-    assert report.count("data:image/png;base64,") == m6["report_figures"] and len(m6["verdict"]) == 3
+    undetected = m6["detectable_effect"] is None or not math.isfinite(m6["detectable_effect"])  # NaN is stored as null
+    assert report.count("data:image/png;base64,") == m6["report_figures"] and len(m6["verdict"]) == 3 + undetected
+    assert ("absence of evidence" in m6["verdict"][-1]) == undetected  # the answer says when the power check saw nothing
     assert all(html.escape(s) in report for s in m6["verdict"]) and "95% CI" in m6["verdict"][0]
     for name, m in metrics.items():
         flat = json.dumps(m)
