@@ -23,35 +23,19 @@ import torch
 
 from minas import data
 from minas.core import config
+from minas.data.thesis import THESIS_TEST
 from minas.nas import cnn
 from minas.nas.space import parse_architecture
 from minas.study import target
+from train_throughput import _sync, matmul_gflops  # this folder's sibling script (sys.path[0] when run as a script)
 
-THESIS_TEST_TASKS = 7  # minas.data.thesis.THESIS_TEST: CIFAR-10, K-49, Fashion-MNIST, 4 Tiny ImageNet subsets
+THESIS_TEST_TASKS = len(THESIS_TEST)  # CIFAR-10, K-49, Fashion-MNIST, 4 Tiny ImageNet subsets
 THESIS_TASKS = 27  # thesis: 27 data sets (20 for training the predictor, 7 held out)
 
 
 def matmul_tflops(device, tf32: bool, n: int = 4096, reps: int = 20) -> float:
     """fp32 matrix-product rate of `device` (TF32 tensor cores when `tf32`), TFLOP/s."""
-    old = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = tf32
-    try:
-        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-        for _ in range(3):
-            a @ b
-        _sync(device)
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        _sync(device)
-        return reps * 2 * n**3 / (time.perf_counter() - t0) / 1e12
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = old
-
-
-def _sync(device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    return matmul_gflops(device, n, reps, warmup=3, tf32=tf32) / 1e3
 
 
 def full_collection_seconds(img_per_s: float, full) -> dict:
@@ -88,9 +72,7 @@ def main() -> None:
     over = {"data.max_train_per_task": args.rows, "data.max_test_per_task": args.test_rows,
             "data.image_size": args.image_size, "train.batch_size": args.batch_size or full.train.batch_size,
             "train.lr": full.train.lr}
-    for kv in args.set:
-        key, _, value = kv.partition("=")
-        over[key] = config.parse_yaml(value)
+    over.update(config.parse_sets(args.set))
     budgets = tuple(int(b) for b in args.budgets.split(","))
     started = time.perf_counter()
     device = cnn.pick_device("auto")

@@ -60,15 +60,24 @@ def plain_rate(task, arch, tcfg, epochs: int, device) -> float:
     return epochs * task.n_train / (time.perf_counter() - t0)
 
 
-def matmul_gflops(device, n: int = 1024, reps: int = 20) -> float:
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    a @ b
-    _sync(device)
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    _sync(device)
-    return reps * 2 * n**3 / (time.perf_counter() - t0) / 1e9
+def matmul_gflops(device, n: int = 1024, reps: int = 20, warmup: int = 1, tf32: bool | None = None) -> float:
+    """fp32 n x n matrix-product rate of `device`, GFLOP/s; `tf32` True/False sets CUDA's TF32 tensor cores for the
+    measurement (None: as they are)."""
+    old = torch.backends.cuda.matmul.allow_tf32
+    if tf32 is not None:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+    try:
+        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+        for _ in range(warmup):
+            a @ b
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        _sync(device)
+        return reps * 2 * n**3 / (time.perf_counter() - t0) / 1e9
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = old
 
 
 def _sync(device) -> None:
@@ -88,9 +97,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     over = {"train.batch_size": args.batch_size} if args.batch_size else {}
-    for kv in args.set:
-        key, _, value = kv.partition("=")
-        over[key] = config.parse_yaml(value)
+    over.update(config.parse_sets(args.set))
     cfg = config.load(args.profile, **over)
     device = cnn.pick_device(cfg.device)
     task = data.get_task(cfg, args.task)
