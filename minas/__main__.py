@@ -42,15 +42,10 @@ def main(argv: list[str] | None = None) -> int:
             mark = "*" if row.value != row.default else " "
             print(f"{row.key:34s} {row.default:22s}{mark}{row.value:22s} {row.doc}")
         return 0
-    overrides = {}
-    for item in args.set:
-        if "=" not in item:
-            parser.error(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=0.1")
-        key, value = item.split("=", 1)
-        try:
-            overrides[key.strip()] = config.parse_yaml(value)
-        except Exception as err:  # a YAML syntax error in the value
-            parser.error(f"--set {item!r}: the value is not YAML ({err})")
+    try:
+        overrides = config.parse_sets(args.set)
+    except ValueError as err:
+        parser.error(str(err))
     if args.command in ("check", "restore"):
         from minas.core.store import StoreError
 

@@ -63,6 +63,20 @@ def parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
 
 
+def parse_sets(items: list[str]) -> dict:
+    """`--set KEY=VALUE` items -> {key: parsed YAML value}; ValueError naming the item when one is malformed."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=0.1")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = parse_yaml(value)
+        except Exception as err:  # a YAML syntax error in the value
+            raise ValueError(f"--set {item!r}: the value is not YAML ({err})") from err
+    return out
+
+
 def _f(default, *, lo=None, hi=None, choices=None, doc=""):
     """A dataclass field carrying its allowed range/choices and a one-line meaning."""
     meta = {"lo": lo, "hi": hi, "choices": choices, "doc": doc}

@@ -178,3 +178,11 @@ def test_cell_timeout_per_profile():
     assert 0 < timeouts["smoke"] < timeouts["default"] < timeouts["full"]
     with pytest.raises(ConfigError, match="engine.cell_timeout"):
         config.load("smoke", **{"engine.cell_timeout": -1})
+
+
+def test_parse_sets_parses_yaml_values_and_names_a_malformed_item():
+    assert config.parse_sets(["train.lr=1e-3", "data.tasks=[a, b]"]) == {"train.lr": 1e-3, "data.tasks": ["a", "b"]}
+    with pytest.raises(ValueError, match="'foo': expected KEY=VALUE"):
+        config.parse_sets(["foo"])
+    with pytest.raises(ValueError, match="the value is not YAML"):
+        config.parse_sets(["a=[1"])
