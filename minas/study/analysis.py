@@ -3,7 +3,7 @@
 Sources: Kossmann 2019 (thesis Tables 3.1 and 3.2; per-layer MI as the input signal) and
 Mills et al. 2024 (AutoBuild importances). Nothing here trains a CNN or runs Hyperband:
 MI estimates, Hyperband runs and controller iterations are read back from the store that
-notebooks 03 and 05 wrote; only cheap summaries (rank correlations, bootstraps) are computed.
+notebooks 03 and 05 wrote; only cheap summaries (rank correlations, t-intervals over tasks) are computed.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from scipy import stats
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
 from minas.study.collection import signal_column, signal_layers
-from minas.study.stats import paired_test, task_test
+from minas.study.stats import mean_interval, task_test
 
 MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
 
@@ -33,7 +33,7 @@ def mi_frame(store, config: str | None = None) -> pd.DataFrame:
     return m[list(MI_COLUMNS) + ["ok"]].sort_values(["task", "arch", "method", "seed", "layer"]).reset_index(drop=True)
 
 
-# --- rank correlations with a cluster bootstrap --------------------------------------------
+# --- rank correlations within tasks --------------------------------------------------------
 @dataclass
 class Correlation:
     """Spearman rho with a 95% bootstrap CI (resampling whole groups when given) and its p-value."""
@@ -83,25 +83,55 @@ def rank_residuals(values: pd.DataFrame, control: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(out, index=values.index)
 
 
+def _group_spearman(x: np.ndarray, y: np.ndarray, control: np.ndarray | None) -> float:
+    """Spearman of one group's (x, y), or with `control`'s ranks partialled out of both; NaN when undefined."""
+    ok = np.isfinite(x) & np.isfinite(y) & (np.isfinite(control) if control is not None else True)
+    x, y = x[ok], y[ok]
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return np.nan
+    if control is not None:
+        r = rank_residuals(pd.DataFrame({"x": x, "y": y}), pd.Series(control[ok]))
+        x, y = r.x.to_numpy(), r.y.to_numpy()
+        if np.ptp(x) < 1e-12 or np.ptp(y) < 1e-12:
+            return np.nan
+        return float(np.corrcoef(x, y)[0, 1])  # residual ranks: Pearson is the partial Spearman
+    return float(stats.spearmanr(x, y).statistic)
+
+
 def signal_correlations(df: pd.DataFrame, signals: list[str], targets: list[str], group: str | None = "task",
                         n_boot: int = 1000, seed: int = 0, control: str | None = None) -> pd.DataFrame:
-    """Spearman of each signal column with each target column, pooled over rows.
+    """Spearman of each signal column with each target column.
 
-    With `group`, signals and targets are first z-scored within the group and the CI resamples
-    whole groups: the correlation then says "within a task, a higher signal goes with a higher target".
-    With `control`, both are first replaced by their rank residuals on that column (a partial Spearman:
-    what the signal says about the target beyond, e.g., the architecture's size). Rows with a NaN are dropped.
-    Returns one row per (signal, target): rho, ci_low, ci_high, p, n.
+    With `group` (the study's use): one Spearman per group (e.g. within each task, over its architectures),
+    and the row gives their mean with a Student t-interval and a one-sample t-test p over the groups
+    (`stats.mean_interval`; the groups are the independent units, and a percentile bootstrap over this
+    few is biased narrow). It says "within a task, a higher signal goes with a higher target".
+    With `control`, both sides are first replaced, within each group, by their rank residuals on that
+    column (a partial Spearman: what the signal says about the target beyond, e.g., the architecture's size).
+    Without `group`: one Spearman pooled over rows, its CI a bootstrap over rows (n_boot, seed).
+    Returns one row per (signal, target): rho, ci_low, ci_high, p, n (rows), n_groups (groups with a rho).
     """
-    cols = signals + targets + ([control] if control else [])
-    df = df.dropna(subset=cols) if control else df
-    data = within_group_z(df, cols, group) if group else df[cols]
-    if control:
-        data = rank_residuals(data[signals + targets], data[control])
-    groups = df[group].to_numpy() if group else None
-    rows = [dict(signal=s, target=t, **spearman_ci(data[s], data[t], groups, n_boot, seed).__dict__)
-            for s in signals for t in targets]
-    return pd.DataFrame(rows, columns=["signal", "target", "rho", "ci_low", "ci_high", "p", "n"])
+    columns = ["signal", "target", "rho", "ci_low", "ci_high", "p", "n", "n_groups"]
+    if not group:
+        data = df.dropna(subset=[control]) if control else df
+        if control:
+            data = rank_residuals(data[signals + targets], data[control])
+        rows = [dict(signal=s, target=t, **spearman_ci(data[s], data[t], None, n_boot, seed).__dict__, n_groups=1)
+                for s in signals for t in targets]
+        return pd.DataFrame(rows, columns=columns)
+    parts = [g for _, g in df.groupby(group)]
+    rows = []
+    for s in signals:
+        for t in targets:
+            per = np.array([_group_spearman(g[s].to_numpy(np.float64), g[t].to_numpy(np.float64),
+                                            g[control].to_numpy(np.float64) if control else None) for g in parts])
+            used = np.isfinite(per)
+            m, lo, hi = mean_interval(per)
+            p = float(stats.ttest_1samp(per[used], 0.0).pvalue) if used.sum() > 1 and np.ptp(per[used]) > 0 else np.nan
+            n = int(sum(np.isfinite(g[s].to_numpy(np.float64)).sum() for g, u in zip(parts, used) if u))
+            rows.append(dict(signal=s, target=t, rho=m, ci_low=float(np.clip(lo, -1, 1)), ci_high=float(np.clip(hi, -1, 1)),
+                             p=p, n=n, n_groups=int(used.sum())))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def measured_archs(collected, lam: float) -> pd.DataFrame:
@@ -150,12 +180,13 @@ def layer_means(archs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
 
 
 def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0) -> pd.DataFrame:
-    """Per method: last minus first layer, paired per architecture, CI resampling tasks (stats.paired_test)."""
+    """Per method: last minus first layer, paired per architecture, averaged within each task; mean over tasks
+    with a t-interval and a sign-flip p over the task means (`stats.task_test`: the tasks are the units)."""
     rows = []
     for m in [m for m in methods if signal_layers(m) != [0]]:  # whole-network signals have no depth
         first, last = signal_column(m, 1), signal_column(m, N_LAYERS)
         d = archs[[last, first, "task"]].dropna()
-        t = paired_test(d[last], d[first], groups=d.task, seed=seed)
+        t = task_test(d[last], d[first], d.task.to_numpy(), seed=seed)
         rows.append({"method": m, "layer_1": d[first].mean(), f"layer_{N_LAYERS}": d[last].mean(),
                      **{k: v for k, v in t.__dict__.items()}})
     return pd.DataFrame(rows)

@@ -3,13 +3,16 @@
 Source: the planted collections of `minas.study.synthetic` (a per-layer signal whose strength is
 set by hand), scored by the same code as notebook 04 (`predict.score_split`, thesis Kossmann 2019
 sec. 3.1) and judged by the same statistic (`stats.task_test`: t-interval over test-task means).
-For each planted strength, `reps` independent collections with the profile's numbers of tasks and
+The planted z-score has unit variance at every strength, which is its correlation with the task's
+preference (0: noise; 1: the preference itself), so the network always sees inputs on a real
+z-score's scale. For each planted strength, `reps` independent collections with the profile's numbers of tasks and
 samples; the effect is NN + MI minus the same NN fed the same signal shuffled across all samples
 of all tasks (test MSE; negative: the signal helps; the planted signal is a task's preference, so a
 shuffle within a task would keep it). The shuffled twin keeps the inputs' distribution, so
 strength 0 is a true null (an all-zero "architecture only" input is not: a net fed any noise column
 trains differently). A detection is a t-interval lying wholly below 0 at the 95% level (alpha 0.05,
-two-sided); the strength-0 row's detection rate is the test's false-positive rate. The
+two-sided); the strength-0 row's detection rate is the test's false-positive rate. The same check
+runs on the cross-validated design (`folds`), whose interval rests on every task. The
 smallest mean effect whose detection rate reaches the target power is what the study could have
 seen; the sign-flip test over n tasks cannot reach p < 2 / 2^n at all, which is reported beside.
 """
@@ -18,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from minas.study.predict import score_split
+from minas.study.predict import run_cross_validation, score_split
 from minas.study.stats import task_test
 from minas.core.seeding import rng_for
 from minas.study.collection import signal_columns
@@ -35,28 +38,53 @@ def shuffled(col, method: str = "mine_fast", seed: int = 0):
     return type(col)(**{**col.__dict__, "samples": s})
 
 
-def power_curve(cfg, n_train: int, n_test: int, n_samples: int, strengths=(0.0, 0.5, 1.0, 2.0), reps: int = 6,
-                seeds: int = 1, epochs: int | None = None) -> pd.DataFrame:
+def _planted_effect(cfg, col, null, seeds: int, epochs: int, folds: int):
+    """Task-level t-test of NN + MI on `col` minus the same NN on its shuffled twin `null` (same pairs, same order).
+
+    folds = 0: the collection's own train/test split (notebook 04's fixed split). folds = k: every task held out
+    once, tasks dealt round-robin into k folds and scored by notebook 04's cross-validation code
+    (`predict.run_cross_validation`), so the interval rests on every task rather than on the test split.
+    """
+    if folds:
+        tasks = sorted(col.samples.task.unique())
+        families = {t: f"fold{i % folds}" for i, t in enumerate(tasks)}
+        runs = [run_cross_validation(cfg, c, families, SIGNAL, seeds, epochs).errors for c in (col, null)]
+        pair_task = runs[0].drop_duplicates("pair").set_index("pair").task
+        a, b = (e[e.method == "NN + MI"].groupby("pair").mse.mean() for e in runs)
+        return task_test(a, b.loc[a.index], pair_task.loc[a.index].to_numpy())
+    _, _, err, _, te = score_split(cfg, col, SIGNAL, seeds, epochs)
+    _, _, nul, _, _ = score_split(cfg, null, SIGNAL, seeds, epochs)
+    a = err[err.method == "NN + MI"].groupby("pair").mse.mean()
+    b = nul[nul.method == "NN + MI"].groupby("pair").mse.mean()
+    return task_test(a, b.loc[a.index], te.task[a.index.to_numpy()])
+
+
+def power_curve(cfg, n_train: int, n_test: int, n_samples: int, strengths=(0.0, 0.5, 0.8, 1.0), reps: int = 6,
+                seeds: int = 1, epochs: int | None = None, folds: int = 0) -> pd.DataFrame:
     """Per planted strength: mean effect on test MSE, its spread, detection rate (power) over `reps` collections.
 
-    Columns: strength, effect (mean over reps of the mean task difference), effect_sd, power, n_tasks, reps.
+    strength: the planted z-score's correlation with the task's preference (`synthetic.synthetic_collected`).
+    folds = 0 judges the fixed split (n_test task means); folds = k > 1 cross-validates over all
+    n_train + n_test tasks in k folds (the design of notebook 04's leave-one-family-out rows, with k folds
+    instead of one per family, so each fold trains on fewer tasks: a conservative stand-in).
+    Columns: strength, effect (mean over reps of the mean task difference), effect_sd, power, n_tasks, reps, design.
     """
+    if folds == 1 or folds < 0:
+        raise ValueError(f"folds={folds}: use 0 for the fixed split or k >= 2 for k-fold over tasks")
     epochs = epochs or cfg.predict.epochs
     rows = []
     for strength in strengths:
-        effects, hits = [], []
+        effects, hits, n_tasks = [], [], n_test
         for r in range(reps):
             col = synthetic_collected(n_train, n_test, n_samples, methods=("mine_fast",), seed=1000 * r + 7,
                                       strength=float(strength))
-            _, _, err, _, te = score_split(cfg, col, SIGNAL, seeds, epochs)
-            _, _, null, _, _ = score_split(cfg, shuffled(col, seed=r), SIGNAL, seeds, epochs)  # same pairs, same order
-            a = err[err.method == "NN + MI"].groupby("pair").mse.mean()
-            b = null[null.method == "NN + MI"].groupby("pair").mse.mean()
-            t = task_test(a, b.loc[a.index], te.task[a.index.to_numpy()])
+            t = _planted_effect(cfg, col, shuffled(col, seed=r), seeds, epochs, folds)
             effects.append(t.mean_diff)
             hits.append(bool(t.ci_high < 0))
+            n_tasks = t.n_tasks
         rows.append({"strength": float(strength), "effect": float(np.mean(effects)), "effect_sd": float(np.std(effects, ddof=1)),
-                     "power": float(np.mean(hits)), "n_tasks": n_test, "reps": reps})
+                     "power": float(np.mean(hits)), "n_tasks": n_tasks, "reps": reps,
+                     "design": f"{folds}-fold over tasks" if folds else "fixed split"})
     return pd.DataFrame(rows)
 
 

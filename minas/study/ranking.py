@@ -8,8 +8,9 @@ total filter count; cf. ZiCo, Li et al. 2023, on how rarely proxies beat #params
 Within each task, over its measured architectures, Kendall tau (tau-b) and Spearman rho of a signal
 (one layer of a per-layer signal, or a whole-network one at layer 0) with each target: accuracy and
 the Hyperband score hs = accuracy - lam * sum(filters) (thesis Def. 2.6). A signal's row is the mean
-over tasks; its 95% CI resamples tasks with replacement (percentile bootstrap, Efron 1979), so it
-says how much the answer depends on which tasks were drawn. Cost: mean seconds per architecture,
+over tasks; its 95% CI is a Student t-interval over the per-task values (`stats.mean_interval`; a
+percentile bootstrap over this few tasks is biased narrow), so it says how much the answer depends
+on which tasks were drawn. Cost: mean seconds per architecture,
 summed over a signal's layers, as stored (jobs run on one torch thread, so on a CPU these are CPU seconds).
 """
 from __future__ import annotations
@@ -18,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from minas.core.seeding import rng_for
 from minas.nas.space import parse_architecture
+from minas.study.stats import mean_interval
 
 SIZE = "sum_filters"  # the size baseline's method name: the architecture's total filter count
 COLUMNS = ["method", "layer", "target", "n_tasks", "n_archs", "tau", "tau_low", "tau_high",
@@ -66,20 +67,16 @@ def task_correlations(x: np.ndarray, y: np.ndarray) -> tuple[float, float, int]:
     return float(stats.kendalltau(x, y).statistic), float(stats.spearmanr(x, y).statistic), int(len(x))
 
 
-def _mean_ci(per_task: np.ndarray, rng: np.random.Generator, n_boot: int) -> tuple[float, float, float]:
-    """Mean over tasks and the percentile 95% CI of the mean over tasks drawn with replacement."""
-    v = per_task[np.isfinite(per_task)]
-    if len(v) == 0:
-        return np.nan, np.nan, np.nan
-    boot = v[rng.integers(0, len(v), (n_boot, len(v)))].mean(axis=1)  # (n_boot,)
-    lo, hi = np.percentile(boot, [2.5, 97.5])
-    return float(v.mean()), float(lo), float(hi)
+def _bounded(per_task: np.ndarray) -> tuple[float, float, float]:
+    """Mean of per-task correlations with its t-interval, clipped to [-1, 1] (where a correlation's mean lives)."""
+    m, lo, hi = mean_interval(per_task)
+    return m, float(np.clip(lo, -1.0, 1.0)), float(np.clip(hi, -1.0, 1.0))
 
 
 def rank_agreement(values: pd.DataFrame, scores: pd.DataFrame, lam: float, targets=("accuracy", "hs"),
-                   n_boot: int = 1000, seed: int = 0, size_baseline: bool = True) -> pd.DataFrame:
+                   size_baseline: bool = True) -> pd.DataFrame:
     """Within-task Kendall tau and Spearman rho of every (method, layer) with each target; mean over tasks
-    with task-resampled 95% CIs; seconds per architecture. One row per (method, layer, target) (COLUMNS).
+    with 95% t-intervals over tasks; seconds per architecture. One row per (method, layer, target) (COLUMNS).
 
     values: task, arch, method, layer, value (NaN for a failure), seconds; scores: task, arch, accuracy
     (and seconds, unused here). With `size_baseline`, the total filter count joins as method "sum_filters".
@@ -99,9 +96,8 @@ def rank_agreement(values: pd.DataFrame, scores: pd.DataFrame, lam: float, targe
             per = np.array([task_correlations(t.value.to_numpy(float), t[target].to_numpy(float)) for t in tasks])
             tau, rho, n = per[:, 0], per[:, 1], per[:, 2]
             used = np.isfinite(rho)
-            rng = rng_for(seed, "rank-agreement", method, int(layer), target)
             rows.append([method, int(layer), target, int(used.sum()), int(n[used].sum()),
-                         *_mean_ci(tau, rng, n_boot), *_mean_ci(rho, rng, n_boot), float(cost.get(method, np.nan))])
+                         *_bounded(tau), *_bounded(rho), float(cost.get(method, np.nan))])
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

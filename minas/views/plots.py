@@ -125,7 +125,7 @@ def example_prediction(example: pd.DataFrame, title: str = ""):
 
 @styled
 def table_3_1_figure(intervals: pd.DataFrame):
-    """Test MSE per method on the thesis's scale with 95% CIs (data sets resampled), the thesis's values marked."""
+    """Test MSE per method on the thesis's scale with 95% t-intervals over data sets, the thesis's values marked."""
     d = intervals.iloc[::-1].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7, 0.42 * len(d) + 1.2))
     y = np.arange(len(d))
@@ -268,9 +268,28 @@ def correlation_figure(corr: pd.DataFrame):
         ax.axhline(0, color="black", lw=0.8)
         ax.set(title=f"within-task Spearman with {target}", xlabel="layer", xticks=range(1, N_LAYERS + 1))
     for ax in axes[:, 0]:
-        ax.set_ylabel("Spearman rho (95% CI, tasks resampled)")
+        ax.set_ylabel("within-task Spearman rho (95% t-interval over tasks)")
     for ax in list(axes.flat)[len(targets):]:
         ax.axis("off")
     axes[0, -1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def power_figure(curve: pd.DataFrame, power: float = 0.8):
+    """Left: detection rate per planted strength, one line per design, the target power dashed. Right: the
+    planted effect on test MSE (mean over planted collections, bars: their sd); below 0 the signal helps."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.3))
+    for i, (design, g) in enumerate(curve.groupby("design", sort=False)):
+        label = f"{design} ({int(g.n_tasks.iloc[0])} task means)"
+        a.plot(g.strength, g.power, marker="o", label=label)
+        b.errorbar(g.strength + 0.01 * (i - 0.5), g.effect, yerr=g.effect_sd, marker="o", capsize=3, label=label)
+    a.axhline(power, ls="--", color="gray", lw=1, label=f"target power {power}")
+    a.set(xlabel="planted strength (correlation of the MI z-score with the task's preference)",
+          ylabel="detection rate (alpha 0.05)", ylim=(-0.03, 1.03))
+    b.axhline(0, color="black", lw=0.8)
+    b.set(xlabel="planted strength", ylabel=f"NN + MI minus shuffled twin, test {MSE_LABEL}")
+    a.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -17,7 +17,7 @@ def _label(method: str, layer: int) -> str:
 
 
 def ranking_figure(table: pd.DataFrame, target: str = "accuracy", stat: str = "rho"):
-    """Left: each signal's mean within-task `stat` (rho or tau) with `target` and its task-resampled 95% CI,
+    """Left: each signal's mean within-task `stat` (rho or tau) with `target` and its 95% t-interval over tasks,
     best first; right: the same against seconds per architecture (log scale)."""
     t = table[table.target == target].dropna(subset=[stat]).sort_values(stat).reset_index(drop=True)
     labels = [_label(m, int(l)) for m, l in zip(t.method, t.layer)]

@@ -44,7 +44,7 @@ def test_signal_correlation_finds_the_planted_signal():
     out = analysis.signal_correlations(df, ["good", "noise"], ["target"], "task", n_boot=300).set_index("signal")
     assert out.loc["good", "rho"] > 0.9 and out.loc["good", "ci_low"] > 0.8
     assert out.loc["noise", "ci_low"] < 0 < out.loc["noise", "ci_high"]
-    assert out.loc["good", "n"] == len(df)
+    assert out.loc["good", "n"] == len(df) and out.loc["good", "n_groups"] == 6
     # pooled without the within-task z-score, the opposite task levels hide the signal
     pooled = analysis.signal_correlations(df, ["good"], ["target"], None, n_boot=100).set_index("signal")
     assert pooled.loc["good", "rho"] < 0
@@ -60,7 +60,7 @@ def test_partial_correlation_removes_a_shared_cause():
     plain = analysis.signal_correlations(df, ["proxy", "beyond"], ["target"], "task", n_boot=200).set_index("signal")
     part = analysis.signal_correlations(df, ["proxy", "beyond"], ["target"], "task", n_boot=200,
                                         control="size").set_index("signal")
-    assert plain.loc["proxy", "ci_low"] > 0.4  # the proxy only tracks size ...
+    assert plain.loc["proxy", "ci_low"] > 0.2  # the proxy only tracks size (4 tasks: a wide t-interval) ...
     assert part.loc["proxy", "ci_low"] < 0 < part.loc["proxy", "ci_high"]  # ... and says nothing beyond it
     assert part.loc["beyond", "rho"] > 0.8
 

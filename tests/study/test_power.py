@@ -6,7 +6,7 @@ from minas.study import power, synthetic
 
 def test_shuffle_breaks_the_planted_link_but_keeps_the_values():
     col = synthetic.synthetic_collected(n_train=3, n_test=2, n_samples=4, n_inputs=6, survivors=(4, 2), seed=1,
-                                        methods=("mine_fast",), strength=5.0)
+                                        methods=("mine_fast",), strength=0.9)
     null = power.shuffled(col, seed=0)
     a, b = col.samples["z_mine_fast_1"].to_numpy(), null.samples["z_mine_fast_1"].to_numpy()
     assert sorted(a) == pytest.approx(sorted(b)) and not np.allclose(a, b)
@@ -16,7 +16,7 @@ def test_shuffle_breaks_the_planted_link_but_keeps_the_values():
 def test_strength_zero_plants_nothing_and_signflip_floor():
     flat = synthetic.synthetic_collected(n_train=2, n_test=1, n_samples=3, n_inputs=6, survivors=(4, 2), seed=3, strength=0.0)
     z = flat.samples[[c for c in flat.samples.columns if c.startswith("z_mine_fast")]].to_numpy()
-    assert abs(z.mean()) < 0.3 and 0.1 < z.std() < 0.5  # noise N(0, 0.3) only
+    assert abs(z.mean()) < 0.5 and 0.6 < z.std() < 1.4  # noise N(0, 1) only
     assert power.min_signflip_p(4) == 0.125 and power.min_signflip_p(6) == pytest.approx(2 / 64)
     curve = __import__("pandas").DataFrame({"effect": [0.0, -1e-5, -3e-5], "power": [0.05, 0.5, 0.9]})
     assert power.detectable_effect(curve) == 3e-5 and np.isnan(power.detectable_effect(curve, 0.95))
@@ -32,3 +32,26 @@ def test_power_summary_names_harmful_strengths_and_the_best_power():
     assert "at strengths 3, 10 the planted signal made the predictor worse (mean effect +1e-05, +0.0006)" in text
     hit = curve.assign(power=[0.0, 0.9, 0.125, 0.0])
     assert power.power_summary(hit, 6).startswith("We could have detected a planted improvement of 2e-05")
+
+
+def test_planted_scale_is_unit_variance_and_strength_is_a_correlation():
+    col = synthetic.synthetic_collected(n_train=8, n_test=0, n_samples=6, n_inputs=6, survivors=(4, 2), seed=4,
+                                        methods=("mine_fast",), strength=1.0)
+    z = col.samples["z_mine_fast_1"].to_numpy()
+    assert 0.6 < z.std() < 1.4  # a real z-score's scale, not strength x preference
+    per_task = col.samples.groupby("task")["z_mine_fast_1"].std()
+    assert (per_task < 1e-9).all()  # strength 1: the task's preference itself, no noise
+    with pytest.raises(ValueError, match=r"lies in \[0, 1\]"):
+        synthetic.synthetic_collected(n_train=1, n_test=1, strength=3.0)
+
+
+def test_cross_validated_power_rests_on_every_task():
+    from minas.core import config
+
+    cfg = config.load("smoke")
+    curve = power.power_curve(cfg, 3, 1, 3, strengths=(0.0,), reps=2, seeds=1, epochs=2, folds=2)
+    assert curve.design.tolist() == ["2-fold over tasks"] and curve.n_tasks.tolist() == [4]
+    fixed = power.power_curve(cfg, 3, 2, 3, strengths=(0.0,), reps=2, seeds=1, epochs=2)
+    assert fixed.design.tolist() == ["fixed split"] and fixed.n_tasks.tolist() == [2]
+    with pytest.raises(ValueError, match="folds=1"):
+        power.power_curve(cfg, 3, 1, 3, folds=1)

@@ -101,3 +101,9 @@ def test_cross_validation_holds_out_every_family_once(small):
     assert row.n_tasks == len(cv.errors.task.unique()) and 0 < row.p_signflip <= 1
     t = cv.table.set_index("method")
     assert t.loc["Fitted Gaussian", "n_tasks"] == row.n_tasks and t.loc["NN + MI", "ci_low"] <= t.loc["NN + MI", "test_mse"]
+
+
+def test_mean_interval_is_student_t_over_units():
+    m, lo, hi = stats.mean_interval([1.0, 2.0, 3.0, np.nan])
+    assert m == 2.0 and hi - m == pytest.approx(4.303 * 1.0 / np.sqrt(3), abs=1e-3)  # t(0.975, 2) * sd / sqrt(n)
+    assert np.isnan(stats.mean_interval([5.0])[1]) and np.isnan(stats.mean_interval([])[0])

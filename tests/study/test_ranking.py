@@ -32,7 +32,7 @@ def test_perfect_reversed_and_one_swap_by_hand():
         _values("reversed", {t: [4, 3, 2, 1] for t in tasks}),
         _values("one_swap", {t: [2, 1, 3, 4] for t in tasks}),  # one discordant pair of 6
     ])
-    table = ranking.rank_agreement(values, _scores(tasks), lam=0.0, n_boot=200)
+    table = ranking.rank_agreement(values, _scores(tasks), lam=0.0)
     p, r, s = (_row(table, m) for m in ("perfect", "reversed", "one_swap"))
     assert (p.tau, p.rho, p.tau_low, p.rho_high) == (1.0, 1.0, 1.0, 1.0)
     assert (r.tau, r.rho) == (-1.0, -1.0)
@@ -43,20 +43,26 @@ def test_perfect_reversed_and_one_swap_by_hand():
     assert _row(table, ranking.SIZE).rho == 1.0
 
 
-def test_the_ci_resamples_tasks():
-    # task a: perfect, task b: reversed -> mean 0; bootstrap means of 2 drawn tasks are -1, 0 or 1
+def test_the_ci_is_a_t_interval_over_tasks():
+    # task a: perfect, task b: reversed -> mean 0, sd sqrt(2), 2 tasks: half-width t(0.975, 1) = 12.7, clipped to +-1
     values = _values("split", {"a": [1, 2, 3, 4], "b": [4, 3, 2, 1]})
-    row = _row(ranking.rank_agreement(values, _scores(("a", "b")), lam=0.0, n_boot=2000, seed=1), "split")
+    row = _row(ranking.rank_agreement(values, _scores(("a", "b")), lam=0.0), "split")
     assert row.rho == 0.0 and row.tau == 0.0
     assert (row.rho_low, row.rho_high) == (-1.0, 1.0)
-    again = _row(ranking.rank_agreement(values, _scores(("a", "b")), lam=0.0, n_boot=2000, seed=1), "split")
-    assert again.equals(row)  # seeded
+    values = _values("split", {"a": [1, 2, 3, 4], "b": [1, 2, 4, 3], "c": [1, 2, 3, 4]})
+    row = _row(ranking.rank_agreement(values, _scores(("a", "b", "c")), lam=0.0), "split")
+    per = np.array([1.0, 0.8, 1.0])  # Spearman of b: 1 - 6 * 2 / 60
+    half = 4.303 * per.std(ddof=1) / np.sqrt(3)  # t(0.975, 2)
+    assert row.rho == pytest.approx(per.mean()) and row.rho_low == pytest.approx(per.mean() - half, abs=1e-3)
+    # with one task there is no interval at all, rather than a zero-width one
+    one = _row(ranking.rank_agreement(_values("split", {"a": [1, 2, 3, 4]}), _scores(("a",)), lam=0.0), "split")
+    assert one.rho == 1.0 and np.isnan(one.rho_low) and np.isnan(one.rho_high)
 
 
 def test_hs_penalises_size():
     # accuracy gaps of 0.1 per step, 20 filters per step: lam = 0.01 turns hs = acc - 0.01 * filters
     # into 0.1 - 0.2 per step, i.e. hs falls as size grows, so size ranks hs exactly backwards
-    table = ranking.rank_agreement(_values("x", {"a": [1, 2, 3, 4]}), _scores(("a",)), lam=0.01, n_boot=50)
+    table = ranking.rank_agreement(_values("x", {"a": [1, 2, 3, 4]}), _scores(("a",)), lam=0.01)
     assert _row(table, ranking.SIZE, "accuracy").rho == 1.0
     assert _row(table, ranking.SIZE, "hs").rho == -1.0
     assert _row(table, "x", "hs").tau == -1.0
@@ -68,7 +74,7 @@ def test_per_layer_signals_keep_their_layers_and_failures_are_dropped():
         _values("mi", {"a": [4, 3, 2, 1], "b": [4, 3, 2, 1]}, layer=2),
         _values("bad", {"a": [np.nan, 2, 3, 4], "b": [np.nan, np.nan, 3, 4]}),  # task b: 2 pairs left, skipped
     ])
-    table = ranking.rank_agreement(values, _scores(("a", "b")), lam=0.0, n_boot=50)
+    table = ranking.rank_agreement(values, _scores(("a", "b")), lam=0.0)
     assert _row(table, "mi", layer=1).rho == 1.0 and _row(table, "mi", layer=2).rho == -1.0
     bad = _row(table, "bad")
     assert (bad.n_tasks, bad.n_archs, bad.rho) == (1, 3, 1.0)
@@ -82,7 +88,7 @@ def test_cost_sums_layers_per_architecture():
     cost = ranking.signal_costs(values, _scores(("a",))).set_index("method")
     assert cost.loc["per_layer", "seconds_per_arch"] == pytest.approx(1.0)
     assert cost.loc["whole", "vs_training"] == pytest.approx(2.0 / 10.0)
-    table = ranking.rank_agreement(values, _scores(("a",)), lam=0.0, n_boot=10)
+    table = ranking.rank_agreement(values, _scores(("a",)), lam=0.0)
     assert _row(table, "per_layer", layer=3).seconds_per_arch == pytest.approx(1.0)
     assert _row(table, ranking.SIZE).seconds_per_arch == 0.0
 
@@ -92,7 +98,7 @@ def test_beats_size_compares_with_the_baseline():
     scores.loc[scores.arch == ARCHS[0], "accuracy"] = 0.65  # accuracies 0.65, 0.6, 0.7, 0.8: size swaps the first two
     values = pd.concat([_values("like_size", {t: [1, 2, 3, 4] for t in "ab"}),
                         _values("exact", {t: [2, 1, 3, 4] for t in "ab"})])
-    out = ranking.beats_size(ranking.rank_agreement(values, scores, lam=0.0, n_boot=50)).set_index("method")
+    out = ranking.beats_size(ranking.rank_agreement(values, scores, lam=0.0)).set_index("method")
     assert out.loc[ranking.SIZE, "rho"] == pytest.approx(0.8)
     assert out.loc["like_size", "rho_minus_size"] == pytest.approx(0.0) and not out.loc["like_size", "above_size"]
     assert out.loc["exact", "rho_minus_size"] == pytest.approx(0.2) and out.loc["exact", "above_size"]
@@ -124,7 +130,7 @@ def test_the_figure_draws_every_signal_and_the_size_band():
 
     values = pd.concat([_values("mi", {t: [1, 2, 3, 4] for t in "ab"}, layer=l) for l in (1, 2)]
                        + [_values("naswot", {t: [1, 3, 2, 4] for t in "ab"})])
-    fig = ranking_figure(ranking.rank_agreement(values, _scores(("a", "b")), lam=0.0, n_boot=20))
+    fig = ranking_figure(ranking.rank_agreement(values, _scores(("a", "b")), lam=0.0))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert sorted(labels) == ["mi L1", "mi L2", "naswot", ranking.SIZE]
     assert labels[0] == "naswot"  # sorted by rho, best at the top: naswot (rho 0.8) sits at the bottom

@@ -4,6 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 
 import minas
@@ -80,3 +81,13 @@ def test_every_figure_has_labelled_axes_with_units(tmp_path):
     assert figs["controller"].axes[0].get_ylabel() == "cross entropy [nats]"
     assert figs["table_3_1"].axes[0].get_xlabel().startswith("test MSE, thesis scale")
     plt.close("all")
+
+
+def test_power_figure_draws_both_designs():
+    curve = pd.DataFrame({"strength": [0.0, 1.0] * 2, "effect": [0.0, -2e-5, 1e-6, -3e-5], "effect_sd": [1e-5] * 4,
+                          "power": [0.0, 0.25, 0.0, 0.5], "n_tasks": [6, 6, 16, 16], "reps": 8,
+                          "design": ["fixed split"] * 2 + ["4-fold over tasks"] * 2})
+    fig = plots.power_figure(curve)
+    left, right = fig.axes
+    assert len(left.get_lines()) == 3 and "detection rate" in left.get_ylabel()  # two designs + the target line
+    assert "test MSE" in right.get_ylabel() and left.get_legend() is not None
