@@ -20,12 +20,24 @@ def device(x: torch.Tensor, opts: MIOptions) -> torch.device:
     return x.device if x.is_cuda else torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def split(n: int, opts: MIOptions, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Seeded subsample to max_rows, then train / held-out row indices."""
+def split(n: int, opts: MIOptions, seed: int, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seeded subsample to max_rows, then train / held-out row indices.
+
+    With discrete labels y the split is stratified: the rows are ordered by class (randomly within a
+    class) and every 1/holdout-th goes to the held-out side, so both sides have the label proportions of
+    the sample up to one row per class. Otherwise the held-out label entropy and the prior learned on the
+    training rows differ by chance, and the BA bound of a label-free critic is -KL(held-out || training
+    proportions), about -(K - 1) / (2 N_heldout) nats (-0.03 at K = 10 and 180 held-out rows), not 0.
+    """
     gen = torch.Generator().manual_seed(derive_seed(seed, "mi", "split"))
     perm = torch.randperm(n, generator=gen)[: opts.max_rows]
     n_test = max(2, int(round(len(perm) * opts.holdout)))
-    return perm[n_test:], perm[:n_test]
+    if y is None:
+        return perm[n_test:], perm[:n_test]
+    ordered = perm[torch.sort(y[perm], stable=True).indices]  # by class, random order within a class
+    pos = torch.arange(len(ordered), dtype=torch.float64)
+    held = torch.floor((pos + 1) * n_test / len(ordered)) > torch.floor(pos * n_test / len(ordered))  # n_test evenly spaced
+    return ordered[~held], ordered[held]
 
 
 def standardize_input(x: torch.Tensor, tr: torch.Tensor) -> torch.Tensor:

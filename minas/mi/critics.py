@@ -103,6 +103,15 @@ class HeadCritic(nn.Module):
             nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
         )
 
+    def start_at(self, log_prior: torch.Tensor) -> None:
+        """Score every input as the label prior: last layer's weights 0, its bias log p(y) (floored at -20 for an
+        absent class). A classifier started here has cross entropy H(y), so the BA bound starts at 0 nats, not at
+        the large negative value of a random head, and training moves it only where the rows carry information."""
+        last = self.net[-1]
+        with torch.no_grad():
+            last.weight.zero_()
+            last.bias.copy_(log_prior.clamp(min=-20.0).to(last.bias))
+
     def forward(self, c: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) or (B, D) -> (B, K)
         if c.dim() == 4:
             if self.stem is not None:
@@ -167,14 +176,18 @@ class CriticFit:
 
 
 def fit(params, step, n_critics: int, n_train: int, opts: MIOptions, gen: torch.Generator, evaluate=None,
-        modules=None) -> list[CriticFit]:
+        modules=None, ceiling: float = math.inf) -> list[CriticFit]:
     """Train n_critics critics together with one Adam; each stops on its own (thesis rule).
 
     step(idx) -> (loss (m,), bound (m,)) on the training rows idx; a non-finite bound marks that
     critic diverged (its loss is dropped, the others go on). evaluate() -> (m,) held-out bounds,
     called per epoch when given (the held-out curve). With `modules` (one per critic) a critic
     also stops after `patience` epochs without a held-out gain and is restored to its best
-    held-out epoch: critics overfit small samples, and the training rule alone misses it.
+    held-out epoch: critics overfit small samples, and the training rule alone misses it. The
+    untrained critics are evaluated too (epoch 0): where no trained epoch beats them on held-out rows,
+    the untrained state is the one kept, so a critic that only overfits cannot report less than its start.
+    A held-out value above `ceiling` (for discrete labels: H(y), which no I(C; y) exceeds) is never kept
+    as the best: it is the bound's artefact (e.g. SMILE's clipped partition lets its scores run away).
     Returns one `CriticFit` per critic.
     """
     opt = torch.optim.Adam(params, lr=opts.lr)
@@ -182,7 +195,11 @@ def fit(params, step, n_critics: int, n_train: int, opts: MIOptions, gen: torch.
     fits = [CriticFit() for _ in range(m)]
     alive, done = [True] * m, [False] * m
     bs = min(opts.batch_size, n_train, max(32, n_train // max(opts.min_steps, 1)))  # >= min_steps steps per epoch
-    best = [(-math.inf, None, 0)] * m  # (held-out bound, state, epoch) per critic
+    best = [(-math.inf, None, 0)] * m  # (held-out bound, state, epoch) per critic; epoch -1: untrained
+    if modules is not None and evaluate is not None:
+        start = evaluate()
+        best = [(start[k], {n: t.detach().clone() for n, t in modules[k].state_dict().items()}, -1)
+                if math.isfinite(start[k]) and start[k] <= ceiling else best[k] for k in range(m)]
     for epoch in range(opts.max_epochs):
         perm = torch.randperm(n_train, generator=gen)
         total, count = torch.zeros(m, dtype=torch.float64), 0
@@ -211,7 +228,7 @@ def fit(params, step, n_critics: int, n_train: int, opts: MIOptions, gen: torch.
                 f.epochs = epoch + 1
                 done[k] = _stop(f.curve, opts.min_epochs, opts.threshold)
                 if modules is not None and heldout is not None and math.isfinite(heldout[k]):
-                    if heldout[k] > best[k][0]:
+                    if best[k][0] < heldout[k] <= ceiling:
                         state = {n: t.detach().clone() for n, t in modules[k].state_dict().items()}
                         best[k] = (heldout[k], state, epoch)
                     done[k] = done[k] or (epoch + 1 >= opts.min_epochs and epoch - best[k][2] >= opts.patience)

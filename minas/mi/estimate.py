@@ -59,6 +59,7 @@ class MIResult:
 
 
 _SHARED = tuple(f.name for f in dataclasses.fields(MIOptions))
+HEAD_SLACK = 0.05  # nats above the held-out H(y) a label-head epoch may reach and still be kept as the best (noise)
 
 
 def options_from_config(mi_cfg) -> dict:
@@ -110,7 +111,7 @@ def _run_head(acts, y, est: Estimator, seed: int, opts: MIOptions) -> list[MIRes
     t0 = time.perf_counter()
     dev = _rows.device(acts[0], opts)
     k = opts.n_classes or int(y.max()) + 1
-    tr, te = _rows.split(len(y), opts, seed)
+    tr, te = _rows.split(len(y), opts, seed, y)
     xs = [_rows.standardize_input(a.float(), tr) for a in acts]
     if opts.stem == "pca":  # leading principal components of the training rows, then the MLP (critics.HEAD_STEMS)
         xs = [_rows.project(x, tr, opts.pca_dim, opts.whiten) for x in xs]
@@ -122,6 +123,9 @@ def _run_head(acts, y, est: Estimator, seed: int, opts: MIOptions) -> list[MIRes
         torch.manual_seed(derive_seed(seed, "mi", est.name, "init"))
         critics = [mc.HeadCritic(tuple(x.shape[1:]), k, opts.hidden, opts.pool, opts.stem, opts.stem_width).to(dev)
                    for x in xs]
+    if est.prior_start:
+        for c in critics:
+            c.start_at(lp_tr)
     states = [{} for _ in critics]  # per-critic loss state (DV's moving average)
     x_tr, x_te = [x[tr.to(dev)] for x in xs], [x[te.to(dev)] for x in xs]
 
@@ -142,8 +146,9 @@ def _run_head(acts, y, est: Estimator, seed: int, opts: MIOptions) -> list[MIRes
 
     gen = torch.Generator().manual_seed(derive_seed(seed, "mi", est.name, "batches"))
     params = [p for c in critics for p in c.parameters()]
-    fitted = mc.fit(params, step, len(critics), len(tr), opts, gen, evaluate if opts.heldout_curve else None,
-                    critics if opts.heldout_curve else None)
+    fit_opts = dataclasses.replace(opts, min_epochs=min(opts.head_min_epochs, opts.max_epochs)) if opts.heldout_curve else opts
+    fitted = mc.fit(params, step, len(critics), len(tr), fit_opts, gen, evaluate if opts.heldout_curve else None,
+                    critics if opts.heldout_curve else None, ceiling=h_te + HEAD_SLACK)
     final = evaluate()
     return [_finish(est, final[i], fitted[i], opts, t0, len(tr) + len(te), 1.0 / len(acts)) for i in range(len(acts))]
 
@@ -216,7 +221,7 @@ def estimate_layers(acts: list[torch.Tensor], y: torch.Tensor, method: str = "mi
         for i, res in zip(good, _run_head([acts[i] for i in good], y, est, seed, opts)):
             results[i] = res
     elif good:
-        tr, te = _rows.split(len(y), opts, seed)
+        tr, te = _rows.split(len(y), opts, seed, y)
         prev = None
         for i in good:
             res, prev = _run_thesis(acts[i], y, tr, te, len(acts) - (i + 1), seed, i + 1, est, opts, prev)
@@ -233,7 +238,7 @@ def estimate_mi(x: torch.Tensor, y: torch.Tensor, method: str = "mine", seed: in
         return _failed(est, unusable, opts, time.perf_counter())
     if est.path == "head":
         return _run_head([x], y, est, seed, opts)[0]
-    tr, te = _rows.split(len(y), opts, seed)
+    tr, te = _rows.split(len(y), opts, seed, y)
     return _run_thesis(x, y, tr, te, opts.n_layers - opts.layer, seed, opts.layer, est, opts)[0]
 
 

@@ -27,6 +27,7 @@ class Estimator:
     lower_bound: bool = True   # a lower bound on I in expectation (SMILE's clipping makes it biased either way)
     path: str = "head"         # "head": label-head critics of all layers in one loop; "thesis": a conv T(c, y) per layer
     continuous: bool = True    # also estimates I(x; y) for continuous y (`estimate_mi_continuous`, pair critic)
+    prior_start: bool = False  # label head starts by scoring every row as the label prior (critics.HeadCritic.start_at)
 
     def bound(self, joint: Tensor, marg: Tensor, logw: Tensor, opts: MIOptions) -> Tensor:
         """The bound in nats from joint scores (B,) and weighted marginal scores."""
@@ -118,6 +119,7 @@ class BarberAgakov(Estimator):
     name = "ba"
     about = "Barber-Agakov: H(y) - held-out cross entropy of a classifier q(y|c)"
     continuous = False
+    prior_start = True  # the classifier starts at the label prior (bound 0), HeadCritic.start_at
 
     def head_objective(self, scores, y, log_p, h_y, opts, state):
         b = bounds.ba_bound(scores, y, h_y)

@@ -93,3 +93,27 @@ def test_fit_returns_one_typed_record_per_critic():
                        torch.Generator().manual_seed(0))
     assert len(fits) == 2 and all(isinstance(f, critics.CriticFit) for f in fits)
     assert all(f.epochs == len(f.curve) == 3 and f.reason == "" and f.heldout == [] for f in fits)
+
+
+def test_stratified_split_keeps_label_proportions():
+    from minas.mi import _rows
+
+    y = torch.randint(0, 10, (600,), generator=torch.Generator().manual_seed(3))
+    tr, te = _rows.split(600, MIOptions(), seed=0, y=y)
+    assert len(te) == 180 and len(tr) == 420 and len(set(tr.tolist()) | set(te.tolist())) == 600
+    share = lambda idx: torch.bincount(y[idx], minlength=10).double() / len(idx)  # noqa: E731
+    assert (share(tr) - share(te)).abs().max() <= 1.0 / 180 + 1.0 / 420  # at most one row per class off the exact share
+    plain_tr, plain_te = _rows.split(600, MIOptions(), seed=0)  # no labels: the old random split
+    assert len(plain_te) == 180 and not torch.equal(torch.sort(plain_te).values, torch.sort(te).values)
+
+
+def test_ba_starts_at_the_prior_and_reads_no_information_from_shuffled_labels():
+    g = torch.Generator().manual_seed(0)
+    head = critics.HeadCritic((12, 8, 8), 10)
+    log_p = torch.log(torch.full((10,), 0.1))
+    head.start_at(log_p)
+    assert torch.allclose(torch.log_softmax(head(torch.randn(5, 12, 8, 8, generator=g)), 1), log_p.expand(5, 10), atol=1e-6)
+    # a wide layer and few rows: a random head overfits at once and BA went far below 0 (-0.82 nats at 120x16x16)
+    x, y = torch.randn(300, 40, 8, 8, generator=g), torch.randint(0, 10, (300,), generator=g)
+    r = mi.estimate_mi(x, y, "ba", seed=0)
+    assert r.ok and abs(r.value) <= 0.03, r.value
