@@ -286,10 +286,10 @@ def power_figure(curve: pd.DataFrame, power: float = 0.8):
         a.plot(g.strength, g.power, marker="o", label=label)
         b.errorbar(g.strength + 0.01 * (i - 0.5), g.effect, yerr=g.effect_sd, marker="o", capsize=3, label=label)
     a.axhline(power, ls="--", color="gray", lw=1, label=f"target power {power}")
-    a.set(xlabel="planted strength (correlation of the MI z-score with the task's preference)",
-          ylabel="detection rate (alpha 0.05)", ylim=(-0.03, 1.03))
+    a.set(xlabel="planted strength\n(correlation of the MI z-score with the task's preference)",
+          ylabel="detection rate (alpha 0.05)", ylim=(-0.03, 1.03), title="how often the planted signal is detected")
     b.axhline(0, color="black", lw=0.8)
-    b.set(xlabel="planted strength", ylabel=f"NN + MI minus shuffled twin, test {MSE_LABEL}")
+    b.set(xlabel="planted strength", ylabel=f"effect on test {MSE_LABEL}", title="NN + MI minus its shuffled twin (< 0: helps)")
     a.legend(fontsize=7)
     fig.tight_layout()
     return fig
