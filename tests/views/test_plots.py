@@ -64,7 +64,7 @@ def test_every_figure_has_labelled_axes_with_units(tmp_path):
     corr = analysis.layer_correlations(archs, ["ba"], n_boot=20)
     figs = {
         "loss": plots.loss_curves(exp.curves), "example": plots.example_prediction(predict.example_frame(exp, 0, ["NN + MI"]), "x"),
-        "table_3_1": plots.table_3_1_figure(predict.mse_intervals(exp, n_boot=50)),
+        "table_3_1": plots.table_3_1_figure(predict.mse_intervals(exp)),
         "signals": plots.signal_value_figure(analysis.signal_value(exp)),
         "controller": plots.controller_curves(hist), "entropy": plots.entropy_curves(hist),
         "summary": plots.controller_summary(hist), "scores": plots.scores_per_task(evals),

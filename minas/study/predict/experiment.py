@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from minas.core.seeding import derive_seed
 from minas.mi import METHODS
 from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, OPTIONS
 from minas.study.predict.predictors import Pairs, build_pairs, fit_gaussian, noise_summary, train_mlp
-from minas.study.stats import task_test
+from minas.study.stats import mean_interval, task_test
 
 THESIS_SCALE = 1.0 / 16.0  # per-layer-normalized MSE -> 92-normalized MSE (the thesis's scale)
 THESIS_TABLE_3_1 = {  # thesis Table 3.1 (train, test), the thesis's reported values (a citation)
@@ -166,22 +165,21 @@ def example_frame(exp: Experiment1, pair: int, methods: list[str]) -> pd.DataFra
                       for src, v in rows], ignore_index=True)
 
 
-def mse_intervals(exp: Experiment1, seed: int = 0, n_boot: int = 0, level: float = 0.95) -> pd.DataFrame:
+def mse_intervals(exp: Experiment1, level: float = 0.95) -> pd.DataFrame:
     """Per method: mean test MSE over test tasks (pairs seed-averaged, then per task) with a t-interval over tasks.
 
     Columns: method, group, n_tasks, test_mse, ci_low, ci_high (our scale), the same * THESIS_SCALE,
-    thesis_reported_test. A t-interval, not a percentile bootstrap: with 4-6 test tasks the bootstrap's
-    handful of distinct resamples makes it too narrow. `seed` and `n_boot` are kept for callers; nothing is resampled.
+    thesis_reported_test. A t-interval (`minas.study.stats.mean_interval`), not a percentile bootstrap: with 4-6
+    test tasks the bootstrap's handful of distinct resamples makes it too narrow.
     """
     per_pair = exp.errors.groupby(["method", "pair"], sort=False).mse.mean().unstack("method")  # (P, methods)
     tasks = exp.test.task[per_pair.index.to_numpy()]
     rows = []
     for method in exp.runs.method.unique():
         v = per_pair[method].groupby(tasks).mean().dropna().to_numpy(np.float64)  # (n_tasks,)
-        k, m = len(v), float(v.mean())
-        half = float(stats.t.ppf(0.5 + level / 2, k - 1) * v.std(ddof=1) / np.sqrt(k)) if k > 1 else np.nan
-        rows.append({"method": method, "group": "thesis" if method in THESIS_TABLE_3_1 else "beyond", "n_tasks": k,
-                     "test_mse": m, "ci_low": m - half, "ci_high": m + half})
+        m, low, high = mean_interval(v, level)
+        rows.append({"method": method, "group": "thesis" if method in THESIS_TABLE_3_1 else "beyond", "n_tasks": len(v),
+                     "test_mse": m, "ci_low": low, "ci_high": high})
     out = pd.DataFrame(rows)
     for c in ("test_mse", "ci_low", "ci_high"):
         out[f"{c}_thesis_scale"] = out[c] * THESIS_SCALE
