@@ -1,10 +1,15 @@
 """`minas.mi.estimate_mi_continuous` on the 40 tasks of benchmark-mi (Czyz et al., NeurIPS 2023), beside bmi's
 own estimators (KSG and its neural InfoNCE / MINE / NWJ) on the same samples.
 
-Needs the optional extra: `pip install -e ".[bmi]"` (benchmark-mi imports as `bmi`; with today's equinox it needs
-jax<0.4.34). Not part of the test run. Prints one line per (task, estimator) and a summary against the targets of
-issue 12 (<= 5 s per estimate, mean |error| <= 0.08 nats, no task worse than 0.25).
-Usage: python benchmarks/mi_bmi.py [--tasks 10] [--n 5000] [--bmi ksg,infonce] [--bmi-steps 2000] [--out f.csv]
+Needs the optional extra. benchmark-mi (imports as `bmi`) pins numpy<2 and pandas<2, so install it without its
+dependencies, beside minas's (with today's equinox it needs jax<0.4.34); what it imports then is (measured 2026-12-01):
+  .venv/bin/pip install --no-deps "benchmark-mi>=0.1.3" "jax<0.4.34" "jaxlib<0.4.34" equinox optax jaxtyping \
+      wadler-lindig chex ml_dtypes opt_einsum pydantic pydantic-core annotated-types typing-inspection \
+      tensorflow-probability dm-tree cloudpickle gast decorator absl-py
+Not part of the test run. Prints one line per (task, estimator) and a summary against the targets of issue 12
+(<= 5 s per estimate, mean |error| <= 0.08 nats, no task worse than 0.25). `--marginals rank,zscore` runs ours with
+both per-coordinate maps. Measured results: docs/measurements/cpu-2026-11-30/mi_bmi_summary.txt.
+Usage: python benchmarks/mi_bmi.py [--tasks 10] [--n 5000] [--marginals rank] [--bmi ksg,infonce] [--bmi-steps 2000] [--out f.csv]
 """
 from __future__ import annotations
 
@@ -47,6 +52,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=5000, help="samples per task")
     ap.add_argument("--method", default="infonce", help="minas continuous method")
     ap.add_argument("--critics", default="separable,pair", help="minas critics to run")
+    ap.add_argument("--marginals", default="rank", help="minas per-coordinate maps to run (zscore, rank; comma-separated)")
     ap.add_argument("--bmi", default="ksg,infonce", help="bmi estimators beside ours (ksg, infonce, mine, nwj; empty: none)")
     ap.add_argument("--bmi-steps", type=int, default=2000, help="training steps of bmi's neural estimators (theirs: 10,000)")
     ap.add_argument("--out", default="", help="CSV of every (task, estimator) row")
@@ -56,7 +62,8 @@ def main() -> None:
 
     names = list(bmi.benchmark.BENCHMARK_TASKS)
     names = names[: int(args.tasks)] if args.tasks.isdigit() else args.tasks.split(",")
-    estimators = {f"minas-{args.method}-{c}": ours(args.method, c) for c in args.critics.split(",") if c}
+    estimators = {f"minas-{args.method}-{c}-{m}": ours(args.method, c, marginals=m)
+                  for c in args.critics.split(",") if c for m in args.marginals.split(",") if m}
     estimators |= {f"bmi-{b}": theirs(b, args.bmi_steps) for b in args.bmi.split(",") if b}
     rows = []
     for name in names:

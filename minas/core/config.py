@@ -137,6 +137,9 @@ class MIOptions:
     stem: str = "linear"            # label head's first stage on (C, H, W): linear, conv3, conv1 or pool (critics.HEAD_STEMS)
     stem_width: int = 32            # channels of the conv3 / conv1 stem
     critic: str = "pair"            # continuous path: pair (MLP on [x, y]) or separable (f(x)^T g(y)), critics.PAIR_CRITICS
+    marginals: str = "rank"         # continuous path: each coordinate through its training rows' empirical CDF and the
+                                    # normal quantile (rank), or z-scored; both monotone per coordinate (MI unchanged); on
+                                    # the 40 bmi tasks rank fixed the Student-t failures (benchmarks/mi_bmi.py)
     pca_dim: int = 128              # pca stem: leading principal components of the training rows kept per layer
     whiten: bool = False            # pca stem: scale each component to unit variance (measured worse)
     n_layers: int = 4               # L of the network (the thesis critic of layer i has L - i convs)

@@ -75,6 +75,8 @@ def _resolve(method: str, options: dict) -> tuple[Estimator, MIOptions]:
     opts = MIOptions(**options)
     if opts.critic not in mc.PAIR_CRITICS:
         raise ValueError(f"unknown continuous critic {opts.critic!r}; choose one of {mc.PAIR_CRITICS}")
+    if opts.marginals not in _rows.MARGINALS:
+        raise ValueError(f"unknown continuous marginals {opts.marginals!r}; choose one of {_rows.MARGINALS}")
     if opts.stem not in mc.HEAD_STEMS:
         raise ValueError(f"unknown head stem {opts.stem!r}; choose one of {mc.HEAD_STEMS}")
     if opts.heldout_curve is None:
@@ -251,7 +253,11 @@ def standardize(values: np.ndarray, reference: np.ndarray, floor: float = 1e-3) 
 
 def estimate_mi_continuous(x: torch.Tensor, y: torch.Tensor, method: str = "mine_fast", seed: int = 0,
                            **options) -> MIResult:
-    """I(x; y) for continuous x (N, Dx), y (N, Dy): all B x B batch pairs scored (infonce: capped at log B)."""
+    """I(x; y) for continuous x (N, Dx), y (N, Dy): all B x B batch pairs scored (infonce: capped at log B).
+
+    Each coordinate is first mapped by `marginals` (default rank: empirical CDF of the training rows, then the normal
+    quantile), a monotone map that leaves MI unchanged and keeps heavy tails from swamping the critic.
+    """
     if method not in CONTINUOUS_METHODS:
         raise ValueError(f"continuous MI supports {CONTINUOUS_METHODS}, not {method!r}")
     est, opts = _resolve(method, options)
@@ -265,7 +271,7 @@ def estimate_mi_continuous(x: torch.Tensor, y: torch.Tensor, method: str = "mine
         return _failed(est, "input contains NaN or inf values", opts, t0)
     dev = _rows.device(x, opts)
     tr, te = _rows.split(len(x), opts, seed)
-    xs, ys = _rows.standardize_input(x.float(), tr).to(dev), _rows.standardize_input(y.float(), tr).to(dev)
+    xs, ys = (_rows.continuous_input(v.float(), tr, opts.marginals).to(dev) for v in (x, y))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "mi", est.name, "init"))
         critic = (mc.SeparableCritic(x.shape[1], y.shape[1], opts.hidden) if opts.critic == "separable"
