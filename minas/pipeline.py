@@ -127,17 +127,22 @@ def _tqdm():
 
 
 @contextmanager
-def _kernel_progress(show: bool):
-    """Kernels started inside write text bars (minas.core.progress) while `show` is on."""
-    old = os.environ.get(progress.ENV)
-    os.environ[progress.ENV] = "text" if show else "off"
+def _kernel_env(show: bool):
+    """Environment of the kernels started inside: text bars (minas.core.progress) while `show` is on, and
+    `MINAS_HEADLESS=1`, so the widgets show their figures as plain outputs (minas.views.widgets.HEADLESS)."""
+    from minas.views.widgets import HEADLESS
+
+    values = {progress.ENV: "text" if show else "off", HEADLESS: "1"}
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop(progress.ENV, None)
-        else:
-            os.environ[progress.ENV] = old
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def where(cfg: config.StudyConfig) -> list[str]:
@@ -203,7 +208,7 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
             stream = _KernelStream() if progress_bars else None
             bar = {"desc": f"{nb.stem} ({i}/{len(books)})", "unit": "cell", "leave": False} if progress_bars else False
             try:
-                with _kernel_progress(progress_bars):
+                with _kernel_env(progress_bars):
                     pm.execute_notebook(
                         str(nb), str(out / nb.name), parameters=params, cwd=str(NOTEBOOKS), kernel_name="python3",
                         progress_bar=bar, log_output=False, stderr_file=stream, execution_timeout=timeout or None,

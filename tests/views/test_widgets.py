@@ -82,3 +82,20 @@ def test_posterior_explorer_redraws_on_selection(experiment):
     assert w.shown[w.shown.source == "target"].p.to_numpy() == pytest.approx(experiment.test.y[2])
     with pytest.raises(ValueError, match="no predictions"):
         posterior_explorer(experiment, ["NN + nothing"])
+
+
+def test_headless_runs_show_the_figure_outside_the_output_widget(frame, monkeypatch):
+    """`minas run` sets MINAS_HEADLESS=1: nothing goes through the Output widget that papermill's client would mimic."""
+    import ipywidgets
+    from minas.views import widgets as w
+
+    shown, cleared = [], []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr(ipywidgets.Output, "clear_output", lambda self, *a, **k: cleared.append(self))
+    monkeypatch.setenv(w.HEADLESS, "1")
+    view = mi_explorer(frame)
+    view.method.value = "mine"
+    assert view.redraws == 2 and len(shown) == 2 and not cleared
+    monkeypatch.delenv(w.HEADLESS)
+    view.method.value = "ba"
+    assert view.redraws == 3 and cleared == [view.output]
