@@ -71,20 +71,17 @@ def evaluate_runs(env: Environment, runs: dict[tuple[str, int], ControllerRun], 
 def seed_table(evals: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per (split, prior): mean over controller runs of the mean avg_score over tasks, and its difference to uniform
     (paired: same tasks, same draws), each with a t-interval across controller runs (NaN with one run)."""
-    from scipy.stats import t as student
-
     per_run = (evals.groupby(["split", "prior", "controller_run", "task"])["avg_score"].mean()
                .groupby(["split", "prior", "controller_run"]).mean().rename("run_mean").reset_index())
     uni = per_run[per_run.prior == "uniform"].set_index("split").run_mean
     per_run["diff"] = per_run.run_mean - per_run.split.map(uni)
     rows = []
     for (split, prior), g in per_run.groupby(["split", "prior"], sort=False):
-        n = len(g)
-        half = lambda x, n=n: student.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-        rows.append({"split": split, "prior": prior, "n_runs": n, "n_tasks": int(evals[(evals.split == split) & (evals.prior == prior)].task.nunique()),
-                     "mean": g.run_mean.mean(), "ci_low": g.run_mean.mean() - half(g.run_mean), "ci_high": g.run_mean.mean() + half(g.run_mean),
-                     "diff_mean": g["diff"].mean(), "diff_ci_low": g["diff"].mean() - half(g["diff"]),
-                     "diff_ci_high": g["diff"].mean() + half(g["diff"]), "runs_above_uniform": int((g["diff"] > 0).sum())})
+        mean, lo, hi = mean_interval(g.run_mean, level)
+        diff, dlo, dhi = mean_interval(g["diff"], level)
+        rows.append({"split": split, "prior": prior, "n_runs": len(g), "n_tasks": int(evals[(evals.split == split) & (evals.prior == prior)].task.nunique()),
+                     "mean": mean, "ci_low": lo, "ci_high": hi, "diff_mean": diff, "diff_ci_low": dlo,
+                     "diff_ci_high": dhi, "runs_above_uniform": int((g["diff"] > 0).sum())})
     return pd.DataFrame(rows)
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from minas.study.predict.experiment import COMPARED, _comparisons, default_signals, score_split
+from minas.study.stats import mean_interval
 
 CV_METHODS = ("NN + MI", "NN + MI (raw)", "NN + accuracy", "NN + accuracy (z)", "NN + arch only")  # trained per fold
 
@@ -49,9 +49,8 @@ def _interval_table(means: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     rows = []
     for method in means.columns:
         v = means[method].dropna().to_numpy(np.float64)
-        k, m = len(v), float(v.mean()) if len(v) else np.nan
-        half = float(sps.t.ppf(0.5 + level / 2, k - 1) * v.std(ddof=1) / np.sqrt(k)) if k > 1 else np.nan
-        rows.append({"method": method, "n_tasks": k, "test_mse": m, "ci_low": m - half, "ci_high": m + half})
+        m, low, high = mean_interval(v, level)
+        rows.append({"method": method, "n_tasks": len(v), "test_mse": m, "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows).sort_values("test_mse").reset_index(drop=True)
 
 
