@@ -129,10 +129,8 @@ def _tqdm():
 @contextmanager
 def _kernel_env(show: bool):
     """Environment of the kernels started inside: text bars (minas.core.progress) while `show` is on, and
-    `MINAS_HEADLESS=1`, so the widgets show their figures as plain outputs (minas.views.widgets.HEADLESS)."""
-    from minas.views.widgets import HEADLESS
-
-    values = {progress.ENV: "text" if show else "off", HEADLESS: "1"}
+    `MINAS_HEADLESS=1`, so the widgets show their figures as plain outputs (minas.views.widgets._show)."""
+    values = {progress.ENV: "text" if show else "off", progress.HEADLESS: "1"}
     old = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

@@ -11,6 +11,7 @@ import os
 import sys
 
 ENV = "MINAS_PROGRESS"  # auto (default): tqdm.auto; text: plain text on stderr; off: no bars
+HEADLESS = "MINAS_HEADLESS"  # 1: set by `minas run` for the kernels it starts (papermill, no browser); read by views.widgets
 
 
 def bar(total: int, desc: str, *, initial: int = 0, leave: bool = True, unit: str = "it", disable: bool = False):

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from minas.core.progress import HEADLESS  # 1 in the kernels `minas run` starts
+
 COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
 
 
@@ -21,9 +23,6 @@ def _marker() -> widgets.Label:
     label = widgets.Label(value="")
     label.add_class("minas-redraw-marker")
     return label
-
-
-HEADLESS = "MINAS_HEADLESS"  # set to 1 by `minas run` for the kernels it starts (papermill, no browser)
 
 
 def _show(output: widgets.Output, fig) -> None:
