@@ -107,6 +107,9 @@ class TrainConfig:
     val_fraction: float = _f(0.15, lo=0.0, hi=0.5, doc="share of training rows held out for the convergence rule")
     schedule: str = _f("constant", choices=("constant", "rung_cosine"),
                        doc="learning rate within one training call (a Hyperband rung): constant, or cosine decay to 0 restarted each rung")
+    precision: str = _f("fp32", choices=("auto", "fp32", "bf16"),
+                        doc="training arithmetic: fp32, bf16 (mixed precision: bfloat16 convolutions, float32 weights), "
+                            "or auto (bf16 where the device computes bfloat16 natively, else fp32)")
 
 
 @dataclass(frozen=True)

@@ -79,3 +79,29 @@ def test_rung_cosine_decays_within_a_call_and_restores_the_base_rate(task):
     cnn.run_epochs(model, opt, x, task.y_train[:64], 0, 2, 0, 16, schedule="rung_cosine")
     assert seen[0] == pytest.approx(0.05) and seen[-1] < 0.005 and all(a >= b for a, b in zip(seen, seen[1:]))
     assert len(seen) == 8 and opt.param_groups[0]["lr"] == 0.05
+
+
+def test_bf16_training_is_mixed_precision_close_to_fp32_and_resumable(task):
+    """bf16 autocasts the convolutions (results differ from fp32) yet learns alike; weights stay fp32."""
+    arch = Architecture((15, 20, 25, 30))
+    fp32 = config.load("smoke", **{"train.precision": "fp32"}).train
+    bf16 = config.load("smoke", **{"train.precision": "bf16"}).train
+    a = cnn.train(task, arch, 3, seed=3, train_cfg=fp32)
+    b = cnn.train(task, arch, 3, seed=3, train_cfg=bf16)
+    assert all(v.dtype == torch.float32 for v in b.state.model.values() if v.is_floating_point())
+    la, lb = [h["train_loss"] for h in a.history], [h["train_loss"] for h in b.history]
+    assert la != lb  # autocast was on
+    assert all(abs(x - y) < 0.15 * x for x, y in zip(la, lb)), (la, lb)
+    assert abs(a.accuracy - b.accuracy) < 0.1
+    first = cnn.train(task, arch, 1, seed=3, train_cfg=bf16)
+    resumed = cnn.train(task, arch, 3, seed=3, train_cfg=bf16, resume=first.state)
+    assert resumed.accuracy == b.accuracy  # deterministic in bf16 too
+
+
+def test_precision_auto_resolves_by_hardware_and_rejects_unknown():
+    assert cnn.resolve_precision("fp32", "cpu") == "fp32" and cnn.resolve_precision("bf16", "cpu") == "bf16"
+    assert cnn.resolve_precision("auto", "cpu") == ("bf16" if cnn.native_bf16("cpu") else "fp32")
+    with pytest.raises(ValueError, match="auto, fp32 or bf16"):
+        cnn.resolve_precision("fp16", "cpu")
+    with pytest.raises(config.ConfigError, match="precision"):
+        config.load("smoke", **{"train.precision": "fp16"})
