@@ -71,7 +71,7 @@ def collection_brackets(cfg, task: str) -> list[BracketSpec]:
 def bracket_config(cfg) -> str:
     """The config key of a Hyperband instance: the settings it depends on and its seed (`store.seed_suffix`:
     none for seed 0, so keys stored before brackets were keyed by seed stay valid)."""
-    return cfg.section_hash("data", "train", "hyperband") + seed_suffix(cfg.seed)
+    return cfg.section_hash("data", "train", "hyperband") + seed_suffix(cfg.seed) + jobs.precision_suffix(cfg)
 
 
 def seed_configs(cfg) -> list:

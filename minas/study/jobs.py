@@ -21,13 +21,24 @@ from minas.nas.space import parse_architecture
 
 
 def train_config_hash(cfg) -> str:
-    """What a training result depends on besides (task, arch, seed, epochs)."""
-    return cfg.section_hash("data", "train")
+    """What a training result depends on besides (task, arch, seed, epochs).
+
+    `train.precision: auto` is resolved on this machine (bf16 or fp32) and the result named in the hash, so a
+    store moved to a machine that resolves it otherwise retrains instead of mixing the two arithmetics.
+    """
+    return cfg.section_hash("data", "train") + precision_suffix(cfg)
 
 
 def mi_config_hash(cfg) -> str:
     """What an MI estimate depends on besides (task, arch, seed, method)."""
-    return cfg.section_hash("data", "train", "mi")
+    return cfg.section_hash("data", "train", "mi") + precision_suffix(cfg)
+
+
+def precision_suffix(cfg) -> str:
+    """'' unless train.precision is auto; then '-bf16' or '-fp32', as it resolves on this machine's device."""
+    if cfg.train.precision != "auto":
+        return ""
+    return "-" + cnn.resolve_precision("auto", cnn.pick_device(cfg.device))
 
 
 def checkpoint_dir(cfg) -> Path:
@@ -38,7 +49,7 @@ def checkpoint_path(cfg, task: str, arch: str, seed: int, epochs: int) -> Path:
     return checkpoint_dir(cfg) / task / f"{arch}_s{seed}_e{epochs}_{train_config_hash(cfg)}.pt"
 
 
-_CHECKPOINT = re.compile(r"^(?P<arch>.+)_s(?P<seed>\d+)_e(?P<epochs>\d+)_(?P<config>[0-9a-f]+)\.pt$")
+_CHECKPOINT = re.compile(r"^(?P<arch>.+)_s(?P<seed>\d+)_e(?P<epochs>\d+)_(?P<config>[0-9a-f]+(?:-[a-z0-9]+)?)\.pt$")
 
 
 def prune_checkpoints(cfg, task: str, keep: set[tuple[str, int]]) -> int:

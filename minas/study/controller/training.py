@@ -30,6 +30,7 @@ import torch
 from minas.core.progress import bar
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, N_OPTIONS, Architecture, sample_architecture
+from minas.study import jobs
 from minas.study.collection import BracketSpec
 from minas.study.controller.environment import Environment
 from minas.study.controller.policy import (
@@ -95,6 +96,7 @@ def config_hash(cfg) -> str:
     d = cfg.to_dict()
     blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}
     blob["collection"].pop("seeds", None)  # the controller reads the profile seed's collection only
+    blob["train"]["precision"] += jobs.precision_suffix(cfg)  # auto as it resolves here
     blob["controller"] = {k: d["controller"][k] for k in ("lr", "datasets_per_iteration", "optimizer")}
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
 
