@@ -158,9 +158,9 @@ def run_epochs(
 
     precision "bf16" (or "auto" on hardware with native bfloat16): mixed precision, the convolutions and
     the head computed in bfloat16 under autocast while weights, gradients and optimizer state stay in
-    float32. On the development CPU (AVX-512 BF16) this trains the 60- and 120-filter networks 1.4x and
-    2x faster (`benchmarks/train_throughput.py`); evaluation, BatchNorm recalibration and activations
-    for MI stay in float32.
+    float32. On the development CPU (AVX-512 BF16) this trains the 60- and 120-filter networks 1.3-1.4x
+    and 1.6-2x faster (`benchmarks/train_throughput.py`). `train` recalibrates and evaluates in the same
+    precision; `activations` (the MI estimators' input) are always computed in float32.
     """
     amp = _autocast(precision, x.device)
     losses = []
