@@ -43,7 +43,7 @@ def select(only: str | None) -> list[Path]:
 
 
 def provenance(cfg: config.StudyConfig) -> dict:
-    """Git commit, package versions, device and seed of a run."""
+    """Git commit, package versions, device, seed and resolved training precision of a run."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         dirty = bool(subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip())
@@ -57,8 +57,12 @@ def provenance(cfg: config.StudyConfig) -> dict:
             versions[pkg] = None
     import torch
 
+    from minas.nas import cnn
+
     device = "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() and cfg.device != "cpu" else "cpu"
+    precision = cnn.resolve_precision(cfg.train.precision, cnn.pick_device(cfg.device))
     return {
+        "train_precision": precision,  # train.precision as resolved on this machine (auto -> bf16 or fp32)
         "commit": commit, "dirty": dirty, "python": sys.version.split()[0], "platform": platform.platform(),
         "versions": versions, "packages": packages(), "device": device, "seed": cfg.seed, "profile": cfg.profile,
         "config": cfg.to_dict(),

@@ -66,6 +66,7 @@ def test_progress_of_a_notebooks_loop_and_where_the_results_are(stand_in, tmp_pa
     assert f"results:   {tmp_path / 'out'}" in out and "notebooks:" in out
     prov = json.loads((tmp_path / "out" / "provenance.json").read_text())
     assert any(p.startswith("torch==") for p in prov["packages"])
+    assert prov["train_precision"] == "fp32"  # smoke pins fp32; auto would be resolved here
     assert prov["config"]["engine"]["cell_timeout"] == config.load("smoke").engine.cell_timeout
 
 

@@ -192,5 +192,9 @@ def provenance(cfg: StudyConfig) -> dict:
            "versions": ", ".join(f"{k} {v}" for k, v in (prov.get("versions") or {}).items() if v)}
     out["seeds"] = (f"base seed {cfg.seed}; collection {cfg.collection.seeds} seed(s); predictors {cfg.predict.seeds} seeds, controller "
                     f"{cfg.controller.iterations} iterations, {cfg.controller.eval_instances} evaluation run(s) per data set")
+    d, t = cfg.data, cfg.train
+    precision = prov.get("train_precision", t.precision)
+    out["training"] = (f"up to {d.max_train_per_task} rows per task at {d.image_size} px, batch {t.batch_size}, lr {t.lr} "
+                       f"({t.schedule}), arithmetic {precision}" + (" (train.precision auto)" if t.precision == "auto" else ""))
     out["timings"] = ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) or "not recorded"
     return out

@@ -59,6 +59,10 @@ def test_provenance_reads_what_the_run_recorded(tmp_path):
     p = report.provenance(cfg)
     assert p["commit"] == "abc (with uncommitted changes)" and p["profile"] == "smoke" and p["seed"] == "0"
     assert p["versions"] == "torch 2.0" and p["timings"] == "03_hyperband_collection 314 s"
+    assert p["training"].startswith(f"up to {cfg.data.max_train_per_task} rows per task") and "arithmetic fp32" in p["training"]
+    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"train.precision": "auto"})
+    (cfg.out / "provenance.json").write_text(json.dumps({"commit": "abc", "train_precision": "bf16"}))
+    assert "arithmetic bf16 (train.precision auto)" in report.provenance(cfg)["training"]  # as the run resolved it
 
 
 def test_mi_band_note_says_which_quantity_and_its_band(tmp_path):
