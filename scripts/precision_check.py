@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -35,32 +34,24 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     over = config.parse_sets(args.set)
     budgets = tuple(int(b) for b in args.budgets.split(","))
-    frames = []
+    frames = {}
     for precision in ("fp32", "bf16"):
         cfg = config.load(args.profile, **over, **{"train.precision": precision})
-        for task in args.tasks.split(","):
-            f = target.architecture_signal(cfg, task, args.archs, args.seeds, budgets, progress=False)
-            frames.append(f.assign(precision=precision))
-    rows = pd.concat(frames, ignore_index=True)
+        frames[precision] = pd.concat([target.architecture_signal(cfg, task, args.archs, args.seeds, budgets, progress=False)
+                                       for task in args.tasks.split(",")], ignore_index=True)
     if args.out:
-        rows.to_csv(args.out, index=False)
+        pd.concat([f.assign(precision=p) for p, f in frames.items()], ignore_index=True).to_csv(args.out, index=False)
     keys = ["task", "arch", "seed", "epochs"]
-    wide = rows.pivot_table(index=keys, columns="precision", values=["accuracy", "cpu_seconds"])
+    d = (frames["bf16"].set_index(keys).accuracy - frames["fp32"].set_index(keys).accuracy).groupby(level=["task", "epochs"])
+    icc = {p: target.icc_table(f, values=("accuracy",)).set_index(["task", "epochs"]) for p, f in frames.items()}
     print(f"{args.archs} architectures x {args.seeds} seeds per task, budgets {budgets}, {args.threads} thread(s)")
     print(f"{'task':14s} {'ep':>3s} {'fp32 s':>7s} {'bf16 s':>7s} {'speed-up':>8s} {'mean d acc':>10s} {'sd d acc':>8s} "
           f"{'seed sd':>8s} {'ICC fp32':>8s} {'ICC bf16':>8s}")
-    for (task, ep), w in wide.groupby(level=["task", "epochs"]):
-        d = w["accuracy"]["bf16"] - w["accuracy"]["fp32"]
-        secs = w["cpu_seconds"].sum()
-        sub = rows[(rows.task == task) & (rows.epochs == ep)]
-        icc, seed_sd = {}, {}
-        for p, g in sub.groupby("precision"):
-            m = g.pivot(index="arch", columns="seed", values="accuracy").dropna().to_numpy()
-            icc[p] = target.icc_consistency(m).value
-            seed_sd[p] = float(np.sqrt(m.var(1, ddof=1).mean()))
-        print(f"{task:14s} {ep:3d} {secs['fp32']:7.1f} {secs['bf16']:7.1f} {secs['fp32'] / secs['bf16']:7.2f}x "
-              f"{d.mean():+10.4f} {d.std(ddof=1):8.4f} {seed_sd['fp32']:8.4f} {icc['fp32']:8.2f} {icc['bf16']:8.2f}")
-
+    for (task, ep), fp32 in icc["fp32"].iterrows():
+        bf16 = icc["bf16"].loc[(task, ep)]
+        diff = d.get_group((task, ep))
+        print(f"{task:14s} {ep:3d} {fp32.cpu_seconds:7.1f} {bf16.cpu_seconds:7.1f} {fp32.cpu_seconds / bf16.cpu_seconds:7.2f}x "
+              f"{diff.mean():+10.4f} {diff.std(ddof=1):8.4f} {fp32.sd_within_arch:8.4f} {fp32.icc3:8.2f} {bf16.icc3:8.2f}")
 
 if __name__ == "__main__":
     main()

@@ -221,8 +221,9 @@ def evaluate(model: CNN, x: torch.Tensor, y: torch.Tensor, batch_size: int = 102
     """(accuracy, mean cross-entropy) of a model on prepared tensors; `precision` as in training."""
     model.eval()
     correct, loss = 0, 0.0
+    amp = _autocast(precision, x.device)
     for start in range(0, x.shape[0], batch_size):
-        with _autocast(precision, x.device):
+        with amp:
             logits = model(x[start : start + batch_size]).float()
         target = y[start : start + batch_size]
         correct += int((logits.argmax(1) == target).sum())
@@ -271,9 +272,8 @@ def train(
         opt.load_state_dict(resume.optimizer)
         done, history = resume.epochs, list(resume.history)
     x, y = _prepare(task.x_train, device), task.y_train.to(device)
-    losses = run_epochs(model, opt, x, y, done, epochs, seed, train_cfg.batch_size, train_cfg.schedule,
-                        train_cfg.precision)
     p = train_cfg.precision
+    losses = run_epochs(model, opt, x, y, done, epochs, seed, train_cfg.batch_size, train_cfg.schedule, p)
     recalibrate(model, x, precision=p)
     history += [{"epoch": done + i + 1, "train_loss": l} for i, l in enumerate(losses)]
     acc, test_loss = evaluate(model, _prepare(task.x_test, device), task.y_test.to(device), precision=p)
