@@ -24,13 +24,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default="default")
     ap.add_argument("--rows", type=int, default=0, help="rows per estimate (0: the study's, min(mi.max_rows, train rows))")
-    ap.add_argument("--method", default="", help="estimator (empty: the profile's first mi.methods)")
+    ap.add_argument("--method", default="", help="estimator (empty: the profile's first mi.signals)")
     ap.add_argument("--k100", action="store_true", help="also K = 100 (slow)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     cfg = minas.load(args.profile)
     rows = args.rows or min(cfg.mi.max_rows, cfg.data.max_train_per_task)
-    method = args.method or cfg.mi.methods[0]
+    method = args.method or cfg.mi.signals[0]
     opts = validation.study_options(cfg)
     problems = validation.shape_problems(layer_mi.study_networks(cfg), ks=(2, 10, 100) if args.k100 else (2, 10))
     ours = validation.run_problems(problems, [method], rows, **opts)

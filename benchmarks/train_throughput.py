@@ -1,4 +1,4 @@
-"""Training throughput of minas.cnn vs a plain DataLoader + NCHW loop, and the machine's matmul rate.
+"""Training throughput of minas.nas.cnn vs a plain DataLoader + NCHW loop, and the machine's matmul rate.
 
 Prints, in one run: images/s and achieved GFLOP/s of training for a small, a middle and a
 large architecture on a real task of the profile, in float32 and in mixed precision (bf16
@@ -24,7 +24,7 @@ ARCHS = {"small": (20, 20, 20, 20), "middle": (60, 60, 60, 60), "large": (120, 1
 
 
 def minas_rate(task, arch, tcfg, epochs: int, device, precision: str = "fp32") -> float:
-    """Images/s of minas.cnn's training loop (tensors on the device, channels-last) at a `train.precision`."""
+    """Images/s of minas.nas.cnn's training loop (tensors on the device, channels-last) at a `train.precision`."""
     model = cnn.new_model(arch, task.in_channels, task.n_classes, 0, device)
     opt = cnn._optimizer(model, tcfg.lr, tcfg.weight_decay)
     x, y = cnn._prepare(task.x_train, device), task.y_train.to(device)

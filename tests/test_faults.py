@@ -26,7 +26,7 @@ from minas.study import collection, jobs
 TASK = "digits8"
 # one input sample, two standardization architectures, one Hyperband instance 3 -> 2 -> 1: 9 trainings
 TINY = {"data.tasks": ["mnist-parity", TASK], "data.max_train_per_task": 64, "data.max_test_per_task": 32,
-        "train.max_epochs": 2, "mi.methods": ["ba"], "mi.max_rows": 40, "mi.min_epochs": 1, "mi.max_epochs": 2,
+        "train.max_epochs": 2, "mi.signals": ["ba"], "mi.max_rows": 40, "mi.min_epochs": 1, "mi.max_epochs": 2,
         "mi.batch_size": 32, "mi.n_standardize": 2, "hyperband.n_inputs": 3, "hyperband.survivors": [2, 1],
         "hyperband.n_clean": 1, "collection.n_train_samples": 1, "collection.n_test_samples": 1}
 
@@ -49,7 +49,7 @@ def _numbers(cfg) -> dict:
     store = Store(cfg.out / "store.sqlite")
     col = collection.load_collected(cfg, store, tasks=[TASK])
     store.close()
-    return {"samples": col.samples[["arch", "accuracy"] + list(col.samples.filter(like="mi_").columns)],
+    return {"samples": col.samples[["arch", "accuracy"] + list(col.samples.filter(like="raw_").columns)],
             "posterior": col.posteriors[TASK], "brackets": col.brackets[["arch", "epochs", "accuracy", "survived"]]}
 
 

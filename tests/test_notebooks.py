@@ -77,7 +77,7 @@ def test_smoke_series_end_to_end(smoke_run):
     m6 = metrics["06_analysis"]
     assert abs(m6["rerun_gap_table_3_1"]) < 1e-12 and abs(m6["rerun_gap_table_3_2"]) < 1e-12  # 06 reads what 04 and 05 recorded
     assert (out / "04_posterior_prediction" / "experiment1" / "manifest.json").is_file()  # 06 reads it, never retrains
-    assert {r["method"] for r in m6["rank_agreement"]} >= {"sum_filters", *cfg.mi.methods}
+    assert {r["method"] for r in m6["rank_agreement"]} >= {"sum_filters", *cfg.mi.signals}
     assert {r["method"] for r in m6["signal_reliability"]} >= {"target: accuracy", "target: hs"}
     assert [r["strength"] for r in m6["power"]][0] == 0.0 and all(0 <= r["power"] <= 1 for r in m6["power"])
     report = (out / "report.html").read_text()

@@ -11,7 +11,9 @@ import hashlib
 import json
 import os
 import re
+import sys
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,7 +163,7 @@ class MIOptions:
 
 @dataclass
 class MIConfig:
-    methods: list = _f(["mine"], doc="per-layer signals of each input sample: MI estimators, or probe (linear-probe accuracy); the first feeds NN + MI")
+    signals: list = _f(["mine"], doc="signals of each input sample: MI estimators, the probe (linear-probe accuracy), training-free proxies; the first feeds NN + MI")
     batch_size: int = _f(MIOptions.batch_size, lo=2, doc="rows per critic step")
     lr: float = _f(MIOptions.lr, lo=0.0, doc="critic Adam learning rate")
     min_epochs: int = _f(MIOptions.min_epochs, lo=1, doc="thesis: train MINE at least this many epochs")
@@ -265,6 +267,8 @@ class StudyConfig:
             if section in names:
                 defaults = dataclasses.asdict(type(getattr(self, section))())
                 d[section] = {**d[section], **{k: defaults[k] for k in keys}}
+        if "mi" in names:  # `mi.signals` was called `mi.methods` when stores were first keyed: hash the old name
+            d["mi"] = {("methods" if k == "signals" else k): v for k, v in d["mi"].items()}
         blob = json.dumps({n: d[n] for n in names}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -359,11 +363,11 @@ def _check_cross(cfg: StudyConfig) -> None:
         if name not in DATA_FAMILIES:
             raise ConfigError(f"data.source: {cfg.data.source!r} is not allowed; choose one of {DATA_FAMILIES.names()} "
                               "or several joined by '+' (e.g. embedded+fashion)")
-    for m in cfg.mi.methods:
-        if m not in SIGNALS:  # every registered signal: the MI estimators, the probe, ...
-            raise ConfigError(f"mi.methods: unknown estimator {m!r} (no signal has that name); choose from {SIGNALS.names()}")
-    if not cfg.mi.methods:
-        raise ConfigError("mi.methods: name at least one estimator, e.g. [mine]")
+    for m in cfg.mi.signals:
+        if m not in SIGNALS:  # every registered signal: the MI estimators, the probe, the proxies
+            raise ConfigError(f"mi.signals: unknown signal {m!r}; choose from {SIGNALS.names()}")
+    if not cfg.mi.signals:
+        raise ConfigError("mi.signals: name at least one signal, e.g. [ba]")
     for key in ("n_train_samples", "n_test_samples"):
         n = getattr(cfg.collection, key)
         if n < hb.n_clean:
@@ -384,6 +388,18 @@ def profile_path(profile_or_path: str | Path) -> Path:
     if not path.exists():
         raise ConfigError(f"params file {path.absolute()} does not exist")
     return Path(os.path.abspath(path))
+
+
+def _renamed(raw: dict, section: str, old: str, new: str, path: Path) -> None:
+    """Accept a key's old name with a deprecation message; both names at once is an error."""
+    sec = raw.get(section)
+    if not isinstance(sec, dict) or old not in sec:
+        return
+    if new in sec:
+        raise ConfigError(f"{section}.{old} and {section}.{new} are one key ({old} is its old name): keep only {section}.{new}")
+    warnings.warn(f"{path.name}: {section}.{old} is now called {section}.{new}; rename it there", DeprecationWarning, stacklevel=3)
+    print(f"minas: {path.name}: params key {section}.{old} is deprecated, read as {section}.{new} (rename it)", file=sys.stderr)
+    sec[new] = sec.pop(old)
 
 
 def _absolute(value: str) -> str:
@@ -412,6 +428,7 @@ def load(profile_or_path: str | Path = "default", **overrides: Any) -> StudyConf
     raw.setdefault("profile", path.stem)
     for key, value in overrides.items():
         _set_path(raw, key, value)
+    _renamed(raw, "mi", "methods", "signals", path)
     cfg = _build(StudyConfig, raw, "")
     _check_cross(cfg)
     cfg.output_dir = _absolute(cfg.output_dir)

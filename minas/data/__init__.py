@@ -4,14 +4,7 @@ the `Task` object (`task`) and the catalogue that builds, checks and caches task
 May import: core.
 """
 from minas.data import catalog, embedded, fashion, idx, task, thesis
-from minas.data.catalog import (  # noqa: F401
-                                _cached_task,
-                                _embedded_pool,
-                                build_tasks,
-                                check_data,
-                                get_task,
-                                task_table,
-)
+from minas.data.catalog import build_tasks, check_data, clear_caches, get_task, task_table
 from minas.data.embedded import EMBEDDED, EMBEDDED_TEST_FRACTION, HOLDOUT_ORDER, NOISE_SIGMA
 from minas.data.fashion import DEBIAN_FASHION_MNIST, FASHION
 from minas.data.idx import IDX_IMAGES, IDX_LABELS, read_idx
@@ -19,7 +12,7 @@ from minas.data.task import DataError, Task
 from minas.data.thesis import K49_URL, THESIS, THESIS_TEST, TINY_URL
 
 __all__ = [
-    "Task", "DataError", "build_tasks", "get_task", "check_data", "task_table",
+    "Task", "DataError", "build_tasks", "get_task", "check_data", "task_table", "clear_caches",
     "EMBEDDED", "THESIS", "THESIS_TEST", "HOLDOUT_ORDER", "EMBEDDED_TEST_FRACTION", "NOISE_SIGMA",
     "IDX_IMAGES", "IDX_LABELS", "read_idx", "DEBIAN_FASHION_MNIST", "K49_URL", "TINY_URL",
     "catalog", "embedded", "fashion", "idx", "task", "thesis", "FASHION",

@@ -31,7 +31,6 @@ from minas.core.registry import DATA_FAMILIES
 from minas.data.embedded import embedded_pool
 from minas.data.task import DataError, Task
 
-_embedded_pool = embedded_pool  # the per-process pool cache, cleared by tests as data._embedded_pool
 
 
 def families(cfg: StudyConfig) -> list:
@@ -65,6 +64,12 @@ def _cached_task(key: str, name: str) -> Task:
     blob = json.loads(key)
     cfg = StudyConfig(seed=blob["seed"], data=DataConfig(**blob["data"]))
     return _owner(cfg, name).build(cfg, name)
+
+
+def clear_caches() -> None:
+    """Forget the tasks and image pools this process built (after the files behind them changed)."""
+    _cached_task.cache_clear()
+    embedded_pool.cache_clear()
 
 
 def get_task(cfg: StudyConfig, name: str) -> Task:

@@ -1,7 +1,7 @@
 """A task of the dataset of datasets: the `Task` record, `DataError`, and how raw arrays become a Task.
 
 Source: Kossmann 2019 (thesis), section 2.1.2 (the dataset of datasets of image-classification
-tasks). Every source (`minas.embedded_data`, `minas.thesis_data`) hands its raw train/test
+tasks). Every source (`minas.data.embedded`, `minas.data.fashion`, `minas.data.thesis`) hands its raw train/test
 arrays to `make_task`, which relabels classes to 0..K-1 and caps rows by a class-balanced
 subsample seeded by `rng_for(seed, "data", name)`, so any worker process building a task gets
 byte-identical tensors.

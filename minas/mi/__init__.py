@@ -9,7 +9,6 @@ from minas.mi import bounds, critics, estimate, estimators, known, probe, valida
 from minas.mi.estimate import (
     CONTINUOUS_METHODS,
     DEFAULTS,
-    METHODS,
     MIResult,
     estimate_layers,
     estimate_mi,
@@ -22,7 +21,7 @@ from minas.mi.estimators import ESTIMATORS, Estimator
 
 __all__ = [
     "estimate_mi", "estimate_layers", "estimate_mi_continuous", "standardize", "thesis_critic",
-    "options_from_config", "MIResult", "MIOptions", "Estimator", "ESTIMATORS", "METHODS",
+    "options_from_config", "MIResult", "MIOptions", "Estimator", "ESTIMATORS",
     "CONTINUOUS_METHODS", "DEFAULTS",
     "bounds", "critics", "estimate", "estimators", "known", "probe", "validation",
 ]

@@ -36,7 +36,6 @@ from minas.mi import _rows, bounds
 from minas.mi import critics as mc
 from minas.mi.estimators import ESTIMATORS, Estimator, get
 
-METHODS = ESTIMATORS  # name -> estimator (minas.mi.estimators); kept under the name callers know
 CONTINUOUS_METHODS = tuple(name for name, e in ESTIMATORS.items() if e.continuous)
 DEFAULTS = MappingProxyType(dataclasses.asdict(MIOptions()))  # read-only view of MIOptions' defaults
 

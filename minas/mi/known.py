@@ -6,6 +6,7 @@ Monte Carlo), the same mixtures embedded as images by an orthogonal (injective) 
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -80,23 +81,67 @@ def shuffled(task: KnownMI, seed: int = 0) -> KnownMI:
 
 # ---------------------------------------------------------------- validation suite (notebook 02)
 
-SUITE_TASKS = {  # known-MI tasks per profile (rows and seeds: cfg.mi.validation_rows, cfg.mi.validation_seeds)
-    "smoke": ("mix4", "mix2_overlap", "mix4_shuffled", "mix4_img", "gauss_2"),
-    "default": ("mix4", "mix2_overlap", "mix10", "mix4_shuffled", "mix4_img", "mix10_img", "gauss_2", "gauss_4"),
-    "full": ("mix4", "mix2_overlap", "mix10", "mix100", "mix4_shuffled", "mix4_img", "mix10_img", "mix100_img",
-             "mix10_img_shuffled", "gauss_2", "gauss_4", "gauss_6", "gauss_8", "gauss_10"),
+@dataclass(frozen=True)
+class SuiteTask:
+    """A named known-MI task of notebook 02, built from its parameters; its id is derived from them.
+
+    A K-class Gaussian mixture (`dim` features, means `sep` apart), optionally embedded as images and/or
+    with its labels shuffled, or (`gauss_nats` set) correlated Gaussians with that closed-form MI.
+    """
+
+    k: int = 0                  # classes of the mixture (0 for correlated Gaussians)
+    dim: int = 10               # features of the mixture, or of each Gaussian block (20)
+    sep: float = 4.0            # distance between mixture means; below 2 the classes overlap heavily
+    gauss_nats: float = 0.0     # > 0: correlated Gaussians with this MI in nats instead of a mixture
+    image: bool = False         # mixture shown as (1, size, size) images by an injective map
+    shuffled: bool = False      # labels permuted: truth 0
+
+    @property
+    def continuous(self) -> bool:
+        """True for correlated Gaussians (y is a vector): only continuous estimators apply."""
+        return self.gauss_nats > 0
+
+    @property
+    def kind(self) -> str:
+        return "continuous" if self.continuous else ("image" if self.image else "flat")
+
+    @property
+    def id(self) -> str:
+        if self.continuous:
+            return f"gauss_{self.gauss_nats:g}"
+        return (f"mix{self.k}" + ("_overlap" if self.sep < 2 else "") + ("_img" if self.image else "")
+                + ("_shuffled" if self.shuffled else ""))
+
+    def build(self, n: int, seed: int = 0, image_size: int = 16) -> KnownMI:
+        """n rows of this task (the sample drawn with `seed`; the task's means are fixed)."""
+        if self.continuous:
+            return correlated_gaussians(n, dim=self.dim, mi_nats=self.gauss_nats, seed=seed)
+        task = gaussian_mixture(n, self.k, self.dim, self.sep, seed=seed)
+        if self.image:
+            task = KnownMI(task.name + "_img", as_images(task.x, 0, image_size), task.y, task.truth, task.ceiling)
+        return shuffled(task, seed) if self.shuffled else task
+
+
+MIX4, MIX2_OVERLAP = SuiteTask(4, 10, 6.0), SuiteTask(2, 10, 1.5)
+MIX10, MIX100 = SuiteTask(10, 20, 4.0), SuiteTask(100, 20, 4.0)
+
+
+def _gauss(nats: float) -> SuiteTask:
+    return SuiteTask(dim=20, gauss_nats=nats)
+
+
+def _img(t: SuiteTask, shuffle: bool = False) -> SuiteTask:
+    return dataclasses.replace(t, image=True, shuffled=shuffle)
+
+
+SUITE_TASKS: dict[str, tuple[SuiteTask, ...]] = {  # per profile (rows, seeds: cfg.mi.validation_rows, validation_seeds)
+    "smoke": (MIX4, MIX2_OVERLAP, dataclasses.replace(MIX4, shuffled=True), _img(MIX4), _gauss(2)),
+    "default": (MIX4, MIX2_OVERLAP, MIX10, dataclasses.replace(MIX4, shuffled=True), _img(MIX4), _img(MIX10),
+                _gauss(2), _gauss(4)),
+    "full": (MIX4, MIX2_OVERLAP, MIX10, MIX100, dataclasses.replace(MIX4, shuffled=True), _img(MIX4), _img(MIX10),
+             _img(MIX100), _img(MIX10, shuffle=True), *(_gauss(n) for n in (2, 4, 6, 8, 10))),
 }
-
-
-def known_task(name: str, n: int, seed: int = 0, image_size: int = 16) -> KnownMI:
-    """A named known-MI task of notebook 02 (see SUITE_TASKS): mixtures, their images, shuffles, Gaussians."""
-    if name.startswith("gauss_"):
-        return correlated_gaussians(n, dim=20, mi_nats=float(name.split("_")[1]), seed=seed)
-    base = {"mix4": (4, 10, 6.0), "mix2": (2, 10, 1.5), "mix10": (10, 20, 4.0), "mix100": (100, 20, 4.0)}[name.split("_")[0]]
-    task = gaussian_mixture(n, *base, seed=seed)
-    if "_img" in name:
-        task = KnownMI(task.name + "_img", as_images(task.x, 0, image_size), task.y, task.truth, task.ceiling)
-    return shuffled(task, seed) if name.endswith("_shuffled") else task
+SUITE = {t.id: t for tasks in SUITE_TASKS.values() for t in tasks}  # id -> task, every profile's
 
 
 # ---------------------------------------------------------------- problems at the study's layer shapes (issue 12, item 3)

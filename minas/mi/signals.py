@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from minas.core.registry import SIGNALS, SignalInput, SignalValue
 from minas.core.seeding import derive_seed
 from minas.mi import probe
-from minas.mi.estimate import METHODS, estimate_layers
+from minas.mi.estimate import ESTIMATORS, estimate_layers
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class ProbeSignal:
         return [SignalValue(layer, v, True, "", secs) for layer, v in enumerate(accs, start=1)]
 
 
-for _m in METHODS.values():
+for _m in ESTIMATORS.values():
     SIGNALS.register(MISignal(_m.name, _m.about))
 SIGNALS.register(ProbeSignal())
 

@@ -15,8 +15,8 @@ import pandas as pd
 
 from minas.core.progress import bar
 from minas.core.seeding import derive_seed
-from minas.mi.estimate import METHODS, estimate_layers, estimate_mi, estimate_mi_continuous, options_from_config
-from minas.mi.known import SUITE_TASKS, Problem, known_task, sample
+from minas.mi.estimate import ESTIMATORS, estimate_layers, estimate_mi, estimate_mi_continuous, options_from_config
+from minas.mi.known import SUITE, SUITE_TASKS, Problem, SuiteTask, sample
 
 KS = (2, 10, 100)   # classes of the shape suite: binary, the study's 10, and many
 LOW = 0.2           # nats: the low truth of every K; the high one is HIGH * log K
@@ -29,22 +29,21 @@ def validation_suite(cfg, methods: list | None = None, tasks: list | None = None
     Rows per task: cfg.mi.validation_rows; seeds: cfg.mi.validation_seeds; estimator options:
     cfg.mi (batch size, lr, epochs, stop threshold), then **options.
     """
-    methods = list(methods or METHODS)
-    tasks = list(tasks or SUITE_TASKS.get(cfg.profile, SUITE_TASKS["default"]))
+    methods = list(methods or ESTIMATORS)
+    suite: list[SuiteTask] = [SUITE[t] if isinstance(t, str) else t
+                              for t in (tasks or SUITE_TASKS.get(cfg.profile, SUITE_TASKS["default"]))]
     n = cfg.mi.validation_rows
     opts = {**_options(cfg, options), "max_rows": n}
     rows = []
-    per_seed = {name: [m for m in methods if not name.startswith("gauss_") or METHODS[m].continuous] for name in tasks}
+    per_seed = {t.id: [m for m in methods if not t.continuous or ESTIMATORS[m].continuous] for t in suite}
     progress = bar(sum(map(len, per_seed.values())) * cfg.mi.validation_seeds, "known-MI suite", unit="estimate")
-    for name in tasks:
-        continuous = name.startswith("gauss_")
-        kind = "continuous" if continuous else ("image" if "_img" in name else "flat")
+    for spec in suite:
+        fn = estimate_mi_continuous if spec.continuous else estimate_mi
         for s in range(cfg.mi.validation_seeds):
-            task = known_task(name, n, derive_seed(cfg.seed, "mi-suite", s) % 2**31, cfg.data.image_size)
-            for m in per_seed[name]:
-                fn = estimate_mi_continuous if continuous else estimate_mi
+            task = spec.build(n, derive_seed(cfg.seed, "mi-suite", s) % 2**31, cfg.data.image_size)
+            for m in per_seed[spec.id]:
                 r = fn(task.x, task.y, m, seed=s, **opts)
-                rows.append({"task": name, "kind": kind, "truth": task.truth, "ceiling": task.ceiling, "method": m,
+                rows.append({"task": spec.id, "kind": spec.kind, "truth": task.truth, "ceiling": task.ceiling, "method": m,
                              "seed": s, "value": r.value, "ok": r.ok, "seconds": r.seconds, "epochs": r.epochs})
                 progress.update(1)
     progress.close()

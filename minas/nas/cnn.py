@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minas.core.seeding import derive_seed
-from minas.nas.space import Architecture
+from minas.nas.space import Architecture, parse_architecture
 
 
 class CNN(nn.Module):
@@ -333,8 +333,6 @@ def _cpu_state(state: dict) -> dict:
 
 def load_model(state: TrainState, in_channels: int, n_classes: int, device: torch.device | str = "cpu") -> CNN:
     """Rebuild a trained CNN from its state."""
-    from minas.nas.space import parse_architecture
-
     model = CNN(parse_architecture(state.arch), in_channels, n_classes)
     model.load_state_dict(state.model)
     return model.to(device, memory_format=torch.channels_last)

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minas.core.seeding import derive_seed, rng_for
+from minas.nas import hyperband
 from minas.nas.space import (
     N_LAYERS,
     N_OPTIONS,
@@ -30,6 +31,7 @@ from minas.nas.space import (
     from_indices,
     parse_architecture,
 )
+from minas.study.predict import signal_matrix
 
 
 def rank_pairs(target: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
@@ -181,7 +183,6 @@ def task_context(collected, signal: str) -> dict | None:
     """task -> mean of the signal over its input samples (None for signal 'none')."""
     if signal == "none":
         return None
-    from minas.study.predict import signal_matrix
 
     sig = signal_matrix(collected, signal)
     return {t: sig[np.flatnonzero((collected.samples.task == t).to_numpy())].mean(axis=0) for t in collected.samples.task.unique()}
@@ -242,13 +243,12 @@ def evaluate(cfg, collected, exp=None, signals: dict | None = None, epochs: int 
     Baselines: sum of filters (score = -sum filters); with `exp` (predict.Experiment1) the
     posterior predictors' mean test-task posteriors scored by `posterior_score`.
     """
-    from minas.nas import hyperband
 
     b, k = collected.brackets, cfg.hyperband.n_clean
     train_rows, test_rows = b[b.split == "train"], b[b.split == "test"].reset_index(drop=True)
     if train_rows.empty or test_rows.empty:
         raise ValueError("no Hyperband rows for train or test tasks: run notebook 03 (collection) first")
-    primary = cfg.mi.methods[0] if cfg.mi.methods[0] in collected.methods else collected.methods[0]
+    primary = cfg.mi.signals[0] if cfg.mi.signals[0] in collected.signals else collected.signals[0]
     signals = signals or {"AutoBuild": "none", "AutoBuild + MI": f"mi:{primary}", "AutoBuild + accuracy": "accuracy"}
     test_tasks = sorted(test_rows.task.unique())
     train_tasks = sorted(t for t in train_rows.task.unique() if t in collected.posteriors)

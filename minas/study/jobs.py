@@ -1,7 +1,7 @@
 """The study's expensive units of work, as pure functions run on any worker.
 
 Each job rebuilds its task from the config (cached per process), trains or estimates, and
-returns plain rows; the driver (`minas.collection`) writes them to the store. Checkpoints
+returns plain rows; the driver (`minas.study.collection`) writes them to the store. Checkpoints
 are written atomically under a folder all workers can read (docs/ARCHITECTURE.md).
 """
 from __future__ import annotations

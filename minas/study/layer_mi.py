@@ -38,7 +38,7 @@ def layer_mi_on_tasks(cfg, methods: list, n_tasks: int = 1, n_archs: int = 2, se
                       **options) -> pd.DataFrame:
     """Per-layer MI of trained networks on the study's tasks -> DataFrame (task, arch, method, seed, layer, value, curve).
 
-    Each of n_archs random architectures is trained to convergence (minas.cnn) on each of the
+    Each of n_archs random architectures is trained to convergence (minas.nas.cnn) on each of the
     first n_tasks training tasks; its activations on the task's training rows feed every method.
     """
     opts = {**options_from_config(cfg.mi), **options}

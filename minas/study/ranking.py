@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from minas.nas.space import parse_architecture
+from minas.study import jobs
 from minas.study.stats import mean_interval
 
 SIZE = "sum_filters"  # the size baseline's method name: the architecture's total filter count
@@ -30,7 +31,6 @@ COLUMNS = ["method", "layer", "target", "n_tasks", "n_archs", "tau", "tau_low", 
 def ranking_inputs(cfg, store) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(values, scores) of this config's seed from the store: every signal row (the `mi` table; a failure
     as NaN) and each converged training (task, arch, accuracy, seconds)."""
-    from minas.study import jobs
 
     m = store.frame("mi", config=jobs.mi_config_hash(cfg), seed=cfg.seed)
     values = m[["task", "arch", "method", "layer", "value", "seconds"]].assign(

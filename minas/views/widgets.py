@@ -1,7 +1,7 @@
 """Interactive views for the notebooks (ipywidgets): per-layer MI, and Hyperband posteriors vs predictions.
 
 The MI estimates come from `minas.mi` (MINE: Belghazi et al. 2018; per-layer MI as in Kossmann 2019);
-the posteriors and their predictors from `minas.predict` (thesis Experiment 1, Fig. 3.3).
+the posteriors and their predictors from `minas.study.predict` (thesis Experiment 1, Fig. 3.3).
 Each view shows a text marker "drawn N times: <selection>" that changes on every redraw, so a
 browser test can see a redraw without comparing images.
 """

@@ -74,7 +74,7 @@ def test_bool_is_not_an_int():
         ("hyperband.epochs_per_rung", [4, 4], "needs 3 entries"),
         ("hyperband.epochs_per_rung", [4, -4, 4], "positive"),
         ("device", "tpu", "choose one of"),
-        ("mi.methods", ["magic"], "unknown estimator 'magic'"),
+        ("mi.signals", ["magic"], "unknown signal 'magic'"),
         ("collection.n_train_samples", 1, "n_clean"),
     ],
 )

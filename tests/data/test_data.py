@@ -75,8 +75,7 @@ def test_embedded_tasks_shapes_labels(embedded):
 
 def test_embedded_build_is_deterministic(embedded):
     cfg, first = embedded
-    data._cached_task.cache_clear()
-    data._embedded_pool.cache_clear()
+    data.clear_caches()
     second = data.build_tasks(cfg)
     assert [t.name for t in first] == [t.name for t in second]
     for a, b in zip(first, second):

@@ -16,10 +16,10 @@ def no_system_copy(monkeypatch, tmp_path):
     """Tests see only the files they write: no Debian copy, fresh caches."""
     monkeypatch.setattr(fashion, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
     fashion.fashion_raw.cache_clear()
-    data.catalog._cached_task.cache_clear()
+    data.clear_caches()
     yield
     fashion.fashion_raw.cache_clear()
-    data.catalog._cached_task.cache_clear()
+    data.clear_caches()
 
 
 def write_fashion(folder, n=(200, 60), gz=True, seed=0):
@@ -53,7 +53,7 @@ def test_tasks_subsets_and_held_out_family(tmp_path):
     assert t.x_train.shape == (50, 1, cfg.data.image_size, cfg.data.image_size) and t.x_train.dtype == torch.uint8
     assert torch.bincount(t.y_train).tolist() == [5] * 10  # class-balanced cap
     # a derived task is a pure function of the config: rebuilt from scratch, the same bytes
-    data.catalog._cached_task.cache_clear()
+    data.clear_caches()
     assert torch.equal(data.get_task(cfg, "fashion").x_train, t.x_train)
 
 

@@ -1,4 +1,4 @@
-"""MI estimators (minas.mi) against known truths (minas.mi_tasks): small problems, CPU, seeded."""
+"""MI estimators (minas.mi) against known truths (minas.mi.known): small problems, CPU, seeded."""
 import math
 
 import numpy as np
@@ -32,12 +32,12 @@ def test_mixture_truths_are_sane(mix4, mix2):
     assert known.gaussian_mixture(50, k=2, dim=10, sep=1.5, seed=2).truth == pytest.approx(mix2.truth)
 
 
-@pytest.mark.parametrize("method", sorted(mi.METHODS))
+@pytest.mark.parametrize("method", sorted(mi.ESTIMATORS))
 def test_estimators_near_known_mi(method, mix4):
     r = mi.estimate_mi(mix4.x, mix4.y, method, seed=0, **FAST)
     assert r.ok, r.reason
     assert abs(r.value - mix4.truth) < TOL[method], (method, r.value, mix4.truth)
-    floor = FAST["min_epochs"] if mi.METHODS[method].path == "thesis" else mi.DEFAULTS["head_min_epochs"]  # head: then patience
+    floor = FAST["min_epochs"] if mi.ESTIMATORS[method].path == "thesis" else mi.DEFAULTS["head_min_epochs"]  # head: then patience
     assert len(r.curve) == r.epochs >= floor
 
 
@@ -47,7 +47,7 @@ def test_overlapping_mixture(method, mix2):
     assert r.ok and abs(r.value - mix2.truth) < TOL_OVERLAP, (method, r.value, mix2.truth)
 
 
-@pytest.mark.parametrize("method", sorted(mi.METHODS))
+@pytest.mark.parametrize("method", sorted(mi.ESTIMATORS))
 def test_shuffled_labels_give_zero(method, mix4):
     r = mi.estimate_mi(mix4.x, known.shuffled(mix4).y, method, seed=0, **FAST)
     assert r.ok and abs(r.value) < TOL_ZERO, (method, r.value)
@@ -130,7 +130,7 @@ def test_standardize_and_options():
 def test_validation_suite_sizes_come_from_config():
     import minas
     cfg = minas.load("smoke", **{"mi.validation_rows": 120, "mi.validation_seeds": 2})
-    for name in {t for ts in known.SUITE_TASKS.values() for t in ts}:
-        assert len(known.known_task(name, 120, seed=0, image_size=cfg.data.image_size).y) == 120, name
+    for name, task in known.SUITE.items():
+        assert len(task.build(120, seed=0, image_size=cfg.data.image_size).y) == 120, name
     runs = validation.validation_suite(cfg, methods=["ba"], tasks=["mix2_overlap"], min_epochs=1, max_epochs=2)
     assert list(runs["seed"]) == [0, 1] and runs["ok"].all() and set(runs["task"]) == {"mix2_overlap"}

@@ -67,7 +67,7 @@ def test_eliminated_checkpoints_go_as_soon_as_their_rung_closes(tmp_path, monkey
         def close(self):
             pass
 
-    monkeypatch.setattr(collection, "bar", Bar)
+    monkeypatch.setattr(collection.runner, "bar", Bar)
     with Engine(workers=0, progress=True) as eng:
         (res,) = collection.run_brackets(cfg, Store(tmp_path / "store.sqlite"), eng,
                                          [collection.BracketSpec("t", "digits8", 0, archs)])

@@ -78,7 +78,7 @@ def test_kill_and_resume_recomputes_nothing_and_matches(tmp_path):
     assert set(a.posteriors) == set(b.posteriors) == {"mnist-parity", "digits8"}
     for task in a.posteriors:
         assert np.allclose(a.posteriors[task], b.posteriors[task])
-    assert np.allclose(a.samples.filter(like="mi_").to_numpy(), b.samples.filter(like="mi_").to_numpy())
+    assert np.allclose(a.samples.filter(like="raw_").to_numpy(), b.samples.filter(like="raw_").to_numpy())
 
 
 def test_second_run_submits_no_jobs(tmp_path):
@@ -150,17 +150,17 @@ def test_driver_killed_before_storing_an_input_sample_loses_nothing(tmp_path):
     after = collection.load_collected(cfg, store, tasks=["digits8"]).samples
     assert len(after) == len(before) == 2
     assert np.allclose(after.accuracy, before.accuracy)
-    assert np.allclose(after.filter(like="mi_").to_numpy(), before.filter(like="mi_").to_numpy())
+    assert np.allclose(after.filter(like="raw_").to_numpy(), before.filter(like="raw_").to_numpy())
 
 
 def test_whole_network_signals_have_one_layer_0_column(tmp_path):
     cfg = config.load("smoke", output_dir=str(tmp_path), **{**OVERRIDES, "data.tasks": ["mnist-parity"],
-                                                         "mi.methods": ["probe", "params", "synflow"]})
+                                                         "mi.signals": ["probe", "params", "synflow"]})
     store = Store(cfg.out / "store.sqlite")
     with Engine(workers=0, progress=False) as eng:
         collection.run_input_samples(cfg, store, eng, [("mnist-parity", a.id) for a in sum(collection.input_archs(cfg, "mnist-parity"), [])])
-    assert collection.signal_columns("params") == ["mi_params_0"]
-    assert collection.signal_columns("synflow") == [f"mi_synflow_{l}" for l in range(1, 5)]
+    assert collection.signal_columns("params") == ["raw_params_0"]
+    assert collection.signal_columns("synflow") == [f"raw_synflow_{l}" for l in range(1, 5)]
     ref = collection.reference_mi(cfg, store, "mnist-parity", "params")
     assert ref.shape == (4, 1) and (ref > 0).all()  # 2 standardize + 2 input architectures, one count each
     with Engine(workers=0, progress=False) as eng:  # a rerun finds every signal stored: no job runs

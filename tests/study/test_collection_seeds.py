@@ -79,7 +79,7 @@ def test_hashes_of_one_collection_stay_as_before(tmp_path):
 
 
 TINY = {"data.tasks": ["digits8"], "data.max_train_per_task": 40, "data.max_test_per_task": 20, "train.max_epochs": 1,
-        "collection.n_train_samples": 2, "collection.n_test_samples": 2, "mi.n_standardize": 2, "mi.methods": ["params"],
+        "collection.n_train_samples": 2, "collection.n_test_samples": 2, "mi.n_standardize": 2, "mi.signals": ["params"],
         "hyperband.n_inputs": 3, "hyperband.survivors": [2, 1], "hyperband.epochs_per_rung": [1, 1, 1]}
 
 

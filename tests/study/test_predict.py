@@ -59,7 +59,7 @@ def test_paired_test_sees_planted_difference():
 
 
 def test_table_3_1_runs_end_to_end(small):
-    cfg = config.load("smoke", **{"predict.epochs": 2, "predict.seeds": 2, "mi.methods": ["mine_fast", "ba"]})
+    cfg = config.load("smoke", **{"predict.epochs": 2, "predict.seeds": 2, "mi.signals": ["mine_fast", "ba"]})
     exp = predict.run_experiment(cfg, small, signals={"NN + accuracy": "accuracy", "NN + MI": "mi:mine_fast"})
     t = exp.table.set_index("method")
     assert {"Uniform", "Fitted Gaussian", "NN + accuracy", "NN + MI", "Noise (dirty)"} <= set(t.index)
@@ -89,7 +89,7 @@ def test_mi_raw_signal_reads_raw_columns(small):
 
 
 def test_cross_validation_holds_out_every_family_once(small):
-    cfg = config.load("smoke", **{"predict.epochs": 1, "mi.methods": ["mine_fast", "ba"]})
+    cfg = config.load("smoke", **{"predict.epochs": 1, "mi.signals": ["mine_fast", "ba"]})
     tasks = sorted(small.samples.task.unique())
     families = {t: f"fam{i // 2}" for i, t in enumerate(tasks)}  # 5 tasks -> families of 2, 2, 1
     cv = predict.run_cross_validation(cfg, small, families, signals={"NN + MI": "mi:mine_fast", "NN + accuracy": "accuracy"})

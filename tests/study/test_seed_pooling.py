@@ -41,7 +41,7 @@ def test_hand_checkable_pooling():
 
 
 def test_one_seed_pools_to_experiment_1s_own_comparisons_and_disagreeing_seeds_spread(tmp_path):
-    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 2, "predict.seeds": 1, "mi.methods": ["mine_fast", "ba"]})
+    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 2, "predict.seeds": 1, "mi.signals": ["mine_fast", "ba"]})
     exps = [predict.run_experiment(cfg, synthetic_collected(n_train=4, n_test=3, n_samples=3, seed=s)) for s in (0, 1)]
     alone = predict.pool_seeds(exps[:1], [0], seed=cfg.seed).table.set_index(["a", "b"])
     own = exps[0].comparisons.set_index(["a", "b"])

@@ -56,7 +56,7 @@ def toy_runs(tmp_path):
 
 def test_every_figure_has_labelled_axes_with_units(tmp_path):
     col = synthetic_collected(n_train=4, n_test=2, n_samples=3)
-    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 2, "predict.seeds": 2, "mi.methods": ["mine_fast", "ba"]})
+    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 2, "predict.seeds": 2, "mi.signals": ["mine_fast", "ba"]})
     exp = predict.run_experiment(cfg, col)
     runs, evals = toy_runs(tmp_path)
     hist = ctl.history_frame(runs)

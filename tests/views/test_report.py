@@ -17,7 +17,7 @@ def small():
 
 
 def test_experiment1_and_autobuild_round_trip_exactly(tmp_path, small):
-    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 2, "predict.seeds": 2, "mi.methods": ["mine_fast", "ba"]})
+    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 2, "predict.seeds": 2, "mi.signals": ["mine_fast", "ba"]})
     exp = predict.run_experiment(cfg, small)
     ev = autobuild.evaluate(cfg, small, exp, epochs=3)
     report.save_result(cfg, "04_posterior_prediction", "experiment1", exp)
@@ -38,14 +38,14 @@ def test_experiment1_and_autobuild_round_trip_exactly(tmp_path, small):
 
 
 def test_missing_or_stale_results_name_the_notebook(tmp_path, small):
-    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 1, "predict.seeds": 1, "mi.methods": ["mine_fast", "ba"]})
+    cfg = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 1, "predict.seeds": 1, "mi.signals": ["mine_fast", "ba"]})
     with pytest.raises(FileNotFoundError, match=r"run notebook 04_posterior_prediction .*--only 04"):
         report.load_result(cfg, "04_posterior_prediction", "experiment1", predict.Experiment1)
     report.save_result(cfg, "04_posterior_prediction", "experiment1", predict.run_experiment(cfg, small))
-    other = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 2, "predict.seeds": 1, "mi.methods": ["mine_fast", "ba"]})
+    other = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 2, "predict.seeds": 1, "mi.signals": ["mine_fast", "ba"]})
     with pytest.raises(FileNotFoundError, match="other settings.*notebook 04"):
         report.load_result(other, "04_posterior_prediction", "experiment1", predict.Experiment1)
-    moved = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 1, "predict.seeds": 1, "mi.methods": ["mine_fast", "ba"]})
+    moved = minas.load("smoke", output_dir=str(tmp_path), **{"predict.epochs": 1, "predict.seeds": 1, "mi.signals": ["mine_fast", "ba"]})
     assert report.load_result(moved, "04_posterior_prediction", "experiment1", predict.Experiment1).table is not None
     with pytest.raises(TypeError, match="holds a Experiment1"):
         report.load_result(cfg, "04_posterior_prediction", "experiment1", autobuild.Evaluation)

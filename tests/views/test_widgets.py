@@ -1,4 +1,4 @@
-"""minas.widgets: the MI and posterior explorers redraw once per selection change and show the chosen rows."""
+"""minas.views.widgets: the MI and posterior explorers redraw once per selection change and show the chosen rows."""
 import matplotlib
 
 matplotlib.use("Agg")

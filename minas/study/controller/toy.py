@@ -15,11 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from minas.core import config
+from minas.core.store import Store
 from minas.core.seeding import derive_seed, rng_for
 from minas.nas import hyperband
 from minas.nas.space import N_LAYERS, N_OPTIONS, Architecture, sample_architectures
 from minas.study.collection import BracketSpec
 from minas.study.controller.environment import Environment
+from minas.study.controller.training import train_controller
 
 TARGET = (4, 9, 14, 19)  # the rewarded option per layer
 SLOPE = 0.2  # accuracy lost from the best to the farthest architecture (default profile: ~0.1-0.3)
@@ -62,9 +65,6 @@ def lr_sweep(cfg, lrs: dict[str, list[float]], runs: int = 3, experiment: str = 
     TARGET| of the mean prior before the first and the last update), progress (1 - last/first),
     entropy_last (mean per-layer entropy of the last prior, nats).
     """
-    from minas.core import config
-    from minas.core.store import Store
-    from minas.study.controller.training import train_controller
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

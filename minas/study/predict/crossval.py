@@ -61,7 +61,7 @@ def run_cross_validation(cfg, collected, families: dict, signals: dict | None = 
     families: task -> family name (`data.get_task(cfg, t).family`). seeds and epochs of the per-fold
     predictor trainings (defaults: 1 seed, cfg.predict.epochs) keep the cost of n_families folds in check.
     """
-    signals = signals or cv_signals(collected, cfg.mi.methods[0])
+    signals = signals or cv_signals(collected, cfg.mi.signals[0])
     epochs = epochs or cfg.predict.epochs
     tasks = collected.samples.task
     names = sorted(tasks.unique())

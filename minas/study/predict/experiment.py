@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from minas.core.seeding import derive_seed
-from minas.mi import METHODS
+from minas.mi import ESTIMATORS
 from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, OPTIONS
 from minas.study.predict.predictors import Pairs, build_pairs, fit_gaussian, noise_summary, train_mlp
 from minas.study.stats import mean_interval, task_test
@@ -50,12 +50,12 @@ class Experiment1:
 
 
 def default_signals(collected, primary: str | None = None) -> dict:
-    """label -> signal: the thesis's two NNs ("NN + MI" uses `primary`, cfg.mi.methods[0]), then beyond ones."""
-    methods = collected.methods
+    """label -> signal: the thesis's two NNs ("NN + MI" uses `primary`, cfg.mi.signals[0]), then beyond ones."""
+    methods = sorted(collected.signals)
     primary = primary if primary in methods else (methods[0] if methods else None)
     out = {"NN + accuracy": "accuracy", "NN + MI": f"mi:{primary}" if primary else "none"}
     # other MI estimators as "NN + MI (name)"; the probe and the training-free proxies under their own names
-    out.update({(f"NN + MI ({m})" if m in METHODS else f"NN + {m}"): f"mi:{m}" for m in methods if m != primary})
+    out.update({(f"NN + MI ({m})" if m in ESTIMATORS else f"NN + {m}"): f"mi:{m}" for m in methods if m != primary})
     if primary:  # like for like (issue 14, item 3): MI raw beside raw accuracy, accuracy z-scored beside z-scored MI
         out["NN + MI (raw)"] = f"mi_raw:{primary}"
     out.update({"NN + arch only": "none", "NN + accuracy (z)": "accuracy_z"})
@@ -69,7 +69,7 @@ def pair_mse(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def run_experiment(cfg, collected, signals: dict | None = None, softmax: bool = False) -> Experiment1:
     """Train the NN per signal x cfg.predict.seeds and score every baseline on the same pairs (Table 3.1)."""
-    signals = signals or default_signals(collected, cfg.mi.methods[0])
+    signals = signals or default_signals(collected, cfg.mi.signals[0])
     if collected.samples.empty or not (collected.samples.split == "test").any():
         raise ValueError("no collected input samples on test tasks: run notebook 03 (collection) first")
     runs, curves, errors, preds, te = score_split(cfg, collected, signals, cfg.predict.seeds, cfg.predict.epochs, softmax)

@@ -50,7 +50,7 @@ def signal_matrix(collected, signal: str) -> np.ndarray:
         missing = [c for c in cols if c not in s.columns]
         if missing:
             raise ValueError(f"signal {signal!r}: columns {missing} are not in the samples; "
-                             f"collected methods: {collected.methods}")
+                             f"collected signals: {collected.signals}")
         values = np.nan_to_num(s[cols].to_numpy(dtype=np.float64))
         # a whole-network signal (one layer-0 column, e.g. a parameter count) enters every layer's slot, as accuracy does
         return np.repeat(values, N_LAYERS, axis=1) if values.shape[1] == 1 else values

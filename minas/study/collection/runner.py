@@ -1,0 +1,212 @@
+"""Running a collection through the engine (notebook 03; thesis 2.1-2.2, A.5).
+
+Input samples are one job each (train to convergence, then every signal). Hyperband instances run
+together rung by rung: a rung asks for the trainings it lacks, stored ones are fed back at once, and a
+training several instances want is one job. Every finished training goes to the store before anything
+else happens, so a killed run loses at most the jobs in flight.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from minas import data
+from minas.core.config import StudyConfig
+from minas.core.engine import Engine, Job
+from minas.core.progress import bar
+from minas.core.store import Store
+from minas.nas import hyperband
+from minas.nas.space import parse_architecture
+from minas.study import jobs
+from minas.study.collection.columns import signal_layers
+from minas.study.collection.design import BracketSpec, bracket_config, collection_brackets, input_archs, seed_configs
+
+_ANNOUNCED: set[str] = set()  # dashboard links already printed by this process
+
+
+def _announce(engine: Engine) -> None:
+    """Start the engine and say once where its Dask dashboard is (live workers, tasks, memory)."""
+    engine.start()
+    link = getattr(engine.client, "dashboard_link", None)
+    if link and link not in _ANNOUNCED:
+        _ANNOUNCED.add(link)
+        print(f"Dask dashboard: {link}", file=sys.stderr)
+
+
+@contextmanager
+def _own_bar(engine: Engine):
+    """Silence the engine's bar while a caller shows its own (with a total fixed at the start)."""
+    shown, engine.progress = engine.progress, False
+    try:
+        yield shown
+    finally:
+        engine.progress = shown
+
+
+def run_input_samples(cfg: StudyConfig, store: Store, engine: Engine, pairs: list[tuple[str, str]]) -> int:
+    """Make sure every (task, arch) has a converged training and every configured signal; returns the jobs run."""
+    todo = []
+    signals = tuple(cfg.mi.signals)
+    mcfg = jobs.mi_config_hash(cfg)
+    for task, arch in dict.fromkeys(pairs):
+        missing = tuple(s for s in signals if len(store.get_mi(task, arch, cfg.seed, s, mcfg)) < len(signal_layers(s)))
+        if missing:
+            todo.append(Job(f"input|{task}|{arch}|{cfg.seed}|{mcfg}|{','.join(missing)}", jobs.input_sample, (cfg, task, arch, missing)))
+    tcfg = jobs.train_config_hash(cfg)
+    if todo:
+        _announce(engine)
+    with _own_bar(engine) as shown, bar(len(todo), "input samples (train + signals)", unit="arch", leave=False,
+                                        disable=not shown or not todo) as progress:
+        for _, result in engine.run(todo):
+            tr = result["training"]
+            if store.get_training(tr["task"], tr["arch"], tr["seed"], 0, tcfg, kind="converge") is None:
+                store.put_training(tr)
+            store.put_mi(result["mi"])
+            progress.update(1)
+    return len(todo)
+
+
+def _rung_trainings(spec: BracketSpec, survivors: list[int]) -> int:
+    """Trainings an instance asks for over all its rungs (distinct architectures per rung, at most)."""
+    distinct = len({a.id for a in spec.archs})
+    return distinct + sum(min(distinct, k) for k in survivors)
+
+
+class _Brackets:
+    """The Hyperband instances of one `run_brackets` call: the live ones, their results and their bar."""
+
+    def __init__(self, cfg: StudyConfig, store: Store, specs: list[BracketSpec], progress_shown: bool):
+        hb = cfg.hyperband
+        self.cfg, self.store, self.specs = cfg, store, specs
+        self.tcfg, self.bcfg = jobs.train_config_hash(cfg), bracket_config(cfg)
+        self.out: dict[int, hyperband.BracketResult] = {}
+        self.live: dict[int, hyperband.Bracket] = {}
+        for n, s in enumerate(specs):
+            done = store.get_bracket(s.tag, s.task, s.instance, self.bcfg)
+            if done is not None and done["archs"] == [a.id for a in s.archs]:
+                self.out[n] = hyperband.BracketResult.from_dict(done["result"])
+            else:
+                self.live[n] = hyperband.Bracket(list(s.archs), list(hb.survivors), list(hb.epochs_per_rung), hb.lam)
+        self.started = time.perf_counter()
+        self.expected = {n: _rung_trainings(specs[n], hb.survivors) for n in self.live}
+        self.reported = dict.fromkeys(self.live, 0)  # trainings fed to each instance so far (stored or computed)
+        self.have: set[tuple[str, str, int]] = set()  # (task, arch, epochs) trainings seen in the store
+        # not left behind when done: a caller in a loop (the controller) would stack one per iteration
+        self.progress = bar(sum(self.expected.values()), f"Hyperband trainings ({len(self.live)} instances)",
+                            unit="training", leave=False, disable=not progress_shown or not self.live)
+
+    def tick(self, n: int, k: int = 1) -> None:
+        self.reported[n] += k
+        self.progress.update(k)
+
+    def _stored(self, n: int, b: hyperband.Bracket) -> list:
+        """Feed the current rung's stored accuracies to instance n; return the architectures still missing."""
+        task, missing = self.specs[n].task, []
+        for arch in b.wanted():
+            row = self.store.get_training(task, arch.id, self.cfg.seed, b.epochs, self.tcfg)
+            if row is None:
+                missing.append(arch)
+                continue
+            self.have.add((task, arch.id, b.epochs))
+            b.report(arch, b.epochs, row["accuracy"])
+            self.tick(n)
+        return missing
+
+    def advance(self, n: int) -> list[Job]:
+        """Feed stored accuracies to instance n rung after rung; return jobs for what is still missing."""
+        b, s = self.live[n], self.specs[n]
+        while not b.done:
+            missing = self._stored(n, b)
+            if missing:
+                return [Job(f"train|{s.task}|{a.id}|{self.cfg.seed}|{b.epochs}|{self.tcfg}", jobs.train_fixed,
+                            (self.cfg, s.task, a.id, b.epochs, b.prev_epochs), {"bracket": n}) for a in missing]
+        res = b.outcome()
+        self.store.put_bracket(s.tag, s.task, s.instance, self.bcfg, [a.id for a in s.archs], res.to_dict(),
+                               time.perf_counter() - self.started)
+        self.out[n] = res
+        self.tick(n, max(0, self.expected[n] - self.reported[n]))  # duplicate architectures asked for fewer trainings
+        return []
+
+    def needed(self, task: str) -> set[tuple[str, int]]:
+        """(arch, epochs) checkpoints of a task that an unfinished instance may still continue.
+
+        An architecture alive in an instance continues from its latest training there: the current
+        rung's when it is reported (it may survive into the next rung), else the previous one's.
+        """
+        keep = set()
+        for n, b in self.live.items():
+            if n in self.out or self.specs[n].task != task:
+                continue
+            for i in b.alive:
+                arch = b.archs[i]
+                keep.add((arch.id, b.epochs if (task, arch.id, b.epochs) in self.have else b.prev_epochs))
+        return keep
+
+    def prune(self, task: str) -> None:
+        """Drop the task's fixed-epoch checkpoints that no rung can continue any more (Hyperband eliminated them)."""
+        jobs.prune_checkpoints(self.cfg, task, self.needed(task))
+
+    def follow(self, job: Job, result: dict) -> list[Job]:
+        """Store a finished training, report it to its instance, and ask for the next rung when this one closed."""
+        self.store.put_training(result)
+        self.have.add((result["task"], result["arch"], result["epochs"]))
+        n = job.meta["bracket"]
+        if n in self.out:
+            return []
+        b = self.live[n]
+        rung = b.rung
+        b.report(parse_architecture(result["arch"]), result["epochs"], result["accuracy"])
+        self.tick(n)
+        if b.rung == rung:
+            return []
+        new = self.advance(n)
+        self.prune(self.specs[n].task)
+        return new
+
+
+def run_brackets(cfg: StudyConfig, store: Store, engine: Engine, specs: list[BracketSpec]) -> list[hyperband.BracketResult]:
+    """Run Hyperband instances together, rung by rung, reusing every stored training."""
+    runs = _Brackets(cfg, store, specs, engine.progress)
+    try:
+        first = [job for n in list(runs.live) for job in runs.advance(n)]
+        for task in dict.fromkeys(s.task for s in specs):  # also what a killed run left behind
+            runs.prune(task)
+        if first:
+            _announce(engine)
+        # the same training may be wanted by several instances: each waits on the one job
+        with _own_bar(engine):
+            for _ in engine.run(first, follow=runs.follow):
+                pass
+    finally:
+        runs.progress.close()
+    return [runs.out[n] for n in range(len(specs))]
+
+
+@dataclass
+class CollectionSummary:
+    """Counts and timing of one `collect` call."""
+
+    input_jobs: int
+    brackets: int
+    seconds: float
+    checkpoint_bytes: int = 0  # size of the checkpoints kept afterwards (eliminated architectures' are deleted)
+    seeds: int = 1  # collection seeds collected (`collection.seeds`)
+
+
+def collect(cfg: StudyConfig, store: Store, engine: Engine, tasks: list[str] | None = None) -> CollectionSummary:
+    """Collect standardization signals, input samples and Hyperband posteriors for the tasks, once per collection seed."""
+    t0 = time.perf_counter()
+    n_jobs = n_specs = 0
+    for c in seed_configs(cfg):
+        names = tasks if tasks is not None else [t.name for t in data.build_tasks(c)]
+        pairs, specs = [], []
+        for task in names:
+            std, inputs = input_archs(c, task)
+            pairs += [(task, a.id) for a in std + inputs]
+            specs += collection_brackets(c, task)
+        n_jobs += run_input_samples(c, store, engine, pairs)
+        run_brackets(c, store, engine, specs)
+        n_specs += len(specs)
+    return CollectionSummary(n_jobs, n_specs, time.perf_counter() - t0, jobs.checkpoint_bytes(cfg), cfg.collection.seeds)
