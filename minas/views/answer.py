@@ -52,7 +52,7 @@ class Ranking:
 
 @dataclass(frozen=True)
 class Reliability:
-    """Test-retest reliability: one sentence and the (signal, layer) cells whose ICC interval covers 0."""
+    """Test-retest reliability: one sentence and the (signal, layer) cells whose ICC interval covers 0 ('ba L1')."""
 
     sentence: str
     unreliable: list[str]
@@ -61,6 +61,38 @@ class Reliability:
 def crossval_caption(cv: CrossValidation) -> str:
     """'leave-one-family-out: 5 folds, NNs 1 seed x 20 epochs per fold'."""
     return f"leave-one-family-out: {len(cv.folds)} folds, NNs {cv.seeds} seed x {cv.epochs} epochs per fold"
+
+
+def table_3_1(exp: Experiment1) -> pd.DataFrame:
+    """Table 3.1 as notebook 06 and the report show it: ours beside the thesis's reported values, named as quotes."""
+    cols = ["method", "group", "test_mse_mean", "test_mse_std", "n_seeds", "test_mse_thesis_scale", "thesis_reported_test",
+            "train_mse_thesis_scale", "thesis_reported_train"]
+    return exp.table[cols].rename(columns={"thesis_reported_test": "thesis_test (Kossmann 2019)",
+                                           "thesis_reported_train": "thesis_train (Kossmann 2019)"})
+
+
+def report_tables(a: Analysis, **more: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every table the report collapses, under its title: those of `a`, then `more` (table_3_1, intervals,
+    rank_agreement, signal_costs, reliability, power), each titled with how its intervals were computed."""
+    titles = {"table_3_1": "Table 3.1 (MSE; thesis columns are the thesis's reported values)",
+              "intervals": "Table 3.1 intervals (95% t-interval over test data sets)",
+              "rank_agreement": "Every signal vs accuracy and hs: Kendall tau, Spearman rho (t-intervals over tasks), cost",
+              "signal_costs": "Cost of each signal per architecture", "reliability": "Test-retest ICC per signal and layer",
+              "power": "Power over planted collections"}
+    unknown = sorted(set(more) - set(titles))
+    if unknown:
+        raise ValueError(f"report_tables: no title for {unknown}; known: {sorted(titles)}")
+    tables = {titles[k]: v for k, v in more.items() if k in ("table_3_1", "intervals")}
+    tables.update({"Table 3.2 (mean hs of Hyperband output; thesis columns quoted)": a.table_3_2,
+                   "Prior vs uniform, paired over data sets": a.vs_uniform,
+                   "Experiment 1 paired comparisons": a.exp.comparisons, "Signal vs architecture alone": a.signal_value,
+                   "Per-layer signal correlations": a.correlations, "MI by depth": a.depth, "AutoBuild per layer": a.autobuild,
+                   f"Experiment 1 leave-one-family-out ({crossval_caption(a.cv)}; t-intervals over held-out tasks)": a.cv.table,
+                   "Experiment 1 leave-one-family-out comparisons (sign-flip p over task means)": a.cv.comparisons})
+    tables.update({titles[k]: v for k, v in more.items() if k not in ("table_3_1", "intervals")})
+    if a.pooled is not None:
+        tables[f"Experiment 1 pooled over {len(a.pooled.seeds)} collection seeds (t-intervals over task means)"] = a.pooled.table
+    return tables
 
 
 def _rho(r) -> str:
@@ -105,7 +137,7 @@ def reliability_finding(icc: pd.DataFrame, recorded: pd.DataFrame, tasks: list[s
     else:
         sig = tgt = pd.DataFrame(columns=["method", "layer", "icc3", "icc3_low", "icc3_high", "n_archs", "n_seeds"])
     dead = sig[(sig.icc3_low <= 0) & (sig.icc3_high >= 0)]
-    unreliable = [signal_name(r.method, r.layer) for r in dead.itertuples()]
+    unreliable = [f"{r.method}{f' L{int(r.layer)}' if r.layer else ''}" for r in dead.itertuples()]  # as 06 records them
     size = f"{int(sig.n_archs.max()) if len(sig) else 0} architectures x {int(sig.n_seeds.max()) if len(sig) else 0} seeds"
     text = (f"Test-retest (ICC(3,1), {size} on {', '.join(tasks) or 'no task'}): {len(dead)} of {len(sig)} (signal, layer) "
             "cells have a CI covering 0 and are unable to predict anything there"

@@ -201,9 +201,9 @@ def test_reliability_names_the_cells_that_cannot_rank(tmp_path):
     recorded = answer.recorded_target_icc(cfg)
     assert recorded.epochs.tolist() == [8]  # the last budget only
     r = answer.reliability_finding(icc, recorded, ["mnist"])
-    assert r.unreliable == ["ba layer 1"]
+    assert r.unreliable == ["ba L1"]
     assert r.sentence == ("Test-retest (ICC(3,1), 6 architectures x 3 seeds on mnist): 1 of 2 (signal, layer) cells have a CI "
-                          "covering 0 and are unable to predict anything there (ba layer 1). Targets here: accuracy 0.6 "
+                          "covering 0 and are unable to predict anything there (ba L1). Targets here: accuracy 0.6 "
                           "(95% CI [0.3, 0.8]); notebook 01 recorded: mnist accuracy 0.55 (95% CI [0.25, 0.75]).")
     empty = answer.reliability_finding(pd.DataFrame(), recorded.iloc[:0], [])
     assert empty.unreliable == [] and "0 of 0 (signal, layer) cells" in empty.sentence and "on no task" in empty.sentence
