@@ -6,12 +6,15 @@ after an interruption resumes where it stopped.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import platform
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from importlib import metadata
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from minas import failures
 from minas.core import config, guard, progress
+from minas.views import report
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -98,8 +102,8 @@ class _KernelStream:
                 self._show()
                 self.line, self.is_bar = "", True
             elif part == "\n":
-                if self.line.strip():
-                    _tqdm().write(self.line.rstrip())
+                if self.line.strip():  # a finished bar or a line: above the live ones, on stderr as they are
+                    _tqdm().write(self.line.rstrip(), file=sys.stderr)
                 if self.is_bar:
                     self._show("")
                 self.line, self.is_bar = "", False
@@ -124,6 +128,58 @@ class _KernelStream:
             self.status = None
 
 
+class _LiveTail:
+    """Follows the file headless kernels write their live bars to (`progress.LIVE`) and shows it, as a `_KernelStream`,
+    under the notebook's bar: the bars stay live in the terminal and out of the executed notebook."""
+
+    def __init__(self, path: Path, stream: "_KernelStream", every: float = 0.3):
+        self.path, self.stream, self.every, self.pos = path, stream, every, 0
+        self.decode = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._follow, name="minas-live-bars", daemon=True)
+        self.thread.start()
+
+    def _follow(self) -> None:
+        while not self.stop.wait(self.every):
+            self.pump()
+
+    def pump(self) -> None:
+        """Show what the kernels wrote since the last call."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.pos)
+                chunk = f.read()
+        except FileNotFoundError:
+            return
+        self.pos += len(chunk)
+        text = self.decode.decode(chunk)
+        if text:
+            self.stream.write(text)
+
+    def close(self) -> None:
+        """Stop following, show the rest, close the status line."""
+        self.stop.set()
+        self.thread.join()
+        self.pump()
+        self.stream.close()
+
+
+@contextmanager
+def _live_bars(show: bool):
+    """While `show`: a file for the kernels' live bars (its path in `progress.LIVE`), followed by a `_LiveTail`."""
+    if not show:
+        yield None
+        return
+    fd, name = tempfile.mkstemp(prefix="minas-live-bars-", suffix=".txt")
+    os.close(fd)
+    tail = _LiveTail(Path(name), _KernelStream())
+    try:
+        yield Path(name)
+    finally:
+        tail.close()
+        Path(name).unlink(missing_ok=True)
+
+
 def _tqdm():
     from tqdm.auto import tqdm
 
@@ -131,12 +187,17 @@ def _tqdm():
 
 
 @contextmanager
-def _kernel_env(show: bool):
-    """Environment of the kernels started inside: text bars (minas.core.progress) while `show` is on, and
-    `MINAS_HEADLESS=1`, so the widgets show their figures as plain outputs (minas.views.widgets._show)."""
-    values = {progress.ENV: "text" if show else "off", progress.HEADLESS: "1"}
+def _kernel_env(live: Path | None):
+    """Environment of the kernels started inside: `MINAS_HEADLESS=1`, so their bars leave a few lines in the executed
+    notebook (minas.core.progress.Steps) and the widgets show their figures as plain outputs
+    (minas.views.widgets._show); with `live`, the file their live bars go to (`progress.LIVE`)."""
+    values = {progress.HEADLESS: "1", progress.LIVE: str(live) if live else None}
     old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
     try:
         yield
     finally:
@@ -199,7 +260,8 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
         data.check_data(cfg)  # a missing or corrupt data file fails here, not in notebook 03
         out = cfg.out / "notebooks"
         out.mkdir(parents=True, exist_ok=True)
-        (cfg.out / "provenance.json").write_text(json.dumps(provenance(cfg), indent=2, default=str))
+        prov = report.portable(provenance(cfg), cfg.out)  # no folder of this machine in what the run records
+        (cfg.out / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
         done, timings = [], {}
         timings_path = cfg.out / "timings.json"
         if timings_path.exists():
@@ -210,7 +272,7 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
             stream = _KernelStream() if progress_bars else None
             bar = {"desc": f"{nb.stem} ({i}/{len(books)})", "unit": "cell", "leave": False} if progress_bars else False
             try:
-                with _kernel_env(progress_bars):
+                with _live_bars(progress_bars) as live, _kernel_env(live):
                     pm.execute_notebook(
                         str(nb), str(out / nb.name), parameters=params, cwd=str(NOTEBOOKS), kernel_name="python3",
                         progress_bar=bar, log_output=False, stderr_file=stream, execution_timeout=timeout or None,

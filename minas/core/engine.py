@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from tqdm.auto import tqdm
+from minas.core.progress import bar as progress_bar
 
 
 @dataclass
@@ -99,7 +99,7 @@ class Engine:
         Jobs with a key already in flight are not submitted twice.
         """
         pending = list(jobs)
-        bar = tqdm(total=len(pending), desc=desc, disable=not self.progress, leave=True)
+        bar = progress_bar(len(pending), desc, unit="job", disable=not self.progress)
         try:
             if pending:
                 self.start()

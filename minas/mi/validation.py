@@ -61,6 +61,16 @@ def suite_summary(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def method_summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per estimator over the label problems of `validation_suite` (the continuous path skips mine and ba): mean
+    |error|, mean bias, failures, seconds per estimate and the spread over seeds (std per problem, averaged)."""
+    label = runs[runs.kind != "continuous"]
+    out = label.groupby("method").agg(mean_abs_error=("error", lambda e: e.abs().mean()), mean_bias=("error", "mean"),
+                                      failed=("ok", lambda o: int((~o).sum())), seconds=("seconds", "mean")).reset_index()
+    spread = label.groupby(["task", "method"])["value"].std().groupby("method").mean().rename("spread_over_seeds")
+    return out.merge(spread.reset_index(), on="method").sort_values("mean_abs_error")
+
+
 def study_options(cfg, **options) -> dict:
     """Estimator options as the study runs them (cfg.mi), every row passed (the caller picks the rows), then **options."""
     return {**_options(cfg, options), "max_rows": None, **{k: v for k, v in options.items() if k == "max_rows"}}
@@ -160,3 +170,26 @@ def operating_point(curve: pd.DataFrame, method: str, available: int, target: fl
     return {"method": method, "rows": int(rows), "rows_needed": needed, "rows_available": int(available),
             "error_band": band, "target": target, "meets_target": band <= target,
             "measured_rows": [int(r) for r in worst.index], "measured_error": [float(v) for v in worst]}
+
+
+def targets(shape_runs: pd.DataFrame, thesis_runs: pd.DataFrame, method: str) -> pd.DataFrame:
+    """The study's targets for `method` on the shape suite (`run_problems`), each measured against its bound: |error|
+    on flat and image-shaped problems, shuffled labels near 0, nothing above log K, seconds per network, and the
+    thesis MINE (`thesis_runs`, same problems) slower and no more accurate. Columns target, measured, bound, met."""
+    d = shape_runs[shape_runs.method == method]
+    real = d[~d.shuffled]
+    per_call = ["problem", "seed"]  # `seconds` is the whole call (every layer), repeated on each layer's row
+    ours_same = real[real.problem.isin(thesis_runs.problem)]
+    rows = [  # the first five must stay at or below their bound, the last two at or above
+        ("mean |error| flat (nats)", float(real[real.kind == "flat"].error.abs().mean()), 0.10),
+        ("mean |error| image-shaped (nats)", float(real[real.kind == "image"].error.abs().mean()), 0.20),
+        ("max |estimate| shuffled labels (nats)", float(d[d.shuffled].value.abs().max()), 0.03),
+        ("share of estimates above log K", float((shape_runs.value > shape_runs.ceiling + 1e-9).mean()), 0.0),
+        ("seconds, 4 layers of one network", float(real[real.kind == "image"].groupby(per_call)["seconds"].first().mean()), 2.0),
+        ("thesis MINE time / ours (same problems)", float(thesis_runs.groupby(per_call)["seconds"].first().mean()
+                                                          / ours_same.groupby(per_call)["seconds"].first().mean()), 10.0),
+        ("thesis MINE |error| - ours (nats)", float(thesis_runs.error.abs().mean() - ours_same.error.abs().mean()), 0.0),
+    ]
+    out = pd.DataFrame(rows, columns=["target", "measured", "bound"])
+    out["met"] = [m <= b if i < 5 else m >= b for i, (m, b) in enumerate(zip(out.measured, out.bound))]
+    return out

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
-from tqdm.auto import tqdm
 
 from minas import data
+from minas.core.progress import bar as progress_bar
 from minas.core.seeding import derive_seed, rng_for
 from minas.nas import cnn
 from minas.nas.space import sample_architectures
@@ -97,7 +97,8 @@ def architecture_signal(cfg, task_name: str, n_archs: int = 8, n_seeds: int = 3,
     device = cnn.pick_device(cfg.device)
     budgets = tuple(sorted(set(budgets)))
     rows = []
-    bar = tqdm(total=n_archs * n_seeds * len(budgets), desc=f"{task_name}: archs x seeds x budgets", disable=not progress)
+    bar = progress_bar(n_archs * n_seeds * len(budgets), f"{task_name}: archs x seeds x budgets", unit="training",
+                       disable=not progress)
     for arch in archs:
         for s in range(n_seeds):
             seed = s if crossed else derive_seed(s, "target", arch.id) % 2**31
@@ -177,7 +178,8 @@ def signal_reliability(cfg, task_name: str, methods: list[str], n_archs: int = 8
     archs = sample_architectures(n_archs, rng_for(cfg.seed, "target", task_name))
     device = cnn.pick_device(cfg.device)
     rows = []
-    for arch in tqdm(archs, desc=f"{task_name}: signal reliability", disable=not progress):
+    bar = progress_bar(len(archs) * n_seeds, f"{task_name}: signal reliability", unit="training", disable=not progress)
+    for arch in archs:
         for s in range(n_seeds):
             res, model = cnn.train_to_convergence(task, arch, s, cfg.train, device)
             hs = res.accuracy - cfg.hyperband.lam * sum(arch.filters)
@@ -186,6 +188,8 @@ def signal_reliability(cfg, task_name: str, methods: list[str], n_archs: int = 8
                           "value": v.value if v.ok else np.nan, "accuracy": res.accuracy, "hs": hs} for v in values]
             rows += [{"task": task_name, "arch": arch.id, "seed": s, "method": t, "layer": 0, "value": v,
                       "accuracy": res.accuracy, "hs": hs} for t, v in (("target: accuracy", res.accuracy), ("target: hs", hs))]
+            bar.update(1)
+    bar.close()
     return pd.DataFrame(rows)
 
 

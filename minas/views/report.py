@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import typing
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,29 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+def portable(value: Any, out: Path) -> Any:
+    """`value` (JSON-like: dicts, lists, strings, paths) with every path inside the output folder `out` written
+    relative to it ('report.html', '.' for `out` itself) and the user's home in any other absolute path written '~':
+    what a run records names no folder of the machine it ran on. Other values are returned as they are."""
+    if isinstance(value, dict):
+        return {k: portable(v, out) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [portable(v, out) for v in value]
+    if not isinstance(value, Path) and not (isinstance(value, str) and "\n" not in value and os.path.isabs(value)):
+        return value
+    path, root, home = (Path(os.path.abspath(p)) for p in (value, out, Path.home()))
+    if path.is_relative_to(root):
+        return path.relative_to(root).as_posix() or "."
+    if path.is_relative_to(home) and home != Path("/"):
+        return "~/" + path.relative_to(home).as_posix()
+    return str(value)
+
+
 def record_metrics(cfg: StudyConfig, notebook: str, metrics: dict) -> Path:
-    """Write a notebook's headline numbers to outputs/<profile>/<notebook>/metrics.json."""
+    """Write a notebook's headline numbers to outputs/<profile>/<notebook>/metrics.json (paths relative to outputs/<profile>)."""
     path = cfg.out / notebook / "metrics.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"profile": cfg.profile, "seed": cfg.seed, "notebook": notebook, "metrics": _clean(metrics)}
+    payload = {"profile": cfg.profile, "seed": cfg.seed, "notebook": notebook, "metrics": portable(_clean(metrics), cfg.out)}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
     tmp.replace(path)

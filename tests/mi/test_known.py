@@ -93,3 +93,33 @@ def test_rank_marginals_survive_heavy_tails_and_ignore_monotone_maps():
     assert zscore.value < rank.value
     with pytest.raises(ValueError, match="continuous marginals"):
         mi.estimate_mi_continuous(x, y, "infonce", marginals="copula")
+
+
+def test_method_summary_leaves_out_the_continuous_path_and_counts_failures():
+    runs = pd.DataFrame({"task": ["a", "a", "b", "b", "a", "a", "g"], "kind": ["flat"] * 6 + ["continuous"],
+                         "method": ["m", "m", "m", "m", "n", "n", "m"], "seed": [0, 1, 0, 1, 0, 1, 0],
+                         "value": [1.0, 1.2, 0.5, 0.5, 2.0, 2.0, 9.0], "error": [0.1, -0.3, 0.0, 0.2, 0.5, 0.5, 9.0],
+                         "ok": [True, True, False, True, True, True, True], "seconds": [1.0, 3.0, 1.0, 1.0, 0.5, 0.5, 99.0]})
+    s = validation.method_summary(runs).set_index("method")
+    assert list(s.index) == ["m", "n"]  # sorted by mean |error|
+    assert s.loc["m", "mean_abs_error"] == pytest.approx(0.15) and s.loc["m", "mean_bias"] == pytest.approx(0.0)
+    assert s.loc["m", "failed"] == 1 and s.loc["m", "seconds"] == pytest.approx(1.5)
+    assert s.loc["m", "spread_over_seeds"] == pytest.approx(np.std([1.0, 1.2], ddof=1) / 2)  # task a's std, task b's 0
+
+
+def test_targets_measure_each_bound_on_the_shape_suite():
+    def rows(method, problem, kind, shuffled, errors, seconds):
+        return [{"problem": problem, "kind": kind, "shuffled": shuffled, "method": method, "seed": 0, "layer": l + 1,
+                 "value": 1.0 + e, "error": e, "ceiling": math.log(10), "seconds": seconds} for l, e in enumerate(errors)]
+    shape = pd.DataFrame(rows("m", "flat1", "flat", False, [0.05], 0.2) + rows("m", "img1", "image", False, [0.1, 0.3], 1.0)
+                         + rows("m", "img1s", "image", True, [0.02, -0.01], 1.0) + rows("x", "flat1", "flat", False, [5.0], 0.1))
+    shape.loc[shape.shuffled, "value"] = [0.02, -0.01]
+    thesis = pd.DataFrame(rows("mine", "img1", "image", False, [0.4, 0.2], 30.0))
+    t = validation.targets(shape, thesis, "m").set_index("target")
+    assert t.loc["mean |error| flat (nats)", "measured"] == pytest.approx(0.05) and t.loc["mean |error| flat (nats)", "met"]
+    assert t.loc["mean |error| image-shaped (nats)", "measured"] == pytest.approx(0.2)
+    assert t.loc["max |estimate| shuffled labels (nats)", "measured"] == pytest.approx(0.02)
+    assert t.loc["share of estimates above log K", "measured"] == pytest.approx(1 / 6) and not t.loc["share of estimates above log K", "met"]
+    assert t.loc["seconds, 4 layers of one network", "measured"] == 1.0  # one call, not one per layer
+    assert t.loc["thesis MINE time / ours (same problems)", "measured"] == 30.0
+    assert t.loc["thesis MINE |error| - ours (nats)", "measured"] == pytest.approx(0.3 - 0.2) and t["met"].sum() == 6

@@ -1,4 +1,4 @@
-"""minas.study.analysis: the stored-MI frame, rank correlations on planted data, the verdict's sentences,
+"""minas.study.analysis: the stored-MI frame, rank correlations on planted data,
 and controller runs read back from the store exactly as they were trained."""
 import numpy as np
 import pandas as pd
@@ -125,21 +125,3 @@ def test_correlation_summary_counts_and_picks_the_top():
     assert plain["top"] == {"method": "ba", "layer": 2, "target": "hs", "rho": -0.7, "ci": [-0.9, -0.4]}
     part = analysis.correlation_summary(corr, partial=True)
     assert part["tested"] == 1 and part["ci_excluding_0"] == 0
-
-
-def test_verdict_states_effects_with_their_intervals():
-    comparisons = pd.DataFrame({"a": ["NN + MI"] * 3, "b": ["NN + accuracy", "Fitted Gaussian", "NN + accuracy"],
-                                "unit": ["test pair (seed mean)", "test pair (seed mean)", "seed (mean test MSE)"],
-                                "mean_diff": [0.004, -0.002, 9.0], "ci_low": [-0.001, -0.003, 8.0], "ci_high": [0.009, -0.001, 10.0]})
-    vs_uniform = pd.DataFrame({"split": ["train", "train", "test"], "prior": ["exp1", "exp2", "exp1"],
-                               "diff_mean": [0.012, -0.03, 0.5], "ci_low": [-0.01, -0.05, 0.4], "ci_high": [0.03, -0.01, 0.6],
-                               "n_tasks": [5, 5, 2]})
-    corr = pd.DataFrame({"method": ["ba", "ba"], "layer": pd.array([1, 2], dtype="Int64"), "target": ["hs", "hs | size"],
-                         "rho": [0.3, -0.6], "ci_low": [0.1, -0.8], "ci_high": [0.5, -0.4]})
-    s1, s2, s3 = analysis.verdict(comparisons, vs_uniform, corr, n_pairs=40, n_test_tasks=4)
-    assert s1.startswith("This run finds no evidence")  # the accuracy CI straddles 0
-    assert "+0.004 (95% CI -0.001 to +0.009)" in s1 and "-0.002 (95% CI -0.003 to -0.001)" in s1 and "40 held-out pairs of 4" in s1
-    assert "+0.012 (95% CI -0.01 to +0.03; thesis +0.002)" in s2 and "-0.030" in s2 and "thesis -0.041" in s2 and "5 training" in s2
-    assert "1 of 1 per-layer correlations" in s3 and "1 of 1 once" in s3 and "ba at layer 2 with hs" in s3
-    comparisons.loc[0, ["ci_low", "ci_high"]] = [-0.01, -0.001]
-    assert analysis.verdict(comparisons, vs_uniform, corr, 40, 4)[0].startswith("Per-layer MI helps")

@@ -1,5 +1,6 @@
 """minas.views.report: a typed result saved by one notebook reads back identical in the next, or fails naming the notebook."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -76,3 +77,18 @@ def test_mi_band_note_says_which_quantity_and_its_band(tmp_path):
     report.record_metrics(cfg, "02_mine_validation", {"mi_operating_point": dict(point, meets_target=True),
                                                       "mi_error_band": 0.05, "mi_rows": 1200, "mi_method": "ba", "mi_signal": "mi"})
     assert "Shannon MI" in report.mi_band_note(cfg) and "meets" in report.mi_band_note(cfg)
+
+
+def test_metrics_and_provenance_name_files_relative_to_the_output_folder(tmp_path):
+    cfg = minas.load("smoke", output_dir=str(tmp_path / "out"), **{"data.root": str(Path.home() / "minas-data")})
+    report_html = cfg.out / "report.html"
+    table = pd.DataFrame({"name": ["a"], "file": [str(cfg.out / "tables" / "a.csv")]})
+    path = report.record_metrics(cfg, "06_analysis", {"report": report_html, "tables": table, "sentence": "accuracy / hs",
+                                                      "elsewhere": "/etc/minas.yaml", "n": 3})
+    recorded = json.loads(path.read_text())["metrics"]
+    assert recorded["report"] == "report.html" and recorded["tables"] == [{"name": "a", "file": "tables/a.csv"}]
+    assert recorded["sentence"] == "accuracy / hs" and recorded["elsewhere"] == "/etc/minas.yaml" and recorded["n"] == 3
+    assert str(tmp_path) not in path.read_text()
+    prov = report.portable({"config": cfg.to_dict()}, cfg.out)  # what `minas run` writes to provenance.json
+    assert prov["config"]["output_dir"] == "." and prov["config"]["data"]["root"] == "~/minas-data"
+    assert prov["config"]["train"] == cfg.to_dict()["train"]  # everything that is not a path stays as it was

@@ -1,0 +1,220 @@
+"""minas.views.findings and minas.views.answer: one interval format, and the sentences of notebooks 04-06 and the
+report, checked on results built by the study's own functions on tiny inputs (a planted collection, the toy
+controller world) or by the typed constructors."""
+import dataclasses
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import minas
+from minas.core.store import Store
+from minas.study import analysis, autobuild, predict
+from minas.study import controller as ctl
+from minas.study.controller import toy
+from minas.study.ranking import COLUMNS, SIZE
+from minas.study.synthetic import synthetic_collected
+from minas.views import answer, findings, report
+from minas.views.findings import Difference, ci, estimate, num
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """Experiment 1, its leave-one-family-out and AutoBuild on a planted collection of 6 tasks."""
+    out = tmp_path_factory.mktemp("findings")
+    cfg = minas.load("smoke", output_dir=str(out), **{"predict.epochs": 2, "predict.seeds": 2, "mi.methods": ["mine_fast", "ba"]})
+    col = synthetic_collected(n_train=4, n_test=2, n_samples=3)
+    exp = predict.run_experiment(cfg, col)
+    cv = predict.run_cross_validation(cfg, col, {t: t for t in col.samples.task.unique()}, seeds=1, epochs=2)
+    ev = autobuild.evaluate(cfg, col, exp, epochs=3)
+    return cfg, col, exp, cv, ev
+
+
+@pytest.fixture(scope="module")
+def controller(tmp_path_factory):
+    """Both experiments of the controller, 3 iterations each on the toy world, and their evaluation runs."""
+    cfg = minas.load("smoke", output_dir=str(tmp_path_factory.mktemp("ctl")), **{"controller.iterations": 3})
+    env = toy.toy_environment(cfg, n_tasks=4)
+    store = Store(cfg.out / "s.sqlite")
+    runs = {(e, 0): ctl.train_controller(cfg, store, env, e) for e in ctl.EXPERIMENTS}
+    return runs, ctl.evaluate_runs(env, runs, env.train_tasks + env.test_tasks, 2)
+
+
+def _analysis(study, controller) -> answer.Analysis:
+    cfg, col, exp, cv, ev = study
+    archs = analysis.measured_archs(col, cfg.hyperband.lam)
+    evals = controller[1]
+    return answer.Analysis(exp, cv, None, ctl.table_3_2(evals), ctl.compare_to_uniform(evals),
+                           analysis.signal_value(exp), analysis.layer_correlations(archs, col.methods, n_boot=50),
+                           analysis.depth_trend(archs, col.methods), analysis.importance_summary(ev.importances))
+
+
+def _power(detected: bool, n_tasks: int = 6) -> pd.DataFrame:
+    return pd.DataFrame({"strength": [0.0, 1.0], "effect": [1e-6, -3e-5], "effect_sd": [1e-5, 1e-5],
+                         "power": [0.0, 0.9 if detected else 0.25], "n_tasks": n_tasks, "reps": 8, "design": "fixed split"})
+
+
+def test_one_interval_format():
+    assert ci(-0.003, 0.0012) == "95% CI [-0.003, 0.0012]"
+    assert ci(-0.003, 0.0012, signed=True) == "95% CI [-0.003, +0.0012]"
+    assert ci(0.123456, 0.5, digits=3) == "95% CI [0.123, 0.5]"
+    assert ci(float("nan"), 1.0) == ci(0.1, None) == "no 95% CI"  # one unit: no interval, never 'nan'
+    assert estimate(0.5, 0.25, 0.75) == "0.5 (95% CI [0.25, 0.75])"
+    assert num(float("inf")) == "n/a" and num(2.5e-5, signed=True) == "+2.5e-05"
+    assert findings.signal_name("ba", 2) == "ba layer 2" and findings.signal_name("params", 0) == "params"
+    assert findings.signal_name("sum_filters", pd.NA) == "sum_filters"
+    assert findings.bullets(["a", "b"]) == "- a\n- b"
+
+
+def test_a_difference_reads_its_row_and_is_judged_by_its_interval(study):
+    comparisons = study[2].comparisons
+    for r in comparisons.itertuples():
+        d = Difference.of(comparisons, r.a, r.b)
+        assert (d.mean_diff, d.ci_low, d.ci_high, d.n_tasks) == (r.mean_diff, r.ci_low, r.ci_high, r.n_tasks)
+        assert f"{r.mean_diff:+.2g} (95% CI [{r.ci_low:+.2g}, {r.ci_high:+.2g}])" in d.text()
+        assert f"over {r.n_tasks} tasks (at best {2 / 2 ** r.n_tasks:.2g})" in d.text()
+        expected = "lower (better) than" if r.ci_high < 0 else "higher (worse) than" if r.ci_low > 0 else "not distinguishable from"
+        assert d.relation == expected and d.sentence().endswith(f"{r.a}'s error is {expected} {r.b}'s.")
+    better = Difference("NN + MI", "Uniform", -2e-5, -3e-5, -1e-5, 0.03, 6)
+    assert better.sentence() == ("NN + MI minus Uniform: -2e-05 (95% CI [-3e-05, -1e-05]), sign-flip p 0.03 over 6 tasks "
+                                 "(at best 0.031): NN + MI's error is lower (better) than Uniform's.")
+    with pytest.raises(KeyError, match=re.escape("no comparison 'NN + MI' minus 'Oracle'")):
+        Difference.of(comparisons, "NN + MI", "Oracle")
+
+
+def test_experiment1_and_crossval_findings(study):
+    _, _, exp, cv, _ = study
+    t = exp.table.set_index("method")
+    lines = findings.experiment1_findings(exp)
+    assert lines[0].startswith(f"Test MSE: NN + MI {t.loc['NN + MI', 'test_mse_mean']:.3g}, NN + accuracy ")
+    assert "clean-target noise" in lines[0]
+    acc = Difference.of(exp.comparisons, "NN + MI", "NN + accuracy")
+    assert lines[1] == acc.sentence() and lines[2].endswith("(thesis: the Gaussian was better).")
+    assert len(lines) == 5 and lines[3].startswith("Like for like, NN + MI (raw) minus NN + accuracy: ")
+    # a comparison whose whole interval is below 0 is said to be better
+    moved = exp.comparisons.copy()
+    moved.loc[(moved.a == "NN + MI") & (moved.b == "NN + accuracy"), ["ci_low", "ci_high"]] = [-2.0, -1.0]
+    assert "lower (better) than NN + accuracy's" in findings.experiment1_findings(dataclasses.replace(exp, comparisons=moved))[1]
+
+    cvl = findings.crossval_findings(cv, exp)
+    assert len(cvl) == len(cv.comparisons) + 2 and cvl[-2] == f"Folds: {len(cv.folds)} scored, 0 skipped (a held-out task with too few posteriors)."
+    cvd = Difference.of(cv.comparisons, "NN + MI", "NN + accuracy")
+    assert cvl[-1].endswith(f"{acc.mean_diff:+.2g} ({acc.n_tasks} tasks) vs {cvd.mean_diff:+.2g} ({cvd.n_tasks} tasks).")
+    folds = cv.folds.assign(skipped=["too few posteriors"] + [""] * (len(cv.folds) - 1))
+    assert findings.crossval_findings(dataclasses.replace(cv, folds=folds), exp)[-2].endswith(
+        f"1 skipped (a held-out task with too few posteriors): {folds.family.iloc[0]}.")
+
+
+def test_autobuild_findings(study):
+    ev = study[4]
+    s = ev.summary.set_index("method")
+    lines = findings.autobuild_findings(ev)
+    assert lines[0].startswith(f"Best within-instance ranking on held-out tasks: {s.spearman.idxmax()} (Spearman {s.spearman.max():.2f})")
+    assert f"chance {s.chance_overlap.iloc[0]:.2f}" in lines[1] and "smallest net" in lines[2]
+
+
+def test_controller_findings_on_the_toy_world(controller):
+    runs, evals = controller
+    run0 = {e: r for (e, s), r in runs.items()}
+    table, paired, by_run = ctl.table_3_2(evals), ctl.compare_to_uniform(evals), ctl.seed_table(evals)
+    collapse = ctl.collapse_table(run0)
+    lines = findings.controller_findings(table, paired, by_run, run0, collapse, collapse)
+    uni = table.set_index(["split", "prior"]).loc[("train", "uniform")]
+    assert lines[0].startswith(f"Training data sets (4): uniform {uni['mean']:.3f} ± {uni.within_task_std:.3f} (sem {uni['sem']:.3f}), Exp 1 ")
+    assert "thesis: 0.504 ± 0.014" in lines[0] and lines[1].startswith("Held-out data sets: uniform ")
+    e2 = paired.set_index(["split", "prior"]).loc[("train", "exp2")]
+    assert (f"exp2: beats uniform on {int(e2.wins)} of 4 training data sets, mean difference "
+            f"{estimate(e2.diff_mean, e2.ci_low, e2.ci_high, 3, signed=True)}") in lines[4]
+    assert "exp1 over 1 controller runs" in lines[5] and "no 95% CI" in lines[5] and "(one run: no interval)" in lines[5]
+    assert lines[8].startswith("exp1 (run 0) after 3 iterations: layer entropies [") and "not collapsed" in lines[8]
+    assert lines[-1] == "Collapsed controller runs: 0 of 2." and len(lines) == 11
+    assert not any("nan" in line for line in lines)
+
+
+def test_verdict_states_effects_with_their_intervals(study, controller):
+    a = _analysis(study, controller)
+    comparisons = pd.DataFrame({"a": ["NN + MI"] * 3, "b": ["NN + accuracy", "Fitted Gaussian", "NN + accuracy"],
+                                "unit": ["test pair (seed mean)", "test pair (seed mean)", "seed (mean test MSE)"],
+                                "mean_diff": [0.004, -0.002, 9.0], "ci_low": [-0.001, -0.003, 8.0], "ci_high": [0.009, -0.001, 10.0],
+                                "p_signflip": 0.5, "n_tasks": 4})
+    vs_uniform = pd.DataFrame({"split": ["train", "train", "test"], "prior": ["exp1", "exp2", "exp1"],
+                               "diff_mean": [0.012, -0.03, 0.5], "ci_low": [-0.01, -0.05, 0.4], "ci_high": [0.03, -0.01, 0.6],
+                               "n_tasks": [5, 5, 2]})
+    corr = pd.DataFrame({"method": ["ba", "ba"], "layer": pd.array([1, 2], dtype="Int64"), "target": ["hs", "hs | size"],
+                         "rho": [0.3, -0.6], "ci_low": [0.1, -0.8], "ci_high": [0.5, -0.4]})
+    a = dataclasses.replace(a, exp=dataclasses.replace(a.exp, comparisons=comparisons), vs_uniform=vs_uniform, correlations=corr)
+    s1, s2, s3 = answer.verdict(a, _power(True), _power(True), 4, 2)
+    n_pairs, n_tasks = len(a.exp.test), len(np.unique(a.exp.test.task))
+    assert s1.startswith("This run finds no evidence")  # the accuracy CI straddles 0
+    assert "+0.004 (95% CI [-0.001, +0.009])" in s1 and "-0.002 (95% CI [-0.003, -0.001])" in s1
+    assert f"{n_pairs} held-out pairs of {n_tasks} data sets" in s1
+    assert "+0.012 (95% CI [-0.01, +0.03]; thesis +0.002)" in s2 and "-0.03 (95% CI [-0.05, -0.01]; thesis -0.041)" in s2 and "5 training" in s2
+    assert "1 of 1 per-layer correlations" in s3 and "1 of 1 once" in s3 and "ba at layer 2 with hs, partial rho -0.6 (95% CI [-0.8, -0.4])" in s3
+    undetected = answer.verdict(a, _power(False), _power(True), 4, 2)
+    assert len(undetected) == 4 and "(4 training, 2 test tasks)" in undetected[3] and "absence of evidence" in undetected[3]
+    assert "cross-validated over every task: 3e-05" in undetected[3]
+    comparisons.loc[0, ["ci_low", "ci_high"]] = [-0.01, -0.001]
+    assert answer.verdict(a, _power(True), _power(True), 4, 2)[0].startswith("Per-layer MI helps")
+
+
+def test_headline_and_conclusions_on_real_results(study, controller):
+    a = _analysis(study, controller)
+    h = answer.headline(a)
+    row = a.exp.comparisons.set_index(["a", "b"]).loc[("NN + MI", "NN + accuracy")]
+    assert h["mi_minus_accuracy"] == row.mean_diff and h["mi_minus_accuracy_ci"] == [row.ci_low, row.ci_high]
+    assert h["best_signal"] == a.signal_value.method.iloc[0] and set(h["hs_train"]) == {"uniform", "exp1", "exp2"}
+    assert h["test_mse"]["NN + MI"] == a.exp.table.set_index("method").test_mse_mean["NN + MI"]
+    notes = answer.conclusions(a, "ranking.", "reliability.", "power.")
+    assert len(notes) == 13 and notes[9:12] == ["ranking.", "reliability.", "power."]
+    assert notes[0].startswith("Table 3.1 (thesis scale): NN + MI ") and "(thesis: 7.38e-05, 7.58e-05, 6.7e-05, 8.13e-05)" in notes[0]
+    assert Difference.of(a.exp.comparisons, "NN + MI", "NN + accuracy").text() in notes[1]
+    assert notes[3].startswith("Cross-validated (leave-one-family-out: 6 folds, NNs 1 seed x 2 epochs per fold): NN + MI minus ")
+    assert notes[-1].startswith("AutoBuild, Spearman of importance with filter count per layer: layer 1 ")
+    assert not any(" nan" in n for n in notes)
+
+
+def test_ranking_sentence_names_the_best_proxy_and_the_anchor():
+    rows = [["synflow", 0, "accuracy", 5, 40, 0.5, 0.4, 0.6, 0.85, 0.8, 0.9, 0.01],
+            ["mine_fast", 2, "accuracy", 5, 40, 0.1, 0.0, 0.2, 0.2, -0.1, 0.5, 3.0],
+            [SIZE, 0, "accuracy", 5, 40, 0.3, 0.2, 0.4, 0.4, 0.3, 0.5, 0.0],
+            ["synflow", 0, "hs", 5, 40, 0.9, 0.8, 1.0, 0.95, 0.9, 1.0, 0.01]]
+    agree = pd.DataFrame(rows, columns=COLUMNS)
+    r = answer.ranking_finding(agree)
+    assert r.best_proxy_rho == 0.85
+    assert r.sentence.startswith("Best training-free proxy: synflow 0.85 (95% CI [0.8, 0.9]) over 5 tasks, above the NAS-Bench-201")
+    assert "best trained signal (MI or probe): mine_fast layer 2 0.2 (95% CI [-0.1, 0.5]) over 5 tasks" in r.sentence
+    assert "the total filter count alone: sum_filters 0.4 (95% CI [0.3, 0.5]) over 5 tasks (40 architectures" in r.sentence
+    none = answer.ranking_finding(agree[agree.method != "synflow"])
+    assert none.best_proxy_rho is None and none.sentence.startswith("No training-free proxy was collected; ")
+
+
+def test_reliability_names_the_cells_that_cannot_rank(tmp_path):
+    icc = pd.DataFrame({"task": "mnist", "method": ["ba", "ba", "target: accuracy"], "layer": [1, 2, 0],
+                        "icc3": [0.1, 0.7, 0.6], "icc3_low": [-0.2, 0.4, 0.3], "icc3_high": [0.4, 0.9, 0.8],
+                        "n_archs": 6, "n_seeds": 3})
+    cfg = minas.load("smoke", output_dir=str(tmp_path))
+    assert answer.recorded_target_icc(cfg).empty  # notebook 01 has not run here
+    signal = pd.DataFrame({"task": "mnist", "value": "accuracy", "epochs": [2, 8], "icc3": [0.2, 0.55],
+                           "icc3_low": [0.0, 0.25], "icc3_high": [0.4, 0.75]})
+    report.record_metrics(cfg, "01_data_prep", {"architecture_signal": signal})
+    recorded = answer.recorded_target_icc(cfg)
+    assert recorded.epochs.tolist() == [8]  # the last budget only
+    r = answer.reliability_finding(icc, recorded, ["mnist"])
+    assert r.unreliable == ["ba L1"]
+    assert r.sentence == ("Test-retest (ICC(3,1), 6 architectures x 3 seeds on mnist): 1 of 2 (signal, layer) cells have a CI "
+                          "covering 0 and are unable to predict anything there (ba L1). Targets here: accuracy 0.6 "
+                          "(95% CI [0.3, 0.8]); notebook 01 recorded: mnist accuracy 0.55 (95% CI [0.25, 0.75]).")
+    empty = answer.reliability_finding(pd.DataFrame(), recorded.iloc[:0], [])
+    assert empty.unreliable == [] and "0 of 0 (signal, layer) cells" in empty.sentence and "on no task" in empty.sentence
+    assert empty.sentence.endswith("notebook 01 recorded none.")
+
+
+def test_power_sentence_sets_what_was_seen_beside_what_could_be_seen(study):
+    _, _, exp, cv, _ = study
+    text = answer.power_finding(_power(True, 2), _power(False, 6), exp, cv, 2)
+    assert text.startswith("Fixed split: We could have detected a planted improvement of 3e-05")
+    assert f"We saw NN + MI minus NN + arch only {Difference.of(exp.comparisons, 'NN + MI', 'NN + arch only').text()}." in text
+    assert "Cross-validated over all 6 tasks: No planted strength was detected" in text
+    assert text.endswith("moved the test MSE by only -3e-05 (sd 1e-05 across planted collections).")
+    assert "nan" not in text
