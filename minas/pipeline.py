@@ -59,9 +59,9 @@ def provenance(cfg: config.StudyConfig) -> dict:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
-    import torch
+    import torch  # deferred: the CLI answers `--help` and config errors without loading torch
 
-    from minas.nas import cnn
+    from minas.nas import cnn  # deferred with torch
 
     device = "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() and cfg.device != "cpu" else "cpu"
     precision = cnn.resolve_precision(cfg.train.precision, cnn.pick_device(cfg.device))
@@ -255,7 +255,7 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
             log(f"[minas] took over the lock of a run that died: pid {lock.stale.get('pid')} on "
                 f"{lock.stale.get('host')}, started {lock.stale.get('started')}")
         guard.ensure_usable(cfg.out / "store.sqlite", profile)  # a corrupt store stops the run before anything writes
-        from minas import data
+        from minas import data  # deferred: builds on torch, which a config error never needs
 
         data.check_data(cfg)  # a missing or corrupt data file fails here, not in notebook 03
         out = cfg.out / "notebooks"

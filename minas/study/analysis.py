@@ -14,8 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from minas import data
 from minas.core.seeding import rng_for
+from minas.nas.hyperband import BracketResult
 from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
+from minas.study import collection
+from minas.study import controller as ctl
 from minas.study.collection import signal_column, signal_layers
 from minas.study.stats import mean_interval, task_test
 
@@ -228,8 +232,6 @@ def importance_summary(importances: dict) -> pd.DataFrame:
 # --- controller results, read back (never rerun) -----------------------------------------------
 def controller_runs(cfg, store) -> dict:
     """experiment -> controller.ControllerRun rebuilt from the iterations notebook 05 stored."""
-    from minas.study import controller as ctl
-
     runs = {}
     for name in ctl.EXPERIMENTS:
         runs[name] = ctl.load_run(cfg, store, name)
@@ -242,11 +244,6 @@ def controller_runs(cfg, store) -> dict:
 
 def controller_evals(cfg, store) -> pd.DataFrame:
     """The frame controller.evaluate_priors returned in notebook 05, rebuilt from the stored Hyperband runs."""
-    from minas import data
-    from minas.nas.hyperband import BracketResult
-    from minas.study import collection
-    from minas.study import controller as ctl
-
     bcfg, rows = collection.bracket_config(cfg), []
     for task in data.build_tasks(cfg):
         specs, inputs = collection.collection_brackets(cfg, task.name), collection.input_archs(cfg, task.name)[1]

@@ -30,6 +30,6 @@ def open_collection(cfg: StudyConfig, run_first: str = "03") -> tuple[Store, Col
         raise RuntimeError(f"no collected input samples for train and test tasks in {store.path}: run notebook(s) "
                            f"{run_first} first (python -m minas run --profile {cfg.profile} --only {run_first})")
     print(counts(col))
-    print(f"signals {col.methods} ('probe' is a held-out accuracy, not nats); 'NN + MI' uses {cfg.mi.methods[0]}; "
+    print(f"signals {sorted(col.signals)} ('probe' is a held-out accuracy, not nats); 'NN + MI' uses {cfg.mi.signals[0]}; "
           f"clean posteriors sum {cfg.hyperband.n_clean}")
     return store, col

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from minas.core.registry import SIGNALS
 from minas.nas.space import N_LAYERS, N_OPTIONS, OPTIONS
 from minas.study.collection import signal_long
 
@@ -40,8 +41,6 @@ def styled(fn):
 
 def unit_of(method: str) -> str:
     """A signal's unit ("nats", "accuracy", ...) from the signal registry, "value" if it is not registered."""
-    from minas.core.registry import SIGNALS
-
     try:
         return SIGNALS.get(method).unit
     except (KeyError, ValueError, ImportError):

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from minas.core.progress import HEADLESS  # 1 in the kernels `minas run` starts
+from minas.study.predict import example_frame
 
 COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
 
@@ -158,8 +159,6 @@ class PosteriorExplorer(widgets.VBox):
 
     def redraw(self) -> None:
         """One panel per layer: target and every prediction over the 23 filter options."""
-        from minas.study.predict import example_frame
-
         i = int(self.pair.value)
         self.shown = example_frame(self.exp, i, self.methods)
         fig, axes = plt.subplots(1, 4, figsize=(12, 2.8), sharey=True)

@@ -23,7 +23,7 @@ from minas.views.findings import Difference, ci, estimate, num
 def study(tmp_path_factory):
     """Experiment 1, its leave-one-family-out and AutoBuild on a planted collection of 6 tasks."""
     out = tmp_path_factory.mktemp("findings")
-    cfg = minas.load("smoke", output_dir=str(out), **{"predict.epochs": 2, "predict.seeds": 2, "mi.methods": ["mine_fast", "ba"]})
+    cfg = minas.load("smoke", output_dir=str(out), **{"predict.epochs": 2, "predict.seeds": 2, "mi.signals": ["mine_fast", "ba"]})
     col = synthetic_collected(n_train=4, n_test=2, n_samples=3)
     exp = predict.run_experiment(cfg, col)
     cv = predict.run_cross_validation(cfg, col, {t: t for t in col.samples.task.unique()}, seeds=1, epochs=2)
@@ -46,8 +46,8 @@ def _analysis(study, controller) -> answer.Analysis:
     archs = analysis.measured_archs(col, cfg.hyperband.lam)
     evals = controller[1]
     return answer.Analysis(exp, cv, None, ctl.table_3_2(evals), ctl.compare_to_uniform(evals),
-                           analysis.signal_value(exp), analysis.layer_correlations(archs, col.methods, n_boot=50),
-                           analysis.depth_trend(archs, col.methods), analysis.importance_summary(ev.importances))
+                           analysis.signal_value(exp), analysis.layer_correlations(archs, sorted(col.signals), n_boot=50),
+                           analysis.depth_trend(archs, sorted(col.signals)), analysis.importance_summary(ev.importances))
 
 
 def _power(detected: bool, n_tasks: int = 6) -> pd.DataFrame:
