@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from minas.core import keys
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
 from minas.study.collection import signal_column, signal_layers
@@ -24,7 +25,7 @@ MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
 
 # --- MI estimates as stored ----------------------------------------------------------------
 def mi_frame(store, config: str | None = None) -> pd.DataFrame:
-    """Every stored per-layer estimate (columns MI_COLUMNS + ok), curves parsed; `config` = jobs.mi_config_hash(cfg)."""
+    """Every stored per-layer estimate (columns MI_COLUMNS + ok), curves parsed; `config` = keys.signal_key(cfg)."""
     m = store.frame("mi", **({"config": config} if config else {}))
     if m.empty:
         return pd.DataFrame(columns=list(MI_COLUMNS) + ["ok"])
@@ -235,7 +236,7 @@ def controller_runs(cfg, store) -> dict:
         runs[name] = ctl.load_run(cfg, store, name)
         if runs[name] is None:
             raise FileNotFoundError(f"no stored iterations of controller {name} (kind controller-{name}, "
-                                    f"config {ctl.config_hash(cfg)}) in {store.path}: run notebook 05 "
+                                    f"config {keys.controller_key(cfg)}) in {store.path}: run notebook 05 "
                                     f"(python -m minas run --profile {cfg.profile} --only 05)")
     return runs
 
@@ -247,7 +248,7 @@ def controller_evals(cfg, store) -> pd.DataFrame:
     from minas.study import collection
     from minas.study import controller as ctl
 
-    bcfg, rows = collection.bracket_config(cfg), []
+    bcfg, rows = keys.bracket_key(cfg), []
     for task in data.build_tasks(cfg):
         specs, inputs = collection.collection_brackets(cfg, task.name), collection.input_archs(cfg, task.name)[1]
         # the labels evaluate_priors scores: uniform once, then per controller run each experiment at full share,

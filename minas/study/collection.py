@@ -22,11 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from minas.core import keys
 from minas.core.engine import Engine, Job
 from minas.core.registry import SIGNALS
 from minas.core.progress import bar
 from minas.core.seeding import rng_for
-from minas.core.store import Store, seed_suffix
+from minas.core.store import Store
 from minas.nas import hyperband
 from minas.nas.space import (
     N_LAYERS,
@@ -69,9 +70,8 @@ def collection_brackets(cfg, task: str) -> list[BracketSpec]:
 
 
 def bracket_config(cfg) -> str:
-    """The config key of a Hyperband instance: the settings it depends on and its seed (`store.seed_suffix`:
-    none for seed 0, so keys stored before brackets were keyed by seed stay valid)."""
-    return cfg.section_hash("data", "train", "hyperband") + seed_suffix(cfg.seed) + jobs.precision_suffix(cfg)
+    """The config key of a Hyperband instance (`minas.core.keys.bracket_key`)."""
+    return keys.bracket_key(cfg)
 
 
 def seed_configs(cfg) -> list:

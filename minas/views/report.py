@@ -8,7 +8,6 @@ notebook 06 reads notebook 04's Experiment 1 instead of retraining it.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import typing
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from minas.core import keys
 from minas.core.config import StudyConfig
 
 # CSV floats read back bit for bit: pandas 3 parses exactly by default (and deprecates the option), 1.x/2.x need it
@@ -93,15 +93,6 @@ def save_figure(cfg: StudyConfig, fig, name: str) -> Path:
     return path
 
 
-def _settings_key(cfg: StudyConfig) -> str:
-    """Hash of every setting except where outputs go: a result saved under other settings is stale."""
-    d = cfg.to_dict()
-    d.pop("output_dir", None)
-    if d["collection"]["seeds"] == 1:  # one collection: the key results saved before collection.seeds existed carry
-        d["collection"].pop("seeds")
-    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
 def _missing(cfg: StudyConfig, notebook: str, what: str) -> FileNotFoundError:
     return FileNotFoundError(f"{what}: run notebook {notebook} first "
                              f"(python -m minas run --profile {cfg.profile} --only {notebook[:2]})")
@@ -157,7 +148,7 @@ def save_result(cfg: StudyConfig, notebook: str, name: str, result: Any) -> Path
     folder = cfg.out / notebook / name
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict = {}
-    manifest = {"class": type(result).__qualname__, "settings": _settings_key(cfg),
+    manifest = {"class": type(result).__qualname__, "settings": keys.result_key(cfg),
                 "fields": _dump(result, folder, arrays)}
     np.savez(folder / "arrays.npz", **arrays)
     tmp = folder / "manifest.tmp"
@@ -175,7 +166,7 @@ def load_result(cfg: StudyConfig, notebook: str, name: str, cls: type) -> Any:
     manifest = json.loads(path.read_text())
     if manifest["class"] != cls.__qualname__:
         raise TypeError(f"{folder} holds a {manifest['class']}, not a {cls.__qualname__}")
-    if manifest["settings"] != _settings_key(cfg):
+    if manifest["settings"] not in keys.result_keys(cfg):  # the key, or the one saved before minas.core.keys
         raise _missing(cfg, notebook, f"{folder} was saved under other settings than profile {cfg.profile!r} has now")
     with np.load(folder / "arrays.npz") as arrays:
         return _build(cls, manifest["fields"], folder, {k: arrays[k] for k in arrays.files})

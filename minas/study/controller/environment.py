@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from minas.core import keys
 from minas.core.seeding import rng_for
 from minas.nas.hyperband import BracketResult
 from minas.nas.space import N_LAYERS, Architecture, sample_architecture
@@ -63,10 +64,10 @@ class Environment:
 def store_environment(cfg, store, engine) -> Environment:
     """The real world: MI through the store (computed if missing), Hyperband through `collection.run_brackets`."""
     from minas import data, mi
-    from minas.study import collection, jobs
+    from minas.study import collection
 
     tasks = data.build_tasks(cfg)
-    method, mcfg, bcfg = cfg.mi.methods[0], jobs.mi_config_hash(cfg), collection.bracket_config(cfg)
+    method, mcfg, bcfg = cfg.mi.methods[0], keys.signal_key(cfg), keys.bracket_key(cfg)
 
     def reference(task: str) -> list[tuple[str, str]]:  # the task's collection archs (thesis A.4 set)
         std, inputs = collection.input_archs(cfg, task)
