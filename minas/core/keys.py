@@ -18,7 +18,8 @@ owns that rule and offers it through the `ARITHMETICS` slot, read on first use: 
 
 Training, signal and bracket keys are the strings stored before this module existed (tests/core/test_keys.py
 pins them). The controller and saved-result keys used to hash paths and engine settings by mistake; their
-old formulas stay here (`*_keys(cfg)[1]`) so that what was stored under them is still read.
+old formulas stay here (`controller_keys(cfg)[1]`, `result_keys(cfg)[1]`) so that what was stored under them
+is still read, and carried over to the new key by its reader (`controller.training`, `views.report`).
 """
 from __future__ import annotations
 

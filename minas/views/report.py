@@ -151,10 +151,14 @@ def save_result(cfg: StudyConfig, notebook: str, name: str, result: Any) -> Path
     manifest = {"class": type(result).__qualname__, "settings": keys.result_key(cfg),
                 "fields": _dump(result, folder, arrays)}
     np.savez(folder / "arrays.npz", **arrays)
+    _write_manifest(folder, manifest)  # written last: a manifest means the result is complete
+    return folder
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
     tmp = folder / "manifest.tmp"
     tmp.write_text(json.dumps(manifest, indent=1))
-    tmp.replace(folder / "manifest.json")  # written last: a manifest means the result is complete
-    return folder
+    tmp.replace(folder / "manifest.json")  # a reader sees the old manifest or the new one, never half
 
 
 def load_result(cfg: StudyConfig, notebook: str, name: str, cls: type) -> Any:
@@ -166,8 +170,11 @@ def load_result(cfg: StudyConfig, notebook: str, name: str, cls: type) -> Any:
     manifest = json.loads(path.read_text())
     if manifest["class"] != cls.__qualname__:
         raise TypeError(f"{folder} holds a {manifest['class']}, not a {cls.__qualname__}")
-    if manifest["settings"] not in keys.result_keys(cfg):  # the key, or the one saved before minas.core.keys
+    key, before = keys.result_keys(cfg)
+    if manifest["settings"] not in (key, before):
         raise _missing(cfg, notebook, f"{folder} was saved under other settings than profile {cfg.profile!r} has now")
+    if manifest["settings"] != key:  # saved under the key of before minas.core.keys: carried over to the key now
+        _write_manifest(folder, {**manifest, "settings": key})
     with np.load(folder / "arrays.npz") as arrays:
         return _build(cls, manifest["fields"], folder, {k: arrays[k] for k in arrays.files})
 

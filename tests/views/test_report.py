@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import minas
+from minas.core import keys
 from minas.study import autobuild, predict
 from minas.study.synthetic import synthetic_collected
 from minas.views import report
@@ -81,8 +82,13 @@ def test_paths_and_engine_settings_never_make_a_saved_result_stale_and_old_keys_
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["settings"] = _key_before(cfg)  # a result saved by the code before minas.core.keys
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    back = report.load_result(cfg, "04_posterior_prediction", "small", Small)
+    moved = minas.load("smoke", output_dir=str(tmp_path), **{"engine.workers": 4})
+    with pytest.raises(FileNotFoundError, match="other settings"):  # the old key hashed engine.workers: no way back
+        report.load_result(moved, "04_posterior_prediction", "small", Small)
+    back = report.load_result(cfg, "04_posterior_prediction", "small", Small)  # read under the settings it was saved with
     pd.testing.assert_frame_equal(back.table, small.table)
+    assert json.loads((folder / "manifest.json").read_text())["settings"] == keys.result_key(cfg)  # ... and carried over
+    assert report.load_result(moved, "04_posterior_prediction", "small", Small).n == 3  # so engine.workers is free again
     with pytest.raises(FileNotFoundError, match="other settings"):  # a number's setting still makes it stale
         report.load_result(minas.load("smoke", output_dir=str(tmp_path), **{"train.lr": 0.2}), "04_posterior_prediction",
                            "small", Small)
