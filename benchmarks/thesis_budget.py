@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from minas import data
-from minas.core import config
+from minas.core import config, parse
 from minas.data.thesis import THESIS_TEST
 from minas.nas import cnn
 from minas.nas.space import parse_architecture
@@ -72,7 +72,7 @@ def main() -> None:
     over = {"data.max_train_per_task": args.rows, "data.max_test_per_task": args.test_rows,
             "data.image_size": args.image_size, "train.batch_size": args.batch_size or full.train.batch_size,
             "train.lr": full.train.lr}
-    over.update(config.parse_sets(args.set))
+    over.update(parse.parse_sets(args.set))
     budgets = tuple(int(b) for b in args.budgets.split(","))
     started = time.perf_counter()
     device = cnn.pick_device("auto")

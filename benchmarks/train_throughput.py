@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from minas import data
-from minas.core import config
+from minas.core import config, parse
 from minas.nas import cnn
 from minas.nas.space import Architecture
 
@@ -99,7 +99,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     over = {"train.batch_size": args.batch_size} if args.batch_size else {}
-    over.update(config.parse_sets(args.set))
+    over.update(parse.parse_sets(args.set))
     cfg = config.load(args.profile, **over)
     device = cnn.pick_device(cfg.device)
     task = data.get_task(cfg, args.task)

@@ -1,6 +1,6 @@
 """minas: mutual information for neural architecture search (after Kossmann 2019).
 
-Rooms, bottom to top: `core` (config, store, engine, seeding, registry) <- `data`, `nas`, `mi` <-
+Rooms, bottom to top: `core` (config, keys, store, engine, seeding, registry) <- `data`, `nas`, `mi` <-
 `study` <- `views` <- `pipeline` and the command line. docs/ARCHITECTURE.md draws the picture.
 """
 from minas.core import config, seeding

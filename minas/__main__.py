@@ -28,11 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a params key (e.g. output_dir)")
     args = parser.parse_args(argv)
 
-    from minas.core import config
+    from minas.core import config, describe, parse
 
     if args.command == "params":
         try:
-            rows = config.describe(args.profile)
+            rows = describe.describe(args.profile)
         except config.ConfigError as err:
             print(f"minas: error: {err}", file=sys.stderr)
             return 2
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{row.key:34s} {row.default:22s}{mark}{row.value:22s} {row.doc}")
         return 0
     try:
-        overrides = config.parse_sets(args.set)
+        overrides = parse.parse_sets(args.set)
     except ValueError as err:
         parser.error(str(err))
     if args.command in ("check", "restore"):
@@ -88,30 +88,29 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check(cfg) -> int:
     """`minas check`: print the store's verdict; 1 when it has problems."""
-    from minas.core import guard
-    from minas.nas.hyperband import posterior
+    from minas.core import check, lock, snapshot
 
-    verdict = guard.check(cfg.out / "store.sqlite", posterior=posterior)
+    verdict = check.check(cfg.out / "store.sqlite")  # the study's invariants come through the STORE_CHECKS slot
     print(verdict.text())
-    held = guard.holder(cfg.out)
+    held = lock.holder(cfg.out)
     if held:
         print(f"  (a run holds this folder now: pid {held.get('pid')} on {held.get('host')}, started {held.get('started')})")
-    snaps = guard.snapshots(cfg.out)
+    snaps = snapshot.snapshots(cfg.out)
     print(f"  snapshots: {', '.join(p.name for p in snaps) if snaps else 'none'}")
     return 0 if verdict.ok else 1
 
 
 def _restore(cfg, name: str | None, list_only: bool) -> int:
     """`minas restore`: list the snapshots, or put one in place of the store (the old store is moved aside)."""
-    from minas.core import guard
+    from minas.core import lock, snapshot
 
-    snaps = guard.snapshots(cfg.out)
+    snaps = snapshot.snapshots(cfg.out)
     for p in snaps:
         print(f"  {p.name}  {p.stat().st_size / 1e6:.1f} MB")
     if list_only:
         return 0
-    with guard.acquire(cfg.out):  # never under a running study
-        snap, aside = guard.restore(cfg.out, name)
+    with lock.acquire(cfg.out):  # never under a running study
+        snap, aside = snapshot.restore(cfg.out, name)
     print(f"restored {cfg.out / 'store.sqlite'} from {snap.name}" + (f"; the previous store is kept as {aside}" if aside else ""))
     return 0
 

@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 from minas import failures
-from minas.core import config, guard, progress
+from minas.core import config, lock, progress, snapshot
 from minas.views import report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,11 +250,11 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
     params = notebook_parameters(profile, cfg, overrides)
     timeout = cfg.engine.cell_timeout if cell_timeout is None else cell_timeout
     # one run per output folder: a second one stops here and names the holder; a dead run's lock is taken over
-    with guard.acquire(cfg.out) as lock:
-        if lock.stale:
-            log(f"[minas] took over the lock of a run that died: pid {lock.stale.get('pid')} on "
-                f"{lock.stale.get('host')}, started {lock.stale.get('started')}")
-        guard.ensure_usable(cfg.out / "store.sqlite", profile)  # a corrupt store stops the run before anything writes
+    with lock.acquire(cfg.out) as held:
+        if held.stale:
+            log(f"[minas] took over the lock of a run that died: pid {held.stale.get('pid')} on "
+                f"{held.stale.get('host')}, started {held.stale.get('started')}")
+        snapshot.ensure_usable(cfg.out / "store.sqlite", profile)  # a corrupt store stops the run before anything writes
         from minas import data  # deferred: builds on torch, which a config error never needs
 
         data.check_data(cfg)  # a missing or corrupt data file fails here, not in notebook 03
@@ -288,6 +288,6 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
             timings[nb.stem] = round(time.perf_counter() - t0, 1)
             timings_path.write_text(json.dumps(timings, indent=2))
             log(f"[minas] {nb.name} done in {timings[nb.stem]:.0f} s")
-            guard.snapshot(cfg.out, nb.stem, cfg.engine.snapshots, profile=profile)  # a consistent copy to roll back to
+            snapshot.snapshot(cfg.out, nb.stem, cfg.engine.snapshots, profile=profile)  # a consistent copy to roll back to
             done.append(out / nb.name)
         return done

@@ -16,7 +16,7 @@ import argparse
 import pandas as pd
 import torch
 
-from minas.core import config
+from minas.core import config, parse
 from minas.study import target
 
 
@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--out", default="", help="write every training's row to this CSV")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    over = config.parse_sets(args.set)
+    over = parse.parse_sets(args.set)
     budgets = tuple(int(b) for b in args.budgets.split(","))
     frames = {}
     for precision in ("fp32", "bf16"):

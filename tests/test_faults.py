@@ -3,7 +3,7 @@ lost, and a rerun that completes and equals an uninterrupted run.
 
 Covered elsewhere and not repeated: a hard kill at a random moment of collection and a driver killed
 before storing an input sample (tests/study/test_collection.py), a dying Dask worker on a toy job
-(tests/core/test_engine.py), the lock, check and snapshot mechanics (tests/core/test_guard.py).
+(tests/core/test_engine.py), the lock, check and snapshot mechanics (tests/core/test_lock.py, test_check.py, test_snapshot.py).
 """
 import errno
 import os
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from minas.core import config, guard
+from minas.core import check, config, lock, snapshot
 from minas.core.engine import Engine
 from minas.core.store import Store, StoreError
 from minas.study import collection, jobs
@@ -77,7 +77,7 @@ def reference(tmp_path_factory):
 
 @pytest.fixture
 def no_notebooks(monkeypatch):
-    """pipeline.run with papermill replaced by a recorder: the guard's decisions without kernels."""
+    """pipeline.run with papermill replaced by a recorder: the lock's and checks' decisions without kernels."""
     import papermill
 
     calls = []
@@ -99,7 +99,7 @@ def test_corrupt_store_stops_the_run_before_any_write_and_restore_then_rerun_mat
     store = Store(cfg.out / "store.sqlite")
     with Engine(workers=0, progress=False) as eng:
         collection.run_input_samples(cfg, store, eng, [(TASK, a.id) for a in std + inputs])
-        snap = guard.snapshot(cfg.out, "03_hyperband_collection", keep=3)  # as pipeline.run does after a notebook
+        snap = snapshot.snapshot(cfg.out, "03_hyperband_collection", keep=3)  # as pipeline.run does after a notebook
         collection.run_brackets(cfg, store, eng, collection.collection_brackets(cfg, TASK))
     store.close()
     path = cfg.out / "store.sqlite"
@@ -111,7 +111,7 @@ def test_corrupt_store_stops_the_run_before_any_write_and_restore_then_rerun_mat
     with pytest.raises(StoreError, match="Nothing was written to it"):
         pipeline.run("smoke", "04", {"output_dir": str(cfg.out)}, log=lambda *_: None)
     assert no_notebooks == [] and path.read_bytes() == b"a few bytes"
-    assert guard.holder(cfg.out) is None  # the refused run let its lock go
+    assert lock.holder(cfg.out) is None  # the refused run let its lock go
     assert main(["check", *where]) == 1
     assert main(["restore", *where]) == 0
     assert main(["check", *where]) == 0
@@ -222,7 +222,7 @@ def test_driver_sigkilled_between_a_training_and_its_store_write(reference, tmp_
     code = DRIVER.replace("{tiny}", repr(TINY)).replace("{task!r}", repr(TASK))
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], timeout=300)
     assert proc.returncode == -signal.SIGKILL
-    assert guard.check(cfg.out / "store.sqlite").ok
+    assert check.check(cfg.out / "store.sqlite").ok
     before = _created(cfg)
     assert sum(k[3] == "fixed" for k in before) == 3
     _collect(cfg)
@@ -247,7 +247,7 @@ def test_full_disk_on_the_checkpoint_folder(reference, tmp_path, monkeypatch):
         _collect(cfg)
     assert info.value.errno == errno.ENOSPC and str(jobs.checkpoint_dir(cfg)) in str(info.value)
     monkeypatch.undo()
-    assert guard.check(cfg.out / "store.sqlite").ok
+    assert check.check(cfg.out / "store.sqlite").ok
     before = _created(cfg)
     assert len(before) == 5  # every training whose checkpoint was written is stored
     for p in jobs.checkpoint_dir(cfg).rglob("*.pt"):  # no torn file under a real checkpoint name

@@ -11,7 +11,7 @@ import pytest
 
 from minas import failures, pipeline
 from minas.__main__ import main
-from minas.core import config
+from minas.core import config, parse
 
 
 def _series(folder: Path, *cells: str) -> Path:
@@ -73,7 +73,7 @@ def test_progress_of_a_notebooks_loop_and_where_the_results_are(stand_in, tmp_pa
 def test_notebooks_get_absolute_paths_and_validated_values(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "my.yaml").write_text("seed: 3\n")
-    overrides = {"output_dir": "res", "train.lr": 1e-3, "data.download": config.parse_yaml("yes")}
+    overrides = {"output_dir": "res", "train.lr": 1e-3, "data.download": parse.parse_yaml("yes")}
     cfg = config.load("my.yaml", **overrides)
     params = pipeline.notebook_parameters("my.yaml", cfg, overrides)
     assert params["profile"] == str(tmp_path / "my.yaml")

@@ -1,9 +1,10 @@
-"""core: what every room may use: the params schema (`config`), the results store (`store`) and its guard
-(`guard`: lock, snapshots, consistency check), the job engine (`engine`), seed derivation (`seeding`) and
-the extension slots (`registry`).
+"""core: what every room may use: the params schema (`config`, read by `parse`, tabled by `describe`), the
+result keys (`keys`), the results store (`store`) with its lock (`lock`), checks (`check`) and snapshots
+(`snapshot`), the job engine (`engine`), progress bars (`progress`), seed derivation (`seeding`) and the
+extension slots (`registry`).
 
 May import: nothing else of minas (it is the bottom room).
 """
-from minas.core import config, engine, guard, registry, seeding, store
+from minas.core import check, config, describe, engine, keys, lock, parse, registry, seeding, snapshot, store
 
-__all__ = ["config", "engine", "guard", "registry", "seeding", "store"]
+__all__ = ["check", "config", "describe", "engine", "keys", "lock", "parse", "registry", "seeding", "snapshot", "store"]

@@ -7,12 +7,9 @@ plain config with loud failure on unknown keys).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
-import re
 import sys
-import typing
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,63 +17,12 @@ from typing import Any
 
 import yaml
 
+from minas.core.parse import ConfigError, build, parse_yaml, set_path
 from minas.core.registry import DATA_FAMILIES, SIGNALS
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (minas/core/config.py -> ../..)
 PARAMS_DIR = ROOT / "params"
 PROFILES = ("smoke", "default", "full")
-
-
-class ConfigError(ValueError):
-    """A params file or override is invalid; the message names the key and the fix."""
-
-
-class _Word(str):
-    """A bare yes/no/on/off in YAML: a boolean only where the key wants one (YAML 1.1 reads it as bool)."""
-
-    @property
-    def truth(self) -> bool:
-        return self.lower() in ("yes", "on")
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML for params files and `--set` values.
-
-    Differs from YAML 1.1 in two traps a user falls into: `1e-3` and `5E-4` (no dot, or no sign
-    in the exponent) are floats, not strings; bare yes/no/on/off become `_Word`s, so a number or
-    string key rejects them instead of silently reading a boolean.
-    """
-
-
-_BOOL = "tag:yaml.org,2002:bool"
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in rs if tag != _BOOL] for ch, rs in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_Loader.add_implicit_resolver("!minas/word", re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$"), list("yYnNoO"))
-_Loader.add_implicit_resolver(  # checked after YAML 1.1's own float and int patterns
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."))
-_Loader.add_constructor("!minas/word", lambda loader, node: _Word(loader.construct_scalar(node)))
-
-
-def parse_yaml(text: str) -> Any:
-    """Parse params YAML (a file's text or one `--set` value) with minas's number and yes/no rules."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-
-
-def parse_sets(items: list[str]) -> dict:
-    """`--set KEY=VALUE` items -> {key: parsed YAML value}; ValueError naming the item when one is malformed."""
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=0.1")
-        key, value = item.split("=", 1)
-        try:
-            out[key.strip()] = parse_yaml(value)
-        except Exception as err:  # a YAML syntax error in the value
-            raise ValueError(f"--set {item!r}: the value is not YAML ({err})") from err
-    return out
 
 
 def _f(default, *, lo=None, hi=None, choices=None, doc=""):
@@ -256,86 +202,8 @@ class StudyConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def section_hash(self, *names: str) -> str:
-        """Short hash of some sections, e.g. the training settings that key a training result.
 
-        Where things live on this machine (`_LOCATION_KEYS`) changes no result, so those keys are
-        hashed at their defaults: moving the data keeps every stored result's key.
-        """
-        d = self.to_dict()
-        for section, keys in _LOCATION_KEYS.items():
-            if section in names:
-                defaults = dataclasses.asdict(type(getattr(self, section))())
-                d[section] = {**d[section], **{k: defaults[k] for k in keys}}
-        if "mi" in names:  # `mi.signals` was called `mi.methods` when stores were first keyed: hash the old name
-            d["mi"] = {("methods" if k == "signals" else k): v for k, v in d["mi"].items()}
-        blob = json.dumps({n: d[n] for n in names}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
-_LOCATION_KEYS = {"data": ("root", "download")}  # section -> keys that say where, not what
 PATH_KEYS = ("output_dir", "data.root", "engine.checkpoint_dir")  # made absolute by `load`
-
-
-def _type_name(tp) -> str:
-    return getattr(tp, "__name__", str(tp))
-
-
-def _check_value(key: str, value: Any, fld: dataclasses.Field, tp) -> Any:
-    meta = fld.metadata
-    if isinstance(value, _Word):
-        if tp is bool:
-            return value.truth
-        raise ConfigError(f"{key}: {str(value)!r} reads as a YAML boolean; write it in quotes if you mean the word, "
-                          f"or give a {_type_name(tp)}. {meta.get('doc', '')}")
-    if tp is list:
-        words = [v for v in value if isinstance(v, _Word)] if isinstance(value, list) else []
-        if words:
-            raise ConfigError(f"{key}: {str(words[0])!r} reads as a YAML boolean; quote it if you mean the word")
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if tp is int and isinstance(value, float) and value.is_integer():
-        value = int(value)  # 1e3 is a whole number however it is spelled
-    ok = isinstance(value, tp) and not (tp in (int, float) and isinstance(value, bool))
-    if not ok:
-        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r} ({type(value).__name__}). {meta.get('doc', '')}")
-    if meta.get("choices") and value not in meta["choices"]:
-        raise ConfigError(f"{key}: {value!r} is not allowed; choose one of {list(meta['choices'])}")
-    if meta.get("lo") is not None and value < meta["lo"]:
-        raise ConfigError(f"{key}: {value!r} is below the minimum {meta['lo']}. {meta.get('doc', '')}")
-    if meta.get("hi") is not None and value > meta["hi"]:
-        raise ConfigError(f"{key}: {value!r} is above the maximum {meta['hi']}. {meta.get('doc', '')}")
-    return value
-
-
-def _build(cls, raw: dict, prefix: str):
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{prefix.rstrip('.') or 'params'}: expected a mapping of keys (key: value lines), got {raw!r}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        raise ConfigError(
-            f"unknown params key {prefix + unknown[0]!r}; allowed keys here: {sorted(fields)}"
-        )
-    kwargs = {}
-    for name, value in raw.items():
-        tp = hints[name]
-        key = prefix + name
-        if dataclasses.is_dataclass(tp):
-            kwargs[name] = _build(tp, value, key + ".")
-        else:
-            kwargs[name] = _check_value(key, value, fields[name], tp)
-    return cls(**kwargs)
-
-
-def _set_path(d: dict, dotted: str, value: Any) -> None:
-    parts = dotted.replace("__", ".").split(".")
-    for p in parts[:-1]:
-        d = d.setdefault(p, {})
-        if not isinstance(d, dict):
-            raise ConfigError(f"override {dotted!r}: {p!r} is not a section")
-    d[parts[-1]] = value
 
 
 def _check_cross(cfg: StudyConfig) -> None:
@@ -427,9 +295,9 @@ def load(profile_or_path: str | Path = "default", **overrides: Any) -> StudyConf
                           f"{PARAMS_DIR / 'default.yaml'}), got a {type(raw).__name__}")
     raw.setdefault("profile", path.stem)
     for key, value in overrides.items():
-        _set_path(raw, key, value)
+        set_path(raw, key, value)
     _renamed(raw, "mi", "methods", "signals", path)
-    cfg = _build(StudyConfig, raw, "")
+    cfg = build(StudyConfig, raw)
     _check_cross(cfg)
     cfg.output_dir = _absolute(cfg.output_dir)
     cfg.data.root = _absolute(cfg.data.root)
@@ -443,36 +311,3 @@ def get_value(cfg: StudyConfig, key: str) -> Any:
     for part in key.replace("__", ".").split("."):
         obj = getattr(obj, part)
     return obj
-
-
-class ParamRow(typing.NamedTuple):
-    """One params key: its dataclass default, its value in a profile (the default when none given), its meaning."""
-
-    key: str
-    default: str
-    value: str
-    doc: str
-
-
-def describe(profile: str | Path | None = None) -> list[ParamRow]:
-    """Every params key with its default, its value in `profile` (when given) and its meaning."""
-    cfg = load(profile) if profile is not None else None
-    rows = []
-
-    def walk(cls, prefix):
-        for f in dataclasses.fields(cls):
-            tp = typing.get_type_hints(cls)[f.name]
-            if dataclasses.is_dataclass(tp):
-                walk(tp, prefix + f.name + ".")
-            else:
-                default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-                value = get_value(cfg, prefix + f.name) if cfg is not None else default
-                rows.append(ParamRow(prefix + f.name, repr(default), repr(value), f.metadata.get("doc", "")))
-
-    walk(StudyConfig, "")
-    return rows
-
-
-def flat_keys() -> set[str]:
-    """All dotted params keys."""
-    return {row.key for row in describe()}

@@ -138,3 +138,35 @@ class DataFamily(Protocol):
 
 
 DATA_FAMILIES: Registry[DataFamily] = Registry("data family", ("minas.data.embedded", "minas.data.fashion", "minas.data.thesis"))
+
+
+# ---------------------------------------------------------------- arithmetic
+
+@runtime_checkable
+class Arithmetic(Protocol):
+    """A train.precision setting that resolves per machine: the result keys (minas.core.keys) name what it resolves to."""
+
+    name: str  # the setting, e.g. "auto"
+
+    def resolve(self, device: str) -> str:  # the arithmetic on this device ("bf16" or "fp32"); device as in config
+        ...
+
+
+ARITHMETICS: Registry[Arithmetic] = Registry("train.precision setting", ("minas.nas.device",))
+
+
+# ---------------------------------------------------------------- store checks
+
+@runtime_checkable
+class StoreCheck(Protocol):
+    """An invariant of a results store that `minas check` verifies (minas.core.check), e.g. a bracket's
+    trainings are stored with the accuracies it used; the study room supplies them (it knows the rules)."""
+
+    name: str
+    about: str  # one line: what must hold
+
+    def problems(self, con: Any) -> list[str]:  # sqlite3.Connection (read-only) -> one line per kind of problem
+        ...
+
+
+STORE_CHECKS: Registry[StoreCheck] = Registry("store check", ("minas.study.checks",))

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minas.core.seeding import derive_seed
+from minas.nas.device import native_bf16, pick_device, resolve_precision  # noqa: F401 (cnn.* names callers use)
 from minas.nas.space import Architecture, parse_architecture
 
 
@@ -60,13 +61,6 @@ def flops_per_image(arch: Architecture, in_channels: int, image_size: int) -> fl
     return total
 
 
-def pick_device(name: str = "auto") -> torch.device:
-    """'auto' -> CUDA when present, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 @dataclass
 class TrainState:
     """Everything needed to continue a training run: weights, optimizer, epochs done, history."""
@@ -106,29 +100,6 @@ def new_model(arch: Architecture, in_channels: int, n_classes: int, seed: int, d
 
 def _optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:
     return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
-
-
-def native_bf16(device: torch.device | str) -> bool:
-    """Whether `device` computes bfloat16 natively: a CUDA GPU that supports it, or a CPU with AVX-512 BF16
-    or AMX (elsewhere oneDNN emulates bfloat16, slower than float32)."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type != "cpu":
-        return False
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def resolve_precision(precision: str, device: torch.device | str) -> str:
-    """'auto' -> 'bf16' where `device` has native bfloat16 (see `native_bf16`), else 'fp32'; others unchanged."""
-    if precision == "auto":
-        return "bf16" if native_bf16(device) else "fp32"
-    if precision not in ("fp32", "bf16"):
-        raise ValueError(f"train.precision must be auto, fp32 or bf16, got {precision!r}")
-    return precision
 
 
 def _autocast(precision: str, device: torch.device) -> torch.autocast:

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from minas import data
+from minas.core import keys
 from minas.core.seeding import rng_for
 from minas.nas.hyperband import BracketResult
 from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
@@ -28,7 +29,7 @@ MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
 
 # --- MI estimates as stored ----------------------------------------------------------------
 def mi_frame(store, config: str | None = None) -> pd.DataFrame:
-    """Every stored per-layer estimate (columns MI_COLUMNS + ok), curves parsed; `config` = jobs.mi_config_hash(cfg)."""
+    """Every stored per-layer estimate (columns MI_COLUMNS + ok), curves parsed; `config` = keys.signal_key(cfg)."""
     m = store.frame("mi", **({"config": config} if config else {}))
     if m.empty:
         return pd.DataFrame(columns=list(MI_COLUMNS) + ["ok"])
@@ -237,14 +238,14 @@ def controller_runs(cfg, store) -> dict:
         runs[name] = ctl.load_run(cfg, store, name)
         if runs[name] is None:
             raise FileNotFoundError(f"no stored iterations of controller {name} (kind controller-{name}, "
-                                    f"config {ctl.config_hash(cfg)}) in {store.path}: run notebook 05 "
+                                    f"config {keys.controller_key(cfg)}) in {store.path}: run notebook 05 "
                                     f"(python -m minas run --profile {cfg.profile} --only 05)")
     return runs
 
 
 def controller_evals(cfg, store) -> pd.DataFrame:
     """The frame controller.evaluate_priors returned in notebook 05, rebuilt from the stored Hyperband runs."""
-    bcfg, rows = collection.bracket_config(cfg), []
+    bcfg, rows = keys.bracket_key(cfg), []
     for task in data.build_tasks(cfg):
         specs, inputs = collection.collection_brackets(cfg, task.name), collection.input_archs(cfg, task.name)[1]
         # the labels evaluate_priors scores: uniform once, then per controller run each experiment at full share,

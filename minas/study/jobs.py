@@ -14,31 +14,11 @@ from pathlib import Path
 import torch
 
 from minas import data, mi
+from minas.core import keys
 from minas.core.registry import SIGNALS, SignalInput, SignalValue
 from minas.core.seeding import derive_seed
 from minas.nas import cnn
 from minas.nas.space import parse_architecture
-
-
-def train_config_hash(cfg) -> str:
-    """What a training result depends on besides (task, arch, seed, epochs).
-
-    `train.precision: auto` is resolved on this machine (bf16 or fp32) and the result named in the hash, so a
-    store moved to a machine that resolves it otherwise retrains instead of mixing the two arithmetics.
-    """
-    return cfg.section_hash("data", "train") + precision_suffix(cfg)
-
-
-def mi_config_hash(cfg) -> str:
-    """What an MI estimate depends on besides (task, arch, seed, method)."""
-    return cfg.section_hash("data", "train", "mi") + precision_suffix(cfg)
-
-
-def precision_suffix(cfg) -> str:
-    """'' unless train.precision is auto; then '-bf16' or '-fp32', as it resolves on this machine's device."""
-    if cfg.train.precision != "auto":
-        return ""
-    return "-" + cnn.resolve_precision("auto", cnn.pick_device(cfg.device))
 
 
 def checkpoint_dir(cfg) -> Path:
@@ -46,7 +26,7 @@ def checkpoint_dir(cfg) -> Path:
 
 
 def checkpoint_path(cfg, task: str, arch: str, seed: int, epochs: int) -> Path:
-    return checkpoint_dir(cfg) / task / f"{arch}_s{seed}_e{epochs}_{train_config_hash(cfg)}.pt"
+    return checkpoint_dir(cfg) / task / f"{arch}_s{seed}_e{epochs}_{keys.training_key(cfg)}.pt"
 
 
 _CHECKPOINT = re.compile(r"^(?P<arch>.+)_s(?P<seed>\d+)_e(?P<epochs>\d+)_(?P<config>[0-9a-f]+(?:-[a-z0-9]+)?)\.pt$")
@@ -59,7 +39,7 @@ def prune_checkpoints(cfg, task: str, keep: set[tuple[str, int]]) -> int:
     checkpoint costs time only: training is deterministic, so a later continuation retrains from scratch
     to the same weights. Returns how many files were deleted.
     """
-    folder, tcfg, n = checkpoint_dir(cfg) / task, train_config_hash(cfg), 0
+    folder, tcfg, n = checkpoint_dir(cfg) / task, keys.training_key(cfg), 0
     for path in folder.glob("*.pt") if folder.is_dir() else ():
         m = _CHECKPOINT.match(path.name)
         if not m or m["config"] != tcfg or int(m["seed"]) != cfg.seed or int(m["epochs"]) == 0:
@@ -109,7 +89,7 @@ def train_fixed(cfg, task_name: str, arch_id: str, epochs: int, from_epochs: int
     res = cnn.train(task, arch, epochs, cfg.seed, cfg.train, device, resume=resume)
     _save(res.state, dest)  # the source stays: another bracket may continue it too; the driver prunes
     return {
-        "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": train_config_hash(cfg),
+        "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": keys.training_key(cfg),
         "kind": "fixed", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
         "checkpoint": str(dest), "history": res.history,
     }
@@ -125,7 +105,7 @@ def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) ->
     if state is None or not row_path.exists():
         res, model = cnn.train_to_convergence(task, arch, cfg.seed, cfg.train, device)
         training = {
-            "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": 0, "config": train_config_hash(cfg),
+            "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": 0, "config": keys.training_key(cfg),
             "kind": "converge", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
             "checkpoint": str(path), "history": res.history,
         }
@@ -175,5 +155,5 @@ def init_input(cfg, task, arch, seed: int, device) -> SignalInput:
 def signal_row(cfg, task: str, arch: str, method: str, v: SignalValue) -> dict:
     """One store row of a signal's value (the `mi` table; a failure keeps value None and its reason)."""
     return {"task": task, "arch": arch, "seed": cfg.seed, "method": method, "layer": v.layer,
-            "config": mi_config_hash(cfg), "value": v.value if v.ok else None, "ok": int(v.ok),
+            "config": keys.signal_key(cfg), "value": v.value if v.ok else None, "ok": int(v.ok),
             "reason": v.reason, "seconds": v.seconds, "curve": list(map(float, v.curve))}

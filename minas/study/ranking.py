@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from minas.core import keys
 from minas.nas.space import parse_architecture
 from minas.study import jobs
 from minas.study.stats import mean_interval
@@ -31,11 +32,10 @@ COLUMNS = ["method", "layer", "target", "n_tasks", "n_archs", "tau", "tau_low", 
 def ranking_inputs(cfg, store) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(values, scores) of this config's seed from the store: every signal row (the `mi` table; a failure
     as NaN) and each converged training (task, arch, accuracy, seconds)."""
-
-    m = store.frame("mi", config=jobs.mi_config_hash(cfg), seed=cfg.seed)
+    m = store.frame("mi", config=keys.signal_key(cfg), seed=cfg.seed)
     values = m[["task", "arch", "method", "layer", "value", "seconds"]].assign(
         value=lambda d: pd.to_numeric(d.value, errors="coerce"))
-    t = store.frame("trainings", config=jobs.train_config_hash(cfg), seed=cfg.seed, kind="converge")
+    t = store.frame("trainings", config=keys.training_key(cfg), seed=cfg.seed, kind="converge")
     scores = t[["task", "arch", "accuracy", "seconds"]]
     return values, scores
 

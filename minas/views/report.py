@@ -8,7 +8,6 @@ notebook 06 reads notebook 04's Experiment 1 instead of retraining it.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from minas.core import keys
 from minas.core.config import StudyConfig
 
 # CSV floats read back bit for bit: pandas 3 parses exactly by default (and deprecates the option), 1.x/2.x need it
@@ -112,15 +112,6 @@ def save_figure(cfg: StudyConfig, fig, name: str) -> Path:
     return path
 
 
-def _settings_key(cfg: StudyConfig) -> str:
-    """Hash of every setting except where outputs go: a result saved under other settings is stale."""
-    d = cfg.to_dict()
-    d.pop("output_dir", None)
-    if d["collection"]["seeds"] == 1:  # one collection: the key results saved before collection.seeds existed carry
-        d["collection"].pop("seeds")
-    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
 def _missing(cfg: StudyConfig, notebook: str, what: str) -> FileNotFoundError:
     return FileNotFoundError(f"{what}: run notebook {notebook} first "
                              f"(python -m minas run --profile {cfg.profile} --only {notebook[:2]})")
@@ -176,13 +167,17 @@ def save_result(cfg: StudyConfig, notebook: str, name: str, result: Any) -> Path
     folder = cfg.out / notebook / name
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict = {}
-    manifest = {"class": type(result).__qualname__, "settings": _settings_key(cfg),
+    manifest = {"class": type(result).__qualname__, "settings": keys.result_key(cfg),
                 "fields": _dump(result, folder, arrays)}
     np.savez(folder / "arrays.npz", **arrays)
+    _write_manifest(folder, manifest)  # written last: a manifest means the result is complete
+    return folder
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
     tmp = folder / "manifest.tmp"
     tmp.write_text(json.dumps(manifest, indent=1))
-    tmp.replace(folder / "manifest.json")  # written last: a manifest means the result is complete
-    return folder
+    tmp.replace(folder / "manifest.json")  # a reader sees the old manifest or the new one, never half
 
 
 def load_result(cfg: StudyConfig, notebook: str, name: str, cls: type) -> Any:
@@ -194,8 +189,11 @@ def load_result(cfg: StudyConfig, notebook: str, name: str, cls: type) -> Any:
     manifest = json.loads(path.read_text())
     if manifest["class"] != cls.__qualname__:
         raise TypeError(f"{folder} holds a {manifest['class']}, not a {cls.__qualname__}")
-    if manifest["settings"] != _settings_key(cfg):
+    key, before = keys.result_keys(cfg)
+    if manifest["settings"] not in (key, before):
         raise _missing(cfg, notebook, f"{folder} was saved under other settings than profile {cfg.profile!r} has now")
+    if manifest["settings"] != key:  # saved under the key of before minas.core.keys: carried over to the key now
+        _write_manifest(folder, {**manifest, "settings": key})
     with np.load(folder / "arrays.npz") as arrays:
         return _build(cls, manifest["fields"], folder, {k: arrays[k] for k in arrays.files})
 

@@ -2,7 +2,7 @@
 import pytest
 import yaml
 
-from minas.core import config
+from minas.core import config, describe, parse
 from minas.core.config import ConfigError
 
 
@@ -14,7 +14,7 @@ def test_profiles_load(profile):
 
 
 def test_profile_yaml_keys_are_all_known():
-    keys = config.flat_keys()
+    keys = describe.flat_keys()
     for profile in config.PROFILES:
         raw = yaml.safe_load((config.PARAMS_DIR / f"{profile}.yaml").read_text())
 
@@ -94,16 +94,10 @@ def test_overrides_apply_with_dots_or_underscores():
     assert isinstance(config.load("smoke", **{"train.lr": 1}).train.lr, float)
 
 
-def test_section_hash_changes_with_settings():
-    a, b = config.load("smoke"), config.load("smoke", **{"train.lr": 0.2})
-    assert a.section_hash("train") != b.section_hash("train")
-    assert a.section_hash("hyperband") == b.section_hash("hyperband")
-
-
 @pytest.mark.parametrize("text,value", [("1e-3", 0.001), ("5E-4", 0.0005), ("1.0e3", 1000.0), ("-2e+1", -20.0), (".5", 0.5)])
 def test_numbers_in_any_yaml_spelling(text, value):
-    assert config.parse_yaml(text) == value and isinstance(config.parse_yaml(text), float)
-    cfg = config.load("smoke", **{"train.lr": config.parse_yaml(text.lstrip("-"))})
+    assert parse.parse_yaml(text) == value and isinstance(parse.parse_yaml(text), float)
+    cfg = config.load("smoke", **{"train.lr": parse.parse_yaml(text.lstrip("-"))})
     assert cfg.train.lr == abs(value)
 
 
@@ -118,18 +112,18 @@ def test_exponent_numbers_in_a_params_file(tmp_path):
 @pytest.mark.parametrize("key,word", [("train.lr", "yes"), ("seed", "no"), ("device", "on"), ("engine.scheduler", "off")])
 def test_yes_no_on_off_rejected_for_numbers_and_strings(key, word):
     with pytest.raises(ConfigError, match=f"{key}: '{word}' reads as a YAML boolean"):
-        config.load("smoke", **{key: config.parse_yaml(word)})
+        config.load("smoke", **{key: parse.parse_yaml(word)})
 
 
 def test_yes_no_inside_a_list_is_rejected_but_quoted_is_a_word(tmp_path):
     with pytest.raises(ConfigError, match="data.tasks: 'no' reads as a YAML boolean"):
-        config.load("smoke", **{"data.tasks": config.parse_yaml("[mnist, no]")})
-    assert config.parse_yaml('"no"') == "no" and type(config.parse_yaml('"no"')) is str
+        config.load("smoke", **{"data.tasks": parse.parse_yaml("[mnist, no]")})
+    assert parse.parse_yaml('"no"') == "no" and type(parse.parse_yaml('"no"')) is str
 
 
 def test_yes_and_true_are_booleans_where_a_boolean_is_wanted():
-    assert config.load("smoke", **{"data.download": config.parse_yaml("yes")}).data.download is True
-    assert config.load("smoke", **{"data.download": config.parse_yaml("false")}).data.download is False
+    assert config.load("smoke", **{"data.download": parse.parse_yaml("yes")}).data.download is True
+    assert config.load("smoke", **{"data.download": parse.parse_yaml("false")}).data.download is False
 
 
 @pytest.mark.parametrize("text", ["- seed: 1\n", "just a string\n", "42\n"])
@@ -158,19 +152,12 @@ def test_paths_are_made_absolute_at_load(tmp_path, monkeypatch):
     assert home.startswith("/") and "~" not in home
 
 
-def test_location_does_not_change_result_keys(tmp_path):
-    a = config.load("smoke")
-    b = config.load("smoke", **{"data.root": str(tmp_path), "data.download": True})
-    assert a.section_hash("data", "train") == b.section_hash("data", "train")
-    assert a.section_hash("data") != config.load("smoke", **{"data.image_size": 16}).section_hash("data")
-
-
 def test_describe_shows_profile_values_beside_defaults():
-    rows = {r.key: r for r in config.describe("default")}
+    rows = {r.key: r for r in describe.describe("default")}
     assert rows["controller.iterations"].default == "49"
     assert rows["controller.iterations"].value == repr(config.load("default").controller.iterations) != "49"
-    assert all(r.value == r.default for r in config.describe())
-    assert {r.key for r in config.describe()} == config.flat_keys()
+    assert all(r.value == r.default for r in describe.describe())
+    assert {r.key for r in describe.describe()} == describe.flat_keys()
 
 
 def test_cell_timeout_per_profile():
@@ -181,8 +168,8 @@ def test_cell_timeout_per_profile():
 
 
 def test_parse_sets_parses_yaml_values_and_names_a_malformed_item():
-    assert config.parse_sets(["train.lr=1e-3", "data.tasks=[a, b]"]) == {"train.lr": 1e-3, "data.tasks": ["a", "b"]}
+    assert parse.parse_sets(["train.lr=1e-3", "data.tasks=[a, b]"]) == {"train.lr": 1e-3, "data.tasks": ["a", "b"]}
     with pytest.raises(ValueError, match="'foo': expected KEY=VALUE"):
-        config.parse_sets(["foo"])
+        parse.parse_sets(["foo"])
     with pytest.raises(ValueError, match="the value is not YAML"):
-        config.parse_sets(["a=[1"])
+        parse.parse_sets(["a=[1"])

@@ -109,17 +109,18 @@ def test_precision_auto_resolves_by_hardware_and_rejects_unknown():
 
 def test_auto_precision_is_named_in_the_store_keys():
     """A store filled with auto = bf16 is not reused where auto means fp32 (and fp32/bf16 keys are unchanged)."""
-    from minas.study import collection, jobs
-    from minas.study.controller import config_hash
+    from minas.core import keys
+    from minas.study import jobs
 
     auto = config.load("smoke", **{"train.precision": "auto"})
     fixed = config.load("smoke", **{"train.precision": "fp32"})
     resolved = cnn.resolve_precision("auto", cnn.pick_device(auto.device))
-    assert jobs.train_config_hash(auto).endswith("-" + resolved)
-    assert jobs.mi_config_hash(auto).endswith("-" + resolved)
-    assert collection.bracket_config(auto).endswith("-" + resolved)
-    assert "-" not in jobs.train_config_hash(fixed)
+    assert keys.training_key(auto).endswith("-" + resolved)
+    assert keys.signal_key(auto).endswith("-" + resolved)
+    assert keys.bracket_key(auto).endswith("-" + resolved)
+    assert "-" not in keys.training_key(fixed)
     name = jobs.checkpoint_path(auto, "mnist", "10-10-10-10", 0, 2).name  # pruning must still recognise it
-    assert jobs._CHECKPOINT.match(name)["config"] == jobs.train_config_hash(auto)
+    assert jobs._CHECKPOINT.match(name)["config"] == keys.training_key(auto)
     pinned = config.load("smoke", **{"train.precision": resolved})
-    assert config_hash(auto) != config_hash(pinned)  # auto keeps its own key, resolution included
+    assert keys.controller_key(auto) != keys.controller_key(pinned)  # auto keeps its own key, resolution included
+    assert keys.result_key(auto) != keys.result_key(pinned)

@@ -3,11 +3,9 @@ import dataclasses
 
 import pytest
 
-from minas.core import config, guard
+from minas.core import check, config, describe, keys
 from minas.core.store import Store, seed_suffix, suffix_seed
 from minas.study import collection
-from minas.study.controller.training import config_hash
-from minas.views import report
 
 
 def _cfg(tmp_path, **over):
@@ -16,13 +14,13 @@ def _cfg(tmp_path, **over):
 
 def test_key_defaults_to_one_and_is_validated(tmp_path):
     assert _cfg(tmp_path).collection.seeds == 1
-    assert "collection.seeds" in config.flat_keys()
+    assert "collection.seeds" in describe.flat_keys()
     assert _cfg(tmp_path, **{"collection.seeds": 3}).collection.seeds == 3
     with pytest.raises(config.ConfigError, match="collection.seeds.*minimum 1"):
         _cfg(tmp_path, **{"collection.seeds": 0})
     with pytest.raises(config.ConfigError, match="collection.seeds: expected int"):
         _cfg(tmp_path, **{"collection.seeds": "two"})
-    doc = {r.key: r.doc for r in config.describe()}["collection.seeds"]
+    doc = {r.key: r.doc for r in describe.describe()}["collection.seeds"]
     assert "profile seed + i" in doc
 
 
@@ -39,8 +37,8 @@ def test_seed_configs_differ_only_in_seed(tmp_path):
 def test_seed_0_bracket_key_unchanged_and_other_seeds_distinct(tmp_path):
     cfg = _cfg(tmp_path, **{"collection.seeds": 2})
     c0, c1 = collection.seed_configs(cfg)
-    assert collection.bracket_config(c0) == cfg.section_hash("data", "train", "hyperband")  # the key before seeds
-    assert collection.bracket_config(c1) == cfg.section_hash("data", "train", "hyperband") + "-s1"
+    assert keys.bracket_key(c0) == keys.section_hash(cfg, "data", "train", "hyperband")  # the key before seeds
+    assert keys.bracket_key(c1) == keys.section_hash(cfg, "data", "train", "hyperband") + "-s1"
     assert (seed_suffix(0), suffix_seed("abc"), suffix_seed("abc-s12")) == ("", None, 12)
     store = Store(tmp_path / "store.sqlite")
     for c in (c0, c1):
@@ -60,22 +58,23 @@ def test_check_holds_a_seeded_bracket_to_its_own_seeds_trainings(tmp_path):
     s.put_training({"task": "t", "arch": a, "seed": 1, "epochs": 1, "config": "c", "kind": "fixed", "accuracy": 0.6})
     res = {"rows": [{"rung": 0, "arch": a, "epochs": 1, "accuracy": 0.5}], "survivors": [a], "scores": [0.5]}
     s.put_bracket("collection", "t", 0, "h", [a], res, 1.0)  # seed 0's key: any seed's training may match
-    assert guard.check(s.path).ok
+    assert check.check(s.path).ok
     s.put_bracket("collection", "t", 0, "h-s1", [a], res, 1.0)  # seed 1 with seed 0's accuracy
-    text = guard.check(s.path).text()
+    text = check.check(s.path).text()
     assert "disagree with their stored trainings' accuracy: collection/t/0 (seed 1)" in text
 
 
 def test_hashes_of_one_collection_stay_as_before(tmp_path):
     one, three = _cfg(tmp_path), _cfg(tmp_path, **{"collection.seeds": 3})
-    assert config_hash(one) == config_hash(three)  # the controller reads the profile seed's collection only
-    assert report._settings_key(one) != report._settings_key(three)
+    assert keys.controller_keys(one) == keys.controller_keys(three)  # the controller reads the profile seed's collection only
+    assert keys.result_key(one) != keys.result_key(three)
+    assert keys.result_keys(one)[1] != keys.result_keys(three)[1]  # the old key: seeds left out at 1 only
     before = dataclasses.asdict(one)
     before.pop("output_dir")
     before["collection"].pop("seeds")
     import hashlib
     import json
-    assert report._settings_key(one) == hashlib.sha256(json.dumps(before, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    assert keys.result_keys(one)[1] == hashlib.sha256(json.dumps(before, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 TINY = {"data.tasks": ["digits8"], "data.max_train_per_task": 40, "data.max_test_per_task": 20, "train.max_epochs": 1,
@@ -100,7 +99,7 @@ def test_two_seeds_collect_apart_and_seed_0_is_the_one_seed_collection(tmp_path)
     key = lambda s: sorted(s.frame("brackets").config.unique())  # noqa: E731
     assert key(s1) == [collection.bracket_config(one)] and key(s2) == [collection.bracket_config(one), collection.bracket_config(one) + "-s1"]
     assert sorted(s2.frame("trainings").seed.unique()) == [0, 1]
-    assert guard.check(s2.path).ok
+    assert check.check(s2.path).ok
     with Engine(workers=0, progress=False) as eng:  # the one-seed store resumed with two seeds: seed 0 recomputes nothing
         before = s1.frame("trainings")
         again = collection.collect(dataclasses.replace(one, collection=dataclasses.replace(one.collection, seeds=2)), s1, eng)

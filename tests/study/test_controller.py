@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import minas
+from minas.core import keys
 from minas.core.seeding import derive_seed
 from minas.core.store import Store
 from minas.nas import hyperband
@@ -114,7 +115,7 @@ def test_exp1_mixes_half_prior_half_uniform(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     for exp, n in (("exp1", 3), ("exp2", 6)):
         ctl.train_controller(cfg, store, toy_env(), exp)
-        assert store.get_result(f"controller-{exp}", "0", ctl.config_hash(cfg))["n_from_prior"] == n
+        assert store.get_result(f"controller-{exp}", "0", keys.controller_key(cfg))["n_from_prior"] == n
 
 
 def test_resume_skips_finished_iterations_and_restores_the_policy(tmp_path):
@@ -132,6 +133,39 @@ def test_resume_skips_finished_iterations_and_restores_the_policy(tmp_path):
     for a, b in zip(resumed.policy.state_dict().values(), straight.policy.state_dict().values()):
         torch.testing.assert_close(a, b)
     np.testing.assert_allclose(resumed.iterations.reward, straight.iterations.reward)
+
+
+def _key_before(cfg) -> str:
+    """The controller key as it was built before minas.core.keys (it hashed data.root and data.download too)."""
+    import hashlib
+    import json
+
+    d = cfg.to_dict()
+    blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}
+    blob["collection"].pop("seeds", None)
+    blob["train"]["precision"] += keys.precision_suffix(cfg)
+    blob["controller"] = {k: d["controller"][k] for k in ("lr", "datasets_per_iteration", "optimizer")}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def test_a_store_written_under_the_old_key_is_read_resumed_and_carried_to_the_new_key(tmp_path):
+    calls = []
+    cfg = cfg_for(tmp_path, **{"controller.iterations": 3})
+    store = Store(tmp_path / "a.sqlite")
+    first = ctl.train_controller(cfg, store, toy_env(calls), "exp2")
+    new, old = keys.controller_keys(cfg)
+    assert old == _key_before(cfg) != new
+    with store.transaction() as con:  # the store as the code before minas.core.keys wrote it
+        con.execute("UPDATE results SET config=? WHERE kind='controller-exp2'", (old,))
+    assert store.get_result("controller-exp2", "0", new) is None
+    loaded = ctl.load_run(cfg, store, "exp2")  # notebook 06 reads it back
+    np.testing.assert_allclose(loaded.iterations.reward, first.iterations.reward)
+    moved = cfg_for(tmp_path, **{"controller.iterations": 3, "data.root": str(tmp_path / "elsewhere"), "engine.workers": 5})
+    assert ctl.load_run(moved, store, "exp2") is None  # the old key hashed data.root: a moved run cannot find it ...
+    again = ctl.train_controller(cfg, store, toy_env(calls), "exp2")
+    assert len(calls) == 3 and again.iterations.resumed.all()  # ... but the same settings resume, nothing rerun
+    assert all(store.get_result("controller-exp2", str(i), new) is not None for i in range(3))  # carried over
+    assert ctl.load_run(moved, store, "exp2") is not None  # and from now on moving the data changes nothing
 
 
 def test_evaluation_table_and_collapse():

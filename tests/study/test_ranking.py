@@ -106,16 +106,15 @@ def test_beats_size_compares_with_the_baseline():
 
 
 def test_inputs_come_from_the_store(tmp_path):
-    from minas.core import config
-    from minas.study import jobs
+    from minas.core import config, keys
 
     cfg = config.load("smoke", output_dir=str(tmp_path))
     store = Store(tmp_path / "store.sqlite")
-    store.put_training({"task": "t", "arch": ARCHS[0], "seed": cfg.seed, "epochs": 0, "config": jobs.train_config_hash(cfg),
+    store.put_training({"task": "t", "arch": ARCHS[0], "seed": cfg.seed, "epochs": 0, "config": keys.training_key(cfg),
                         "kind": "converge", "accuracy": 0.7, "test_loss": 1.0, "seconds": 3.0, "checkpoint": "",
                         "history": []})
     store.put_mi([{"task": "t", "arch": ARCHS[0], "seed": cfg.seed, "method": "naswot", "layer": 0,
-                   "config": jobs.mi_config_hash(cfg), "value": None, "ok": 0, "reason": "singular", "seconds": 0.5,
+                   "config": keys.signal_key(cfg), "value": None, "ok": 0, "reason": "singular", "seconds": 0.5,
                    "curve": []}])
     values, scores = ranking.ranking_inputs(cfg, store)
     assert values.method.tolist() == ["naswot"] and np.isnan(values.value.iloc[0])

@@ -1,4 +1,6 @@
 """minas.views.report: a typed result saved by one notebook reads back identical in the next, or fails naming the notebook."""
+import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -7,6 +9,7 @@ import pandas as pd
 import pytest
 
 import minas
+from minas.core import keys
 from minas.study import autobuild, predict
 from minas.study.synthetic import synthetic_collected
 from minas.views import report
@@ -50,6 +53,46 @@ def test_missing_or_stale_results_name_the_notebook(tmp_path, small):
     assert report.load_result(moved, "04_posterior_prediction", "experiment1", predict.Experiment1).table is not None
     with pytest.raises(TypeError, match="holds a Experiment1"):
         report.load_result(cfg, "04_posterior_prediction", "experiment1", autobuild.Evaluation)
+
+
+@dataclasses.dataclass
+class Small:
+    """A saved result as small as one can be: a frame and a number."""
+
+    table: pd.DataFrame
+    n: int
+
+
+def _key_before(cfg) -> str:
+    """The saved-result key as it was built before minas.core.keys (it hashed engine.* and data.root too)."""
+    d = cfg.to_dict()
+    d.pop("output_dir", None)
+    if d["collection"]["seeds"] == 1:
+        d["collection"].pop("seeds")
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def test_paths_and_engine_settings_never_make_a_saved_result_stale_and_old_keys_still_read(tmp_path):
+    cfg = minas.load("smoke", output_dir=str(tmp_path))
+    small = Small(pd.DataFrame({"a": [1.5, 2.5]}), 3)
+    folder = report.save_result(cfg, "04_posterior_prediction", "small", small)
+    for setting, value in (("engine.workers", 4), ("engine.scheduler", "tcp://10.0.0.1:8786"), ("data.download", True),
+                           ("data.root", str(tmp_path / "data")), ("engine.checkpoint_dir", str(tmp_path / "ck"))):
+        other = minas.load("smoke", output_dir=str(tmp_path), **{setting: value})  # e.g. --only 06 --set engine.workers=4
+        assert report.load_result(other, "04_posterior_prediction", "small", Small).n == 3, setting
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["settings"] = _key_before(cfg)  # a result saved by the code before minas.core.keys
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    moved = minas.load("smoke", output_dir=str(tmp_path), **{"engine.workers": 4})
+    with pytest.raises(FileNotFoundError, match="other settings"):  # the old key hashed engine.workers: no way back
+        report.load_result(moved, "04_posterior_prediction", "small", Small)
+    back = report.load_result(cfg, "04_posterior_prediction", "small", Small)  # read under the settings it was saved with
+    pd.testing.assert_frame_equal(back.table, small.table)
+    assert json.loads((folder / "manifest.json").read_text())["settings"] == keys.result_key(cfg)  # ... and carried over
+    assert report.load_result(moved, "04_posterior_prediction", "small", Small).n == 3  # so engine.workers is free again
+    with pytest.raises(FileNotFoundError, match="other settings"):  # a number's setting still makes it stale
+        report.load_result(minas.load("smoke", output_dir=str(tmp_path), **{"train.lr": 0.2}), "04_posterior_prediction",
+                           "small", Small)
 
 
 def test_provenance_reads_what_the_run_recorded(tmp_path):

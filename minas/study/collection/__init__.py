@@ -17,7 +17,6 @@ One module per job:
 from minas.study.collection.columns import signal_column, signal_columns, signal_layers, signal_long
 from minas.study.collection.design import (
     BracketSpec,
-    bracket_config,
     collection_brackets,
     input_archs,
     n_samples,
@@ -28,7 +27,7 @@ from minas.study.collection.readback import Collected, load_collected, reference
 from minas.study.collection.runner import CollectionSummary, collect, run_brackets, run_input_samples
 
 __all__ = [
-    "BracketSpec", "input_archs", "n_samples", "collection_brackets", "bracket_config", "seed_configs",
+    "BracketSpec", "input_archs", "n_samples", "collection_brackets", "seed_configs",
     "CollectionSummary", "collect", "run_brackets", "run_input_samples",
     "Collected", "load_collected", "reference_mi",
     "signal_column", "signal_columns", "signal_layers", "signal_long",

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from minas import data
 from minas.core.config import StudyConfig
 from minas.core.seeding import rng_for
-from minas.core.store import seed_suffix
 from minas.nas.space import Architecture, sample_architecture, sample_architectures
-from minas.study import jobs
 
 
 @dataclass
@@ -45,12 +43,6 @@ def collection_brackets(cfg: StudyConfig, task: str) -> list[BracketSpec]:
     n_in = cfg.hyperband.n_inputs
     return [BracketSpec("collection", task, i, sample_architectures(n_in, rng_for(cfg.seed, "bracket", task, i)))
             for i in range(n_samples(cfg, task))]
-
-
-def bracket_config(cfg: StudyConfig) -> str:
-    """The config key of a Hyperband instance: the settings it depends on and its seed (`store.seed_suffix`:
-    none for seed 0, so keys stored before brackets were keyed by seed stay valid)."""
-    return cfg.section_hash("data", "train", "hyperband") + seed_suffix(cfg.seed) + jobs.precision_suffix(cfg)
 
 
 def seed_configs(cfg: StudyConfig) -> list[StudyConfig]:

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from minas import data, mi
+from minas.core import keys
 from minas.core.config import StudyConfig
 from minas.core.store import Store
 from minas.nas import hyperband
 from minas.nas.space import Architecture
-from minas.study import jobs
 from minas.study.collection.columns import signal_column, signal_columns, signal_layers
-from minas.study.collection.design import bracket_config, collection_brackets, input_archs
+from minas.study.collection.design import collection_brackets, input_archs
 
 
 @dataclass
@@ -53,7 +53,7 @@ def reference_mi(cfg: StudyConfig, store: Store, task: str, signal: str) -> np.n
 
     A failed layer estimate enters as NaN (ignored by the z-score).
     """
-    mcfg = jobs.mi_config_hash(cfg)
+    mcfg = keys.signal_key(cfg)
     std, inputs = input_archs(cfg, task)
     rows = []
     for a in std + inputs:
@@ -63,9 +63,9 @@ def reference_mi(cfg: StudyConfig, store: Store, task: str, signal: str) -> np.n
     return np.array(rows, dtype=np.float64).reshape(-1, len(signal_layers(signal)))
 
 
-def _measured_row(cfg: StudyConfig, store: Store, task: str, arch: Architecture, keys: tuple[str, str]) -> dict | None:
+def _measured_row(cfg: StudyConfig, store: Store, task: str, arch: Architecture, settings: tuple[str, str]) -> dict | None:
     """One architecture's converged accuracy and every signal's layers; None unless all of them are stored."""
-    tcfg, mcfg = keys
+    tcfg, mcfg = settings
     tr = store.get_training(task, arch.id, cfg.seed, 0, tcfg, kind="converge")
     if tr is None:
         return None
@@ -80,13 +80,13 @@ def _measured_row(cfg: StudyConfig, store: Store, task: str, arch: Architecture,
     return row
 
 
-def _reference_rows(cfg: StudyConfig, store: Store, task: str, split: str, keys: tuple[str, str]) -> list[dict]:
+def _reference_rows(cfg: StudyConfig, store: Store, task: str, split: str, settings: tuple[str, str]) -> list[dict]:
     """The task's measured random architectures (standardization set, then input samples), complete ones only."""
     std, inputs = input_archs(cfg, task)
     rows = []
     for role, archs in (("standardize", std), ("input", inputs)):
         for i, a in enumerate(archs):
-            row = _measured_row(cfg, store, task, a, keys)
+            row = _measured_row(cfg, store, task, a, settings)
             if row is not None:
                 rows.append({"task": task, "split": split, "role": role, "sample": i, **row})
     return rows
@@ -110,13 +110,13 @@ def _zscore(cfg: StudyConfig, store: Store, samples: pd.DataFrame) -> pd.DataFra
 
 def load_collected(cfg: StudyConfig, store: Store, tasks: list[str] | None = None) -> Collected:
     """Read input samples, signals and posteriors of finished work back from the store."""
-    keys = (jobs.train_config_hash(cfg), jobs.mi_config_hash(cfg))
-    bcfg = bracket_config(cfg)
+    settings = (keys.training_key(cfg), keys.signal_key(cfg))
+    bcfg = keys.bracket_key(cfg)
     split = {t.name: t.split for t in data.build_tasks(cfg)}
     names = tasks if tasks is not None else list(split)
     ref_rows, sample_rows, bracket_rows, posts = [], [], [], {}
     for task in names:
-        task_refs = _reference_rows(cfg, store, task, split[task], keys)
+        task_refs = _reference_rows(cfg, store, task, split[task], settings)
         ref_rows += task_refs
         inputs = {r["sample"]: r for r in task_refs if r["role"] == "input"}
         task_posts = []

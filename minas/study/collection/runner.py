@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from minas import data
+from minas.core import keys
 from minas.core.config import StudyConfig
 from minas.core.engine import Engine, Job
 from minas.core.progress import bar
@@ -21,7 +22,7 @@ from minas.nas import hyperband
 from minas.nas.space import parse_architecture
 from minas.study import jobs
 from minas.study.collection.columns import signal_layers
-from minas.study.collection.design import BracketSpec, bracket_config, collection_brackets, input_archs, seed_configs
+from minas.study.collection.design import BracketSpec, collection_brackets, input_archs, seed_configs
 
 _ANNOUNCED: set[str] = set()  # dashboard links already printed by this process
 
@@ -49,12 +50,12 @@ def run_input_samples(cfg: StudyConfig, store: Store, engine: Engine, pairs: lis
     """Make sure every (task, arch) has a converged training and every configured signal; returns the jobs run."""
     todo = []
     signals = tuple(cfg.mi.signals)
-    mcfg = jobs.mi_config_hash(cfg)
+    mcfg = keys.signal_key(cfg)
     for task, arch in dict.fromkeys(pairs):
         missing = tuple(s for s in signals if len(store.get_mi(task, arch, cfg.seed, s, mcfg)) < len(signal_layers(s)))
         if missing:
             todo.append(Job(f"input|{task}|{arch}|{cfg.seed}|{mcfg}|{','.join(missing)}", jobs.input_sample, (cfg, task, arch, missing)))
-    tcfg = jobs.train_config_hash(cfg)
+    tcfg = keys.training_key(cfg)
     if todo:
         _announce(engine)
     with _own_bar(engine) as shown, bar(len(todo), "input samples (train + signals)", unit="arch", leave=False,
@@ -80,7 +81,7 @@ class _Brackets:
     def __init__(self, cfg: StudyConfig, store: Store, specs: list[BracketSpec], progress_shown: bool):
         hb = cfg.hyperband
         self.cfg, self.store, self.specs = cfg, store, specs
-        self.tcfg, self.bcfg = jobs.train_config_hash(cfg), bracket_config(cfg)
+        self.tcfg, self.bcfg = keys.training_key(cfg), keys.bracket_key(cfg)
         self.out: dict[int, hyperband.BracketResult] = {}
         self.live: dict[int, hyperband.Bracket] = {}
         for n, s in enumerate(specs):

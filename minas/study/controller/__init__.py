@@ -41,7 +41,6 @@ from minas.study.controller.policy import (
 from minas.study.controller.training import (
     ControllerRun,
     Iteration,
-    config_hash,
     iteration_plan,
     load_run,
     make_optimizer,
@@ -64,7 +63,6 @@ __all__ = [
     "collapse_table",
     "collapsed",
     "compare_to_uniform",
-    "config_hash",
     "draw_inputs",
     "entropy",
     "evaluate_priors",

@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from minas import data, mi
+from minas.core import keys
 from minas.core.seeding import rng_for
 from minas.nas.hyperband import BracketResult
 from minas.nas.space import N_LAYERS, Architecture, sample_architecture
@@ -64,9 +65,8 @@ class Environment:
 
 def store_environment(cfg, store, engine) -> Environment:
     """The real world: MI through the store (computed if missing), Hyperband through `collection.run_brackets`."""
-
     tasks = data.build_tasks(cfg)
-    method, mcfg, bcfg = cfg.mi.signals[0], jobs.mi_config_hash(cfg), collection.bracket_config(cfg)
+    method, mcfg, bcfg = cfg.mi.signals[0], keys.signal_key(cfg), keys.bracket_key(cfg)
 
     def reference(task: str) -> list[tuple[str, str]]:  # the task's collection archs (thesis A.4 set)
         std, inputs = collection.input_archs(cfg, task)

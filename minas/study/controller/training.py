@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import io
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
+from minas.core import keys
 from minas.core.progress import bar
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, N_OPTIONS, Architecture, sample_architecture
-from minas.study import jobs
 from minas.study.collection import BracketSpec
 from minas.study.controller.environment import Environment
 from minas.study.controller.policy import (
@@ -91,14 +89,13 @@ class ControllerRun:
         return collapsed(self.priors[-1]) if len(self.priors) else None
 
 
-def config_hash(cfg) -> str:
-    """What a controller iteration depends on (not controller.iterations: a longer run resumes a shorter one)."""
-    d = cfg.to_dict()
-    blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}
-    blob["collection"].pop("seeds", None)  # the controller reads the profile seed's collection only
-    blob["train"]["precision"] += jobs.precision_suffix(cfg)  # auto as it resolves here
-    blob["controller"] = {k: d["controller"][k] for k in ("lr", "datasets_per_iteration", "optimizer")}
-    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
+def _stored(store, kind: str, it: int, both: tuple[str, str]) -> tuple[dict | None, str]:
+    """(stored iteration `it`, the key it was under): `keys.controller_keys` gives the key, then the old one."""
+    for key in both:
+        found = store.get_result(kind, str(it), key)
+        if found is not None:
+            return found, key
+    return None, both[0]
 
 
 def run_kind(experiment: str, run: int = 0) -> str:
@@ -170,23 +167,25 @@ def train_controller(cfg, store, env: Environment, experiment: str, run: int = 0
     """Algorithm 1 for cfg.controller.iterations (controller run `run`), resuming from finished iterations in the store."""
     if experiment not in EXPERIMENTS:
         raise ValueError(f"unknown controller experiment {experiment!r}; choose one of {sorted(EXPERIMENTS)}")
-    cc, kind, key = cfg.controller, run_kind(experiment, run), config_hash(cfg)
+    cc, kind, both = cfg.controller, run_kind(experiment, run), keys.controller_keys(cfg)
     policy = new_policy(cfg.seed, run)
     opt = make_optimizer(policy, cc)
     previous: dict[str, float] = {}
     done, resumed, pending_state = [], [], None
     outer = bar(cc.iterations, f"controller {experiment} run {run}: iterations", unit="it")
     for it in range(cc.iterations):
-        stored = store.get_result(kind, str(it), key)
+        stored, under = _stored(store, kind, it, both)
         if stored is not None:
             rec = Iteration.from_dict(stored)
             pending_state = rec.state
+            if under != both[0]:  # stored under the old key: carried to the new one as the run resumes
+                store.put_result(kind, str(it), both[0], stored)
         else:
             if pending_state is not None:
                 _unpack(pending_state, policy, opt)
                 pending_state = None
             rec = run_iteration(env, policy, opt, experiment, it, cc.datasets_per_iteration, previous, run)
-            store.put_result(kind, str(it), key, rec.to_dict())
+            store.put_result(kind, str(it), both[0], rec.to_dict())
         previous.update(zip(rec.tasks, rec.hs))
         done.append(dataclasses.replace(rec, state=None))
         resumed.append(stored is not None)
@@ -204,10 +203,10 @@ def train_controllers(cfg, store, env: Environment) -> dict[tuple[str, int], Con
 
 def load_run(cfg, store, experiment: str, run: int = 0) -> ControllerRun | None:
     """A finished controller run rebuilt from its stored iterations (None if none are stored)."""
-    kind, key = run_kind(experiment, run), config_hash(cfg)
+    kind, both = run_kind(experiment, run), keys.controller_keys(cfg)
     records = []
     for it in range(cfg.controller.iterations):
-        stored = store.get_result(kind, str(it), key)
+        stored, _ = _stored(store, kind, it, both)
         if stored is None:
             break
         records.append(Iteration.from_dict(stored))
