@@ -47,6 +47,12 @@ def _digest(blob: dict, **dump) -> str:
     return hashlib.sha256(json.dumps(blob, sort_keys=True, **dump).encode()).hexdigest()[:12]
 
 
+def _as_first_keyed(d: dict) -> dict:
+    """`cfg.to_dict()` with every renamed key under the name stores were first keyed with (RENAMED)."""
+    return {name: ({RENAMED[name].get(k, k): v for k, v in value.items()} if name in RENAMED else value)
+            for name, value in d.items()}
+
+
 def _sections(cfg, names: tuple[str, ...]) -> dict:
     """`cfg`'s sections as plain dicts by the rule: LOCATION keys at their defaults, ADDED_LATER keys at
     their default left out."""
@@ -116,7 +122,7 @@ def controller_key(cfg, resolved: str | None = None) -> str:
 
 def controller_keys(cfg, resolved: str | None = None) -> tuple[str, str]:
     """(key, key stored before this module): the old one hashed data.root and data.download too; read both."""
-    return controller_key(cfg, resolved), _digest(_controller_blob(cfg, cfg.to_dict(), resolved))
+    return controller_key(cfg, resolved), _digest(_controller_blob(cfg, _as_first_keyed(cfg.to_dict()), resolved))
 
 
 def result_key(cfg, resolved: str | None = None) -> str:
@@ -130,7 +136,7 @@ def result_key(cfg, resolved: str | None = None) -> str:
 
 def result_keys(cfg, resolved: str | None = None) -> tuple[str, str]:
     """(key, key saved before this module): the old one hashed data.root, data.download and engine.* too; read both."""
-    d = cfg.to_dict()
+    d = _as_first_keyed(cfg.to_dict())
     d.pop("output_dir", None)
     if d["collection"]["seeds"] == 1:  # one collection: the key results saved before collection.seeds existed carry
         d["collection"].pop("seeds")
