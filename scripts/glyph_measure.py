@@ -80,7 +80,7 @@ def across_tasks(runs: pd.DataFrame) -> dict:
         resid = cell.to_numpy() - cell.to_numpy().mean(1, keepdims=True) - cell.to_numpy().mean(0) + cell.to_numpy().mean()
         seed_var = g.groupby(["task", "arch"]).accuracy.var(ddof=1).mean()
         t, a = cell.shape
-        out[int(epochs)] = {"tasks": t, "archs": a, "var_task_mean_acc": float(cell.mean(1).var(ddof=1)),
+        out[int(epochs)] = {"tasks": t, "archs": a, "var_task_mean_acc": float(cell.mean(axis=1).var(ddof=1)),
                             "var_interaction": float((resid ** 2).sum() / ((t - 1) * (a - 1))),
                             "var_interaction_if_none": float(seed_var / n_seeds)}
     return out
