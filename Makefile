@@ -6,7 +6,7 @@ PROFILE ?= default
 TORCH_INDEX ?=  # e.g. https://download.pytorch.org/whl/cpu: torch and torchvision from there (a CPU-only build)
 TORCH_PINS := $(shell grep -oE '"torch(vision)?==[^"]+"' pyproject.toml | tr -d '"')
 
-.PHONY: study test env lab bench lock clean-outputs fashion-data
+.PHONY: study test env lab bench lock clean-outputs fashion-data glyph-fonts
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -20,7 +20,10 @@ env: $(STAMP)  ## create/refresh the virtual environment
 fashion-data:  ## Debian's dataset-fashion-mnist where apt is usable (root or passwordless sudo); else says how to get it
 	@bash scripts/install_fashion_mnist.sh
 
-study: $(STAMP) fashion-data  ## run the notebook series on the default profile (resumes from the store)
+glyph-fonts: $(STAMP)  ## Debian's fonts-noto-core when the profile's data.source names glyphs-noto (apt where usable); else says how
+	@bash scripts/install_noto_fonts.sh $(PROFILE) $(VENV)/bin/python
+
+study: $(STAMP) fashion-data glyph-fonts  ## run the notebook series on the default profile (resumes from the store)
 	$(VENV)/bin/python -m minas run --profile $(PROFILE)
 
 test: $(STAMP) fashion-data  ## unit tests plus the smoke run of the notebook series (the browser test skips, saying why, without root)

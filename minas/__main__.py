@@ -1,4 +1,4 @@
-"""Command line: `python -m minas run --profile default [--only 01,03] [--set key=value ...]`."""
+"""Command line: `python -m minas run --profile default [--only 01,03] [--set key=value ...]`; `tasks`, `params`, `check`, `restore`."""
 from __future__ import annotations
 
 import argparse
@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     restore = sub.add_parser("restore", help="roll the profile's store back to a snapshot (the newest unless --snapshot)")
     restore.add_argument("--snapshot", default=None, metavar="NAME", help="a snapshot's name (see --list)")
     restore.add_argument("--list", action="store_true", help="only list the snapshots, newest first")
-    for cmd in (check, restore):
+    tasks = sub.add_parser("tasks", help="list the profile's dataset of datasets: one row per task, then the number of sources")
+    for cmd in (check, restore, tasks):
         cmd.add_argument("--profile", default="default", help="smoke, default, full, or a path to a params YAML")
         cmd.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a params key (e.g. output_dir)")
     args = parser.parse_args(argv)
@@ -46,13 +47,16 @@ def main(argv: list[str] | None = None) -> int:
         overrides = parse.parse_sets(args.set)
     except ValueError as err:
         parser.error(str(err))
-    if args.command in ("check", "restore"):
+    if args.command in ("check", "restore", "tasks"):
         from minas.core.store import StoreError
+        from minas.data import DataError
 
         try:
             cfg = config.load(args.profile, **overrides)
+            if args.command == "tasks":
+                return _tasks(cfg)
             return _check(cfg) if args.command == "check" else _restore(cfg, args.snapshot, args.list)
-        except (config.ConfigError, StoreError) as err:
+        except (config.ConfigError, StoreError, DataError) as err:
             print(f"minas: error: {err}", file=sys.stderr)
             return 1
     from minas import failures, pipeline
@@ -98,6 +102,17 @@ def _check(cfg) -> int:
     snaps = snapshot.snapshots(cfg.out)
     print(f"  snapshots: {', '.join(p.name for p in snaps) if snaps else 'none'}")
     return 0 if verdict.ok else 1
+
+
+def _tasks(cfg) -> int:
+    """`minas tasks`: every task of the profile (built, so rows and sizes are real) and the count of sources."""
+    from minas import data
+
+    data.check_data(cfg)  # a missing data set or font package stops here, naming the fix
+    table = data.task_table(data.build_tasks(cfg))
+    print(table.rename(columns={"split": "meta split"}).to_string(index=False))
+    print(f"sources: {table['source'].nunique()}")
+    return 0
 
 
 def _restore(cfg, name: str | None, list_only: bool) -> int:

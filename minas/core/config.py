@@ -35,7 +35,8 @@ def _f(default, *, lo=None, hi=None, choices=None, doc=""):
 
 @dataclass
 class DataConfig:
-    source: str = _f("embedded", doc="data families, joined by + : embedded (pip-shipped digits), fashion (Fashion-MNIST), thesis (the 27 data sets)")
+    source: str = _f("embedded", doc="data families, joined by + : embedded (pip-shipped digits), fashion (Fashion-MNIST), thesis (the 27 data sets), "
+                                          "glyphs (fonts in matplotlib), glyphs-noto (fonts-noto-core)")
     root: str = _f("~/.cache/minas/data", doc="folder holding the thesis data sets (full profile)")
     download: bool = _f(False, doc="let torchvision download missing data sets (needs internet)")
     tasks: list = _f([], doc="restrict to these task names (empty: all)")

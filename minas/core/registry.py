@@ -137,7 +137,8 @@ class DataFamily(Protocol):
         ...
 
 
-DATA_FAMILIES: Registry[DataFamily] = Registry("data family", ("minas.data.embedded", "minas.data.fashion", "minas.data.thesis"))
+DATA_FAMILIES: Registry[DataFamily] = Registry("data family", ("minas.data.embedded", "minas.data.fashion", "minas.data.thesis",
+                                                                  "minas.data.glyphs"))
 
 
 # ---------------------------------------------------------------- arithmetic

