@@ -37,9 +37,35 @@ T = TypeVar("T")
 
 @dataclasses.dataclass
 class Frame:
-    """A DataFrame result, wrapped so that `report.save_result` (which writes dataclasses) can save it."""
+    """A DataFrame result, wrapped so that `report.save_result` (which writes dataclasses) can save it; columns of
+    lists (e.g. a critic's training curve) travel as JSON text and are decoded back (`Frame.of`, `Frame.value`)."""
 
     frame: pd.DataFrame
+    lists: list  # names of the columns that hold lists
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> "Frame":
+        """`df` with its list-valued columns as JSON text."""
+        lists = [str(c) for c in df.columns if df[c].dtype == object and df[c].map(_is_list).any()]
+        return cls(df.assign(**{c: df[c].map(_to_json) for c in lists}), lists)
+
+    def value(self) -> pd.DataFrame:
+        return self.frame.assign(**{c: self.frame[c].map(json.loads) for c in self.lists})
+
+
+def _is_list(v: Any) -> bool:
+    return isinstance(v, (list, tuple, np.ndarray))
+
+
+def _to_json(v: Any) -> str:
+    return json.dumps(np.asarray(v).tolist() if isinstance(v, np.ndarray) else v, default=_plain)
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars and arrays as Python values, for json.dumps."""
+    if isinstance(v, (np.generic, np.ndarray)):
+        return v.tolist()
+    raise TypeError(f"{type(v).__qualname__} in a list column cannot be saved as JSON")
 
 
 def _digest(text: str) -> str:
@@ -133,10 +159,12 @@ def _saved(cfg: StudyConfig, notebook: str, name: str, call: str) -> tuple[bool,
 def cached(cfg: StudyConfig, notebook: str, name: str, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """`fn(*args, **kwargs)`, read from outputs/<profile>/<notebook>/<name>/ when this call under these settings was
     saved there, else computed and saved (a DataFrame or a dataclass `report.save_result` writes)."""
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"cached: {name!r} is not a folder name (no '/', not starting with '.')")
     call = call_key(fn, args, kwargs)
     found, result = _saved(cfg, notebook, name, call)
     if found:
-        return result.frame if isinstance(result, Frame) else result
+        return result.value() if isinstance(result, Frame) else result
     t0 = time.perf_counter()
     value = fn(*args, **kwargs)
     seconds = time.perf_counter() - t0
@@ -144,11 +172,23 @@ def cached(cfg: StudyConfig, notebook: str, name: str, fn: Callable[P, T], /, *a
         if not isinstance(value.index, pd.RangeIndex) or value.index.start != 0 or value.index.step != 1:
             raise TypeError(f"{fn.__qualname__} returned a frame with an index; cached saves frames with a plain "
                             "0..n-1 index: return frame.reset_index() from it")
-        saved, cls = Frame(value), Frame
+        saved, cls = Frame.of(value), Frame
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         saved, cls = value, type(value)
     else:
         raise TypeError(f"cached saves a DataFrame or a dataclass; {fn.__qualname__} returned a {type(value).__qualname__}")
     report.save_result(cfg, notebook, name, saved, call=call, seconds=seconds)
     result = report.load_result(cfg, notebook, name, cls)  # what a rerun will read, so both runs see the same numbers
-    return result.frame if cls is Frame else result
+    return result.value() if cls is Frame else result
+
+
+@dataclasses.dataclass(frozen=True)
+class Cache:
+    """`cached` bound to one notebook's settings and folder: `keep = Cache(cfg, "02_mine_validation")`, then
+    `keep("shape_runs", validation.run_problems, problems, methods, rows)`."""
+
+    cfg: StudyConfig
+    notebook: str
+
+    def __call__(self, name: str, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return cached(self.cfg, self.notebook, name, fn, *args, **kwargs)

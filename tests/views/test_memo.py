@@ -106,3 +106,19 @@ def test_what_cannot_be_keyed_or_saved_fails_clearly(cfg):
     assert CALLS == []  # before any work
     with pytest.raises(TypeError, match="reset_index"):
         memo.cached(cfg, NB, "indexed", indexed, 3)
+
+
+def curves(n: int) -> pd.DataFrame:
+    """A frame with a column of lists, as layer_mi's training curves; counts its calls."""
+    CALLS.append(("curves", n))
+    return pd.DataFrame({"layer": range(n), "curve": [[0.1 * i, 1 / 3, float("nan")] for i in range(n)],
+                         "ok": [True] * n, "reason": [""] * n})
+
+
+def test_columns_of_lists_come_back_as_lists(cfg):
+    first = memo.cached(cfg, NB, "curves", curves, 3)
+    again = memo.cached(cfg, NB, "curves", curves, 3)
+    assert len(CALLS) == 1
+    assert again.curve[2][:2] == [0.2, 1 / 3] and np.isnan(again.curve[2][2])  # exact floats, NaN kept
+    pd.testing.assert_frame_equal(again, first)
+    assert again.ok.dtype == bool and again.reason.tolist() == ["", "", ""]
