@@ -257,10 +257,9 @@ def estimate_mi_continuous(x: torch.Tensor, y: torch.Tensor, method: str = "info
 
     Each coordinate is first mapped by `marginals` (default rank: empirical CDF of the training rows, then the normal
     quantile), a monotone map that leaves MI unchanged and keeps heavy tails from swamping the critic.
-    The defaults (infonce, the separable critic, rank marginals) are the configuration measured on the 40 tasks of
-    benchmark-mi at 5,000 samples (benchmarks/mi_bmi.py; docs/measurements/cpu-2026-11-30/mi_bmi_summary.txt): mean
-    |error| 0.102 nats, worst 0.388, 0.9 s per estimate on 2 CPU cores. mine_fast with the pair critic, the defaults
-    before, took 61 s per estimate on 10 of those tasks with mean |error| 0.095 and worst 0.52 (issue 25).
+    Defaults (infonce, separable critic, rank marginals): the configuration measured on benchmark-mi's 40 tasks at 5,000
+    samples (benchmarks/mi_bmi.py, docs/measurements/cpu-2026-11-30/): mean |error| 0.102 nats, worst 0.388, 0.9 s per
+    estimate on 2 CPU cores; the defaults before (mine_fast, pair critic) took 61 s on 10 of them (issue 25).
     """
     if method not in CONTINUOUS_METHODS:
         raise ValueError(f"continuous MI supports {CONTINUOUS_METHODS}, not {method!r}")
