@@ -5,12 +5,19 @@ default; a scheduler address from params for a cluster. Jobs are pure functions 
 deterministic keys, so identical jobs in flight merge; workers return results and only the
 driver writes the store. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which was measured
 to double small-CNN training time, so the engine unsets it for its workers.
+
+On a node with several GPUs a local cluster pins one worker to each (CUDA_VISIBLE_DEVICES set per worker by its
+nanny, the way dask-cuda's LocalCUDACluster does; `visible_gpus`), so `cuda` in worker i is GPU i rather than
+GPU 0 for all. A cluster minas connects to (engine.scheduler) is started by whoever runs it: README's section
+"GPU and Dask clusters" gives the recipe (one worker per GPU, one thread, MALLOC_TRIM_THRESHOLD_ unset), and
+`worker_problems` names any worker that departs from it.
 """
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from minas.core.progress import bar as progress_bar
 
@@ -38,20 +45,74 @@ def _call(fn: Callable, *args: Any) -> Any:
     return fn(*args)
 
 
+def visible_gpus(device: str = "auto") -> list[str]:
+    """The CUDA devices this process sees, as CUDA_VISIBLE_DEVICES names them (their indices when it is unset);
+    none when `device` is cpu or no GPU is present."""
+    if device == "cpu":
+        return []
+    import torch
+
+    n = torch.cuda.device_count()
+    named = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+    return (named or [str(i) for i in range(n)])[:n]
+
+
+def _worker_environ() -> dict[str, str | None]:
+    """What a worker's environment says about the settings README's recipe asks for (run on every worker)."""
+    return {k: os.environ.get(k) for k in ("CUDA_VISIBLE_DEVICES", "MALLOC_TRIM_THRESHOLD_")}
+
+
+def worker_problems(environs: dict[str, dict]) -> list[str]:
+    """Departures from README's worker recipe, from `_worker_environ` per worker address: MALLOC_TRIM_THRESHOLD_
+    set (measured to double training time), or several workers pinned to one GPU."""
+    out = [f"worker {w} has MALLOC_TRIM_THRESHOLD_={e['MALLOC_TRIM_THRESHOLD_']} (measured to double small-CNN training "
+           "time): start workers with scripts/gpu_workers.sh, or DASK_CONFIG=scripts/dask"
+           for w, e in sorted(environs.items()) if e.get("MALLOC_TRIM_THRESHOLD_") is not None]
+    pinned: dict[str, list[str]] = {}
+    for w, e in environs.items():
+        if e.get("CUDA_VISIBLE_DEVICES"):
+            pinned.setdefault(e["CUDA_VISIBLE_DEVICES"], []).append(w)
+    out += [f"workers {', '.join(sorted(ws))} all see CUDA_VISIBLE_DEVICES={gpu}: pin one worker per GPU"
+            for gpu, ws in sorted(pinned.items()) if len(ws) > 1]
+    return out
+
+
+def _pinned_cluster(gpus: Sequence[str], **options):
+    """A LocalCluster with one worker per GPU in `gpus`, worker i's nanny setting CUDA_VISIBLE_DEVICES=gpus[i]
+    (a worker that dies is restarted on its own GPU)."""
+    from distributed import LocalCluster
+
+    class PinnedCluster(LocalCluster):
+        def new_worker_spec(self) -> dict:
+            taken = {spec["options"].get("env", {}).get("CUDA_VISIBLE_DEVICES") for spec in self.worker_spec.values()}
+            gpu = next(g for g in gpus if g not in taken)
+            options = {**self.new_spec["options"], "env": {"CUDA_VISIBLE_DEVICES": gpu}}
+            return {f"gpu{gpu}": {"cls": self.new_spec["cls"], "options": options}}
+
+    cluster = PinnedCluster(n_workers=0, **options)
+    cluster.scale(len(gpus))
+    return cluster
+
+
 class Engine:
     """Context manager that runs Jobs and yields (job, result) as they finish.
 
-    `workers=0` runs jobs one by one in this process (no Dask), useful in tests and on a GPU.
+    `workers=0` runs jobs one by one in this process (no Dask), useful in tests and on a GPU. `gpus` (device
+    names as CUDA_VISIBLE_DEVICES takes them, or a count n for 0..n-1) makes the local cluster one worker per GPU,
+    each seeing only its own; `from_config` passes every GPU visible here when there are several.
     """
 
-    def __init__(self, workers: int = 2, scheduler: str = "", progress: bool = True):
+    def __init__(self, workers: int = 2, scheduler: str = "", progress: bool = True, gpus: Sequence[str] | int = ()):
         self.workers, self.scheduler, self.progress = workers, scheduler, progress
+        self.gpus = [str(i) for i in range(gpus)] if isinstance(gpus, int) else [str(g) for g in gpus]
         self.client = None
         self._cluster = None
 
     @classmethod
     def from_config(cls, cfg, progress: bool = True) -> "Engine":
-        return cls(cfg.engine.workers, cfg.engine.scheduler, progress)
+        local = cfg.engine.workers > 0 and not cfg.engine.scheduler
+        gpus = visible_gpus(cfg.device) if local else []
+        return cls(cfg.engine.workers, cfg.engine.scheduler, progress, gpus if len(gpus) > 1 else ())
 
     def __enter__(self) -> "Engine":
         return self
@@ -68,13 +129,17 @@ class Engine:
                 "distributed.scheduler.allowed-failures": 3,  # a dying worker's job is retried
                 "distributed.logging.distributed": "error",
             })
+            options = dict(threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit=0, silence_logs=40)
             if self.scheduler:
                 self.client = Client(self.scheduler)
+                for problem in self.worker_problems():  # the workers connected so far
+                    warnings.warn(f"{problem} (README.md, 'GPU and Dask clusters')", stacklevel=2)
+            elif self.gpus:
+                self._cluster = _pinned_cluster(self.gpus, **options)
+                self.client = Client(self._cluster)
+                self.client.wait_for_workers(len(self.gpus))
             else:
-                self._cluster = LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True,
-                    dashboard_address=":0", memory_limit=0, silence_logs=40,
-                )
+                self._cluster = LocalCluster(n_workers=self.workers, **options)
                 self.client = Client(self._cluster)
 
     def __exit__(self, *exc) -> None:
@@ -83,6 +148,11 @@ class Engine:
         if self._cluster is not None:
             self._cluster.close()
         self.client = self._cluster = None
+
+    def worker_problems(self) -> list[str]:
+        """Departures of the connected workers from README's recipe (`worker_problems`); [] without a cluster."""
+        self.start()
+        return [] if self.client is None else worker_problems(self.client.run(_worker_environ))
 
     @property
     def n_slots(self) -> int:

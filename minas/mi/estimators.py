@@ -26,7 +26,7 @@ class Estimator:
     about: str = ""
     lower_bound: bool = True   # a lower bound on I in expectation (SMILE's clipping makes it biased either way)
     path: str = "head"         # "head": label-head critics of all layers in one loop; "thesis": a conv T(c, y) per layer
-    continuous: bool = True    # also estimates I(x; y) for continuous y (`estimate_mi_continuous`, pair critic)
+    continuous: bool = True    # also estimates I(x; y) for continuous y (`estimate_mi_continuous`: B x B pair scores)
     prior_start: bool = False  # label head starts by scoring every row as the label prior (critics.HeadCritic.start_at)
 
     def bound(self, joint: Tensor, marg: Tensor, logw: Tensor, opts: MIOptions) -> Tensor:

@@ -8,6 +8,7 @@ notebook 06 reads notebook 04's Experiment 1 instead of retraining it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -162,16 +163,35 @@ def _build(cls, manifest: dict, folder: Path, arrays) -> Any:
     return cls(**values)
 
 
-def save_result(cfg: StudyConfig, notebook: str, name: str, result: Any) -> Path:
-    """Write a dataclass result to outputs/<profile>/<notebook>/<name>/ (CSV tables, one .npz, manifest.json)."""
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_result(cfg: StudyConfig, notebook: str, name: str, result: Any, call: str = "", seconds: float | None = None) -> Path:
+    """Write a dataclass result to outputs/<profile>/<notebook>/<name>/ (CSV tables, one .npz, manifest.json).
+
+    `call` and `seconds` are recorded for `minas.views.memo` (which call made it, and what it cost). The manifest,
+    with a checksum of every file, is removed first and written last: a folder with a manifest holds a whole result.
+    """
     folder = cfg.out / notebook / name
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").unlink(missing_ok=True)
     arrays: dict = {}
-    manifest = {"class": type(result).__qualname__, "settings": keys.result_key(cfg),
+    manifest = {"class": type(result).__qualname__, "module": type(result).__module__, "settings": keys.result_key(cfg),
                 "fields": _dump(result, folder, arrays)}
     np.savez(folder / "arrays.npz", **arrays)
+    files = sorted({"arrays.npz", *_files(manifest["fields"])})
+    manifest |= {"call": call, "seconds": seconds, "sha256": {f: _sha256(folder / f) for f in files}}
     _write_manifest(folder, manifest)  # written last: a manifest means the result is complete
     return folder
+
+
+def _files(fields: dict) -> list[str]:
+    """The CSV files a manifest's fields name, nested dataclasses included."""
+    out = []
+    for m in fields.values():
+        out += [m["file"]] if m["kind"] == "frame" else _files(m["fields"]) if m["kind"] == "dataclass" else []
+    return out
 
 
 def _write_manifest(folder: Path, manifest: dict) -> None:
@@ -181,7 +201,8 @@ def _write_manifest(folder: Path, manifest: dict) -> None:
 
 
 def load_result(cfg: StudyConfig, notebook: str, name: str, cls: type) -> Any:
-    """The `cls` result a notebook saved with save_result; a clear error naming the notebook when missing or stale."""
+    """The `cls` result a notebook saved with save_result; a clear error naming the notebook when missing, stale or
+    altered since it was saved (a file whose checksum differs from the manifest's)."""
     folder = cfg.out / notebook / name
     path = folder / "manifest.json"
     if not path.exists():
@@ -192,6 +213,9 @@ def load_result(cfg: StudyConfig, notebook: str, name: str, cls: type) -> Any:
     key, before = keys.result_keys(cfg)
     if manifest["settings"] not in (key, before):
         raise _missing(cfg, notebook, f"{folder} was saved under other settings than profile {cfg.profile!r} has now")
+    altered = [f for f, digest in manifest.get("sha256", {}).items() if not (folder / f).exists() or _sha256(folder / f) != digest]
+    if altered:
+        raise _missing(cfg, notebook, f"{folder}: {', '.join(altered)} changed or missing since the result was saved")
     if manifest["settings"] != key:  # saved under the key of before minas.core.keys: carried over to the key now
         _write_manifest(folder, {**manifest, "settings": key})
     with np.load(folder / "arrays.npz") as arrays:

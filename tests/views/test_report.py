@@ -66,6 +66,7 @@ class Small:
 def _key_before(cfg) -> str:
     """The saved-result key as it was built before minas.core.keys (it hashed engine.* and data.root too)."""
     d = cfg.to_dict()
+    d["mi"]["methods"] = d["mi"].pop("signals")  # mi.signals was called mi.methods then
     d.pop("output_dir", None)
     if d["collection"]["seeds"] == 1:
         d["collection"].pop("seeds")
