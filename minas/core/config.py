@@ -110,6 +110,8 @@ class TrainConfig:
     precision: str = _f("fp32", choices=("auto", "fp32", "bf16"),
                         doc="training arithmetic: fp32, bf16 (mixed precision: bfloat16 convolutions, float32 weights), "
                             "or auto (bf16 where the device computes bfloat16 natively, else fp32)")
+    group_size: int = _f(1, lo=0, doc="networks trained as one (minas.nas.population: grouped convolutions, same results "
+                                      "to float noise): 1 = one at a time, 0 = chosen per device")
 
 
 @dataclass(frozen=True)
@@ -265,11 +267,14 @@ class StudyConfig:
             if section in names:
                 defaults = dataclasses.asdict(type(getattr(self, section))())
                 d[section] = {**d[section], **{k: defaults[k] for k in keys}}
+        for section, keys in _HASHED_UNLESS.items():  # keys added later: at their old behaviour, old keys stay
+            d[section] = {k: v for k, v in d[section].items() if not (k in keys and v == keys[k])}
         blob = json.dumps({n: d[n] for n in names}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 _LOCATION_KEYS = {"data": ("root", "download")}  # section -> keys that say where, not what
+_HASHED_UNLESS = {"train": {"group_size": 1}}  # section -> {key: value at which it is left out of the hash}
 PATH_KEYS = ("output_dir", "data.root", "engine.checkpoint_dir")  # made absolute by `load`
 
 

@@ -1,9 +1,10 @@
 """nas: the search space (`space`: 4 layers x 23 filter options), the CNN (`cnn`: build, train
-resumably, evaluate, activations) and Hyperband (`hyperband`: score, bracket, posteriors).
+resumably, evaluate, activations), population training (`population`: many CNNs in one step) and
+Hyperband (`hyperband`: score, bracket, posteriors).
 
 May import: core.
 """
-from minas.nas import cnn, hyperband, space
+from minas.nas import cnn, hyperband, population, space
 from minas.nas.space import (
            N_LAYERS,
            N_OPTIONS,
@@ -13,5 +14,5 @@ from minas.nas.space import (
            parse_architecture,
 )
 
-__all__ = ["cnn", "hyperband", "space", "Architecture", "parse_architecture",
+__all__ = ["cnn", "hyperband", "population", "space", "Architecture", "parse_architecture",
            "N_LAYERS", "N_OPTIONS", "ONE_HOT_SIZE", "OPTIONS"]
