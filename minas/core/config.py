@@ -267,14 +267,22 @@ class StudyConfig:
             if section in names:
                 defaults = dataclasses.asdict(type(getattr(self, section))())
                 d[section] = {**d[section], **{k: defaults[k] for k in keys}}
-        for section, keys in _HASHED_UNLESS.items():  # keys added later: at their old behaviour, old keys stay
-            d[section] = {k: v for k, v in d[section].items() if not (k in keys and v == keys[k])}
+        d = without_new_defaults(d)
         blob = json.dumps({n: d[n] for n in names}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 _LOCATION_KEYS = {"data": ("root", "download")}  # section -> keys that say where, not what
 _HASHED_UNLESS = {"train": {"group_size": 1}}  # section -> {key: value at which it is left out of the hash}
+
+
+def without_new_defaults(d: dict) -> dict:
+    """A config dict (`to_dict`) less the keys added later that sit at their old behaviour (`_HASHED_UNLESS`),
+    so hashes of it (store keys, saved results) stay what they were before those keys existed."""
+    out = dict(d)
+    for section, keys in _HASHED_UNLESS.items():
+        out[section] = {k: v for k, v in d[section].items() if not (k in keys and v == keys[k])}
+    return out
 PATH_KEYS = ("output_dir", "data.root", "engine.checkpoint_dir")  # made absolute by `load`
 
 

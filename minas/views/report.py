@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from minas.core.config import StudyConfig
+from minas.core.config import StudyConfig, without_new_defaults
 
 # CSV floats read back bit for bit: pandas 3 parses exactly by default (and deprecates the option), 1.x/2.x need it
 _EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
@@ -95,7 +95,7 @@ def save_figure(cfg: StudyConfig, fig, name: str) -> Path:
 
 def _settings_key(cfg: StudyConfig) -> str:
     """Hash of every setting except where outputs go: a result saved under other settings is stale."""
-    d = cfg.to_dict()
+    d = without_new_defaults(cfg.to_dict())
     d.pop("output_dir", None)
     if d["collection"]["seeds"] == 1:  # one collection: the key results saved before collection.seeds existed carry
         d["collection"].pop("seeds")

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from minas.core import config
 from minas.core.progress import bar
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, N_OPTIONS, Architecture, sample_architecture
@@ -93,7 +94,7 @@ class ControllerRun:
 
 def config_hash(cfg) -> str:
     """What a controller iteration depends on (not controller.iterations: a longer run resumes a shorter one)."""
-    d = cfg.to_dict()
+    d = config.without_new_defaults(cfg.to_dict())
     blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}
     blob["collection"].pop("seeds", None)  # the controller reads the profile seed's collection only
     blob["train"]["precision"] += jobs.precision_suffix(cfg)  # auto as it resolves here
