@@ -1,0 +1,350 @@
+"""The cost of a profile's series, counted from its settings and the study's code before any work.
+
+Counts per notebook: trainings (fixed-epoch and to convergence), architecture-epochs, training and
+forward-only images, MI / signal estimates and the rows they read, Hyperband and controller
+instances; then hours from a throughput: seconds per training image as a function of a network's
+FLOPs (measured here in a few seconds by `calibrate`, or read from a JSON file measured elsewhere)
+and seconds per 1,000 rows of each signal. Sources of the counts: `collection.collection_brackets`,
+`n_samples`, `input_archs` and `seed_configs` (notebook 03), `controller.iterations` x
+`datasets_per_iteration` x `seeds` (Algorithm 1 of Kossmann 2019, one Hyperband instance per task
+visited; `iteration_plan` fixes the inputs) and `evaluate_runs`' priors (05), notebook 02's suites
+(`mi.validation`, `study.layer_mi`), 01's and 06's trainings (`study.target`). Convergence trainings
+stop at an unknown epoch: planned at `CONVERGE_EXTRA` epochs past patience, capped by max_epochs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from minas.nas import cnn
+from minas.nas.space import Architecture, sample_architectures
+
+CONVERGE_EXTRA = 6.5  # epochs before the best one: default of 2026-12-01 took 8.5 epochs per input sample at patience 2
+WIDTHS = (20, 60, 120)  # filters per layer of the calibration networks
+CAL_ROWS = 256  # training rows per calibration measurement
+CAL_MI_ROWS = 600  # at most this many rows per calibration signal call (the study's own rows when fewer)
+FORWARD_SHARE = 1 / 3  # a forward-only image (recalibration, evaluation) costs about a third of a training image
+SUITE_LAYERS = 0.25  # a known-MI suite estimate reads one layer-like input: a quarter of a 4-layer network's call
+
+
+@dataclass
+class TaskShape:
+    """What the cost of training on a task depends on."""
+
+    name: str
+    split: str
+    n_train: int
+    n_test: int
+    channels: int
+    size: int
+
+
+@dataclass
+class Work:
+    """One notebook's counted work."""
+
+    notebook: str
+    trainings: int = 0  # fixed-epoch training calls (a Hyperband rung continues its survivors: one call each)
+    convergence_trainings: int = 0
+    arch_epochs: float = 0.0
+    images: dict = field(default_factory=dict)  # (channels, size) -> training images (forward + backward)
+    forward_images: dict = field(default_factory=dict)  # (channels, size) -> recalibration / evaluation images
+    mi_estimates: float = 0.0  # signal calls (one network's layers, or one known-MI problem)
+    mi_rows: dict = field(default_factory=dict)  # method -> rows read, summed over its calls (x layers share)
+    hyperband_instances: int = 0
+    controller_instances: int = 0
+    parallel: bool = False  # run by the engine's workers
+
+    def add(self, shape: TaskShape, epochs: float, n: float = 1, rows: int | None = None) -> None:
+        """n trainings of `epochs` epochs on `rows` (default all) training rows of `shape`, then recalibrate + test."""
+        rows = shape.n_train if rows is None else rows
+        key = (shape.channels, shape.size)
+        self.arch_epochs += n * epochs
+        self.images[key] = self.images.get(key, 0.0) + n * epochs * rows
+        self.forward_images[key] = self.forward_images.get(key, 0.0) + n * (min(1024, rows) + shape.n_test)
+
+    def converge(self, cfg, shape: TaskShape, n: float = 1) -> None:
+        """n trainings to convergence: each epoch trains the fit rows, recalibrates and evaluates the held-out rows."""
+        epochs = min(cfg.train.max_epochs, cfg.train.patience + CONVERGE_EXTRA)
+        n_val = max(2, round(cfg.train.val_fraction * shape.n_train))
+        self.convergence_trainings += int(n)
+        self.add(shape, epochs, n, shape.n_train - n_val)
+        key = (shape.channels, shape.size)
+        self.forward_images[key] += n * epochs * (min(1024, shape.n_train - n_val) + n_val)
+
+    def signals(self, methods, rows: int, n: float = 1, share: float = 1.0) -> None:
+        """n calls of every method on `rows` rows (share: a call's size relative to one network's 4 layers)."""
+        for m in methods:
+            self.mi_estimates += n
+            self.mi_rows[m] = self.mi_rows.get(m, 0.0) + n * rows * share
+
+
+# the thesis data sets' published sizes (train, test, channels, side), for a plan on a machine without the data:
+# MNIST, Fashion-MNIST, KMNIST (LeCun 1998, Xiao 2017, Clanuwat 2018), EMNIST letters (Cohen 2017), K-49 (232,365
+# training images before balancing: the cap is an upper bound), CIFAR (Krizhevsky 2009), Tiny ImageNet: 10 classes
+# x 500 training and 50 validation images, 64 px read at 32 (Le & Yang 2015)
+PUBLISHED = {"mnist": (60000, 10000, 1, 28), "fashion-mnist": (60000, 10000, 1, 28), "kmnist": (60000, 10000, 1, 28),
+             "emnist-letters": (124800, 20800, 1, 28), "k49": (232365, 38547, 1, 28), "cifar10": (50000, 10000, 3, 32),
+             "cifar100": (50000, 10000, 3, 32), "tiny-imagenet": (5000, 500, 3, 32)}
+
+
+def task_shapes(cfg) -> tuple[list[TaskShape], str]:
+    """(the profile's tasks with their row counts and image shapes, where they came from).
+
+    Loads the data as notebook 01 does; for the thesis source without its files (DataError), the published
+    sizes of its data sets capped by data.max_train_per_task / max_test_per_task.
+    """
+    from minas import data
+    from minas.data.task import DataError
+
+    try:
+        tasks = data.build_tasks(cfg)
+    except DataError:
+        if cfg.data.source != "thesis":
+            raise
+        from minas.data.thesis import THESIS, THESIS_TEST
+
+        out = []
+        for name in cfg.data.tasks or list(THESIS):
+            n_tr, n_te, ch, side = PUBLISHED["tiny-imagenet" if name.startswith("tiny-imagenet") else name]
+            out.append(TaskShape(name, "test" if name in THESIS_TEST else "train", min(n_tr, cfg.data.max_train_per_task),
+                                 min(n_te, cfg.data.max_test_per_task), ch, side))
+        return out, "published sizes (data not under data.root)"
+    return [TaskShape(t.name, t.split, t.n_train, t.n_test, t.in_channels, t.image_size) for t in tasks], "data"
+
+
+def hyperband_epochs(cfg) -> tuple[int, float]:
+    """(training calls, architecture-epochs) of one Hyperband instance: n_inputs -> survivors, epochs per rung."""
+    hb = cfg.hyperband
+    alive = [hb.n_inputs] + list(hb.survivors)
+    return sum(alive), float(sum(a * e for a, e in zip(alive, hb.epochs_per_rung)))
+
+
+def _hyperband(cfg, w: Work, shape: TaskShape, n: float) -> None:
+    calls, epochs = hyperband_epochs(cfg)
+    w.hyperband_instances += int(n)
+    w.trainings += int(n * calls)
+    w.arch_epochs += n * epochs
+    key = (shape.channels, shape.size)
+    w.images[key] = w.images.get(key, 0.0) + n * epochs * shape.n_train
+    w.forward_images[key] = w.forward_images.get(key, 0.0) + n * calls * (min(1024, shape.n_train) + shape.n_test)
+
+
+def count(cfg, shapes: list[TaskShape] | None = None) -> list[Work]:
+    """Every notebook's work for the profile `cfg` (shapes: `task_shapes(cfg)` unless given)."""
+    from minas.mi import METHODS
+    from minas.mi.validation import SUITE_TASKS, shape_problems
+    from minas.study import collection, layer_mi
+    from minas.study.controller import EXPERIMENTS
+
+    shapes = shapes if shapes is not None else task_shapes(cfg)[0]
+    by_name = {s.name: s for s in shapes}
+    train_tasks = [s for s in shapes if s.split == "train"]
+    methods, rows = list(cfg.mi.methods), lambda s: min(cfg.mi.max_rows, s.n_train)
+    budgets = sum(cfg.hyperband.epochs_per_rung)
+
+    w1 = Work("01_data_prep")
+    for t in cfg.target.tasks:  # architecture signal: n_archs x n_seeds trainings continued through the rungs
+        n = cfg.target.n_archs * cfg.target.n_seeds
+        w1.add(by_name[t], budgets, n)
+        w1.trainings += n * len(cfg.hyperband.epochs_per_rung)
+
+    w2 = Work("02_mine_validation")
+    default, suite = methods[0], [m for m in dict.fromkeys([methods[0], "infonce", "ba"]) if m in METHODS]
+    for name in SUITE_TASKS.get(cfg.profile, SUITE_TASKS["default"]):
+        ms = [m for m in METHODS if not name.startswith("gauss_") or METHODS[m].continuous]
+        w2.signals(ms, cfg.mi.validation_rows, cfg.mi.validation_seeds, SUITE_LAYERS)
+    study_rows = min(cfg.mi.max_rows, cfg.data.max_train_per_task)
+    problems = shape_problems(layer_mi.study_networks(cfg), ks=cfg.mi.suite_ks)
+    w2.signals(suite, study_rows, len(problems))
+    w2.signals(["mine"], study_rows, sum(1 for p in problems if p.kind == "flat" or p.shapes[0][0] == 10))
+    curve = [p for p in problems if p.k == 10 and (p.kind == "flat" or p.shapes[0][0] == 10)]
+    for r in cfg.mi.curve_rows:
+        w2.signals(suite, r, len(curve))
+    first = train_tasks[0]
+    w2.signals(suite, rows(first), 3)  # noisy labels: three flip rates
+    n_std = cfg.mi.n_standardize
+    for ms, row_sets in (([default, "infonce", "ba", "mine"], 2), (["mine", "mine_fast", "infonce", "ba"], 1)):
+        w2.converge(cfg, first, n_std)  # real_layers (training and held-out rows), then layer_mi_on_tasks
+        w2.signals([m for m in dict.fromkeys(ms) if m in METHODS], rows(first), n_std * row_sets)
+
+    w3 = Work("03_hyperband_collection", parallel=True)
+    for c in collection.seed_configs(cfg):
+        for s in shapes:
+            n_inputs = cfg.mi.n_standardize + _n_samples(c, s)
+            w3.converge(c, s, n_inputs)
+            w3.signals(methods, rows(s), n_inputs)
+            _hyperband(c, w3, s, _n_samples(c, s))
+
+    w4 = Work("04_posterior_prediction")  # predictor trainings on stored samples: not counted
+    w5 = Work("05_controller_training", parallel=True)
+    cc = cfg.controller
+    visits = cc.seeds * cc.iterations * cc.datasets_per_iteration
+    mean_train = _mean_shape(train_tasks)
+    w5.converge(cfg, mean_train, cc.seeds * cc.iterations * cc.datasets_per_iteration)  # the iterations' input samples
+    w5.signals(methods, rows(mean_train), visits)
+    for _ in EXPERIMENTS:
+        _hyperband(cfg, w5, mean_train, visits)
+    labels = sum(1 + (share < 1.0) for share in EXPERIMENTS.values())  # each experiment, Exp 1 also as trained
+    for s in shapes:
+        _hyperband(cfg, w5, s, (1 + labels * cc.seeds) * cc.eval_instances)  # uniform once, every run's priors
+    w5.controller_instances = visits * len(EXPERIMENTS) + (1 + labels * cc.seeds) * cc.eval_instances * len(shapes)
+
+    w6 = Work("06_analysis")
+    for t in cfg.target.reliability_tasks:
+        n = cfg.target.n_archs * cfg.target.n_seeds
+        w6.converge(cfg, by_name[t], n)
+        w6.signals(methods, rows(by_name[t]), n)
+    return [w1, w2, w3, w4, w5, w6]
+
+
+def _n_samples(cfg, shape: TaskShape) -> int:
+    return cfg.collection.n_train_samples if shape.split == "train" else cfg.collection.n_test_samples
+
+
+def _mean_shape(shapes: list[TaskShape]) -> TaskShape:
+    """A task of the shapes' mean rows (the controller visits training tasks uniformly at random)."""
+    first = shapes[0]
+    return TaskShape("mean of training tasks", "train", round(np.mean([s.n_train for s in shapes])),
+                     round(np.mean([s.n_test for s in shapes])), first.channels, first.size)
+
+
+@dataclass
+class Throughput:
+    """Seconds per training image as a function of a network's FLOPs, and seconds per 1,000 rows of each signal."""
+
+    device: str
+    precision: str
+    points: list  # [[forward FLOPs per image, seconds per training image], ...] ascending
+    mi_seconds_per_1000: dict  # method -> seconds per 1,000 rows of one network's signal call
+    source: str = "calibrated"
+
+    def seconds_per_image(self, flops: float) -> float:
+        """Interpolated in log-log between the measured points, extended along the end segments."""
+        f, t = np.log([p[0] for p in self.points]), np.log([p[1] for p in self.points])
+        x = math.log(flops)
+        if len(f) == 1:
+            return float(math.exp(t[0]) * flops / self.points[0][0])
+        i = int(np.clip(np.searchsorted(f, x) - 1, 0, len(f) - 2))
+        slope = max(0.0, (t[i + 1] - t[i]) / (f[i + 1] - f[i]))
+        return float(math.exp(t[i] + slope * (x - f[i])))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=1))
+
+
+def load_throughput(path: str | Path) -> Throughput:
+    """A measured throughput JSON (as `Throughput.save` writes it); a clear error on a bad file."""
+    try:
+        d = json.loads(Path(path).read_text())
+        tp = Throughput(**{**d, "source": str(path)})
+        if not tp.points or any(len(p) != 2 or p[0] <= 0 or p[1] <= 0 for p in tp.points):
+            raise ValueError("points must be [[flops, seconds per image], ...], all positive")
+        return tp
+    except (OSError, TypeError, ValueError, KeyError) as err:
+        raise ValueError(f"throughput file {path}: {err}; write one with `python -m minas plan --save-throughput PATH`") from err
+
+
+def calibrate(cfg, methods) -> Throughput:
+    """Measure this machine: training images/s for WIDTHS on the profile's first task (about a second), and one
+    signal call per method at the study's rows (up to CAL_MI_ROWS; seconds each), one torch thread as every job."""
+    import torch
+
+    from minas import data
+    from minas.study.jobs import signal_values
+
+    task = data.get_task(cfg, data.build_tasks(cfg)[0].name)
+    device = cnn.pick_device(cfg.device)
+    precision = cnn.resolve_precision(cfg.train.precision, device)
+    x, y = cnn._prepare(task.x_train[:CAL_ROWS], device), task.y_train[:CAL_ROWS].to(device)
+    points = []
+    for w in WIDTHS:
+        arch = Architecture((w,) * 4)
+        model = cnn.new_model(arch, task.in_channels, task.n_classes, 0, device)
+        opt = cnn._optimizer(model, cfg.train.lr, cfg.train.weight_decay)
+        cnn.run_epochs(model, opt, x[:128], y[:128], 0, 1, 0, cfg.train.batch_size, precision=precision)  # warm-up
+        t0 = time.perf_counter()
+        cnn.run_epochs(model, opt, x, y, 1, 2, 0, cfg.train.batch_size, precision=precision)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        points.append([cnn.flops_per_image(arch, task.in_channels, task.image_size), (time.perf_counter() - t0) / len(x)])
+    n = min(CAL_MI_ROWS, cfg.mi.max_rows, task.n_train)  # a signal call's cost is partly fixed: measure it at the study's rows
+    small = dataclasses.replace(cfg, mi=dataclasses.replace(cfg.mi, max_rows=n))
+    model = cnn.new_model(Architecture((40,) * 4), task.in_channels, task.n_classes, 0, device)
+    mi = {}
+    for m in dict.fromkeys(methods):
+        t0 = time.perf_counter()
+        signal_values(small, task, model.arch, model, (m,), 0, device)
+        mi[m] = (time.perf_counter() - t0) * 1000 / n
+    return Throughput(str(device), precision, points, mi)
+
+
+def _uniform_seconds(tp: Throughput, channels: int, size: int, n: int = 256) -> float:
+    """Expected seconds per training image of a uniformly drawn architecture on images (channels, size, size)."""
+    archs = sample_architectures(n, np.random.default_rng(0))
+    return float(np.mean([tp.seconds_per_image(cnn.flops_per_image(a, channels, size)) for a in archs]))
+
+
+def hours(works: list[Work], tp: Throughput, workers: int) -> list[dict]:
+    """One row per notebook: its counts and planned hours (engine work divided over `workers`); a 'total' row last."""
+    rows, missing = [], set()
+    for w in works:
+        train = sum(n * _uniform_seconds(tp, *k) for k, n in w.images.items())
+        fwd = sum(n * FORWARD_SHARE * _uniform_seconds(tp, *k) for k, n in w.forward_images.items())
+        for m in w.mi_rows:
+            if m not in tp.mi_seconds_per_1000:
+                missing.add(m)
+        mi = sum(r / 1000 * tp.mi_seconds_per_1000.get(m, 0.0) for m, r in w.mi_rows.items())
+        par = max(1, workers) if w.parallel else 1
+        rows.append({"notebook": w.notebook, "trainings": w.trainings, "convergence_trainings": w.convergence_trainings,
+                     "arch_epochs": round(w.arch_epochs), "images": round(sum(w.images.values())),
+                     "mi_estimates": round(w.mi_estimates), "mi_rows": round(sum(w.mi_rows.values())),
+                     "hyperband_instances": w.hyperband_instances, "controller_instances": w.controller_instances,
+                     "train_hours": (train + fwd) / par / 3600, "mi_hours": mi / par / 3600,
+                     "hours": (train + fwd + mi) / par / 3600})
+    total = {k: sum(r[k] for r in rows) for k in rows[0] if k != "notebook"}
+    rows.append({"notebook": "total", **total})
+    if missing:
+        rows[-1]["unpriced_methods"] = sorted(missing)
+    return rows
+
+
+COLUMNS = ("trainings", "convergence_trainings", "arch_epochs", "images", "mi_estimates", "mi_rows",
+           "hyperband_instances", "controller_instances", "hours")
+
+
+def report(cfg, throughput: str | None = None, save: str | None = None) -> str:
+    """`minas plan`: the table of counts and hours per notebook, and what the hours rest on."""
+    shapes, origin = task_shapes(cfg)
+    works = count(cfg, shapes)
+    if throughput:
+        tp = load_throughput(throughput)
+    else:
+        import torch
+
+        torch.set_num_threads(1)
+        methods = [m for w in works for m in w.mi_rows]
+        tp = calibrate(cfg, methods)
+    if save:
+        tp.save(save)
+    rows = hours(works, tp, cfg.engine.workers)
+    head = f"{'notebook':26s}" + "".join(f"{c.replace('_', ' ')[:13]:>14s}" for c in COLUMNS)
+    lines = [f"plan of profile {cfg.profile}: {len(shapes)} tasks ({origin}), {cfg.collection.seeds} collection seed(s), "
+             f"{max(1, cfg.engine.workers)} worker(s) for 03 and 05", head]
+    for r in rows:
+        lines.append(f"{r['notebook']:26s}" + "".join(f"{r[c]:14.2f}" if c == "hours" else f"{r[c]:14,d}" for c in COLUMNS))
+    total = rows[-1]
+    per = ", ".join(f"{p[1] and 1 / p[1]:,.0f} img/s at {p[0] / 1e6:.1f} MFLOP" for p in tp.points)
+    mi = ", ".join(f"{m} {s:.2f}" for m, s in tp.mi_seconds_per_1000.items())
+    lines += [f"total {total['hours']:.2f} h ({total['hours'] * 60:.0f} min): training {total['train_hours']:.2f} h, "
+              f"MI and signals {total['mi_hours']:.2f} h; 04's predictors and 06's power curve are not counted",
+              f"throughput ({tp.source}, {tp.device}, {tp.precision}): {per}; signal seconds per 1,000 rows: {mi}"]
+    if total.get("unpriced_methods"):
+        lines.append(f"no throughput for {', '.join(total['unpriced_methods'])}: their hours are missing")
+    return "\n".join(lines)
