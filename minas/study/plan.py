@@ -1,23 +1,20 @@
 """The cost of a profile's series, counted from its settings and the study's code before any work.
 
-Counts per notebook: trainings (fixed-epoch and to convergence), architecture-epochs, training and
-forward-only images, MI / signal estimates and the rows they read, Hyperband and controller
-instances; then hours from a throughput: seconds per training image as a function of a network's
-FLOPs (measured here in a few seconds by `calibrate`, or read from a JSON file measured elsewhere)
-and seconds per 1,000 rows of each signal. Sources of the counts: `collection.collection_brackets`,
-`n_samples`, `input_archs` and `seed_configs` (notebook 03), `controller.iterations` x
-`datasets_per_iteration` x `seeds` (Algorithm 1 of Kossmann 2019, one Hyperband instance per task
-visited; `iteration_plan` fixes the inputs) and `evaluate_runs`' priors (05), notebook 02's suites
-(`mi.validation`, `study.layer_mi`), 01's and 06's trainings (`study.target`). Convergence trainings
-stop at an unknown epoch: planned at `CONVERGE_EXTRA` epochs past patience, capped by max_epochs.
+Counts per notebook: trainings (fixed-epoch, to convergence), architecture-epochs, images, signal
+estimates and their rows, Hyperband and controller instances; then hours from a throughput (seconds
+per training image as a function of a network's FLOPs and per 1,000 rows of each signal: `calibrate`
+measures this machine, or a JSON file measured elsewhere). Counts follow `collection`'s
+`collection_brackets`, `input_archs`, `seed_configs` (03), Algorithm 1 of Kossmann 2019 as
+`controller` runs it (M Hyperband instances per iteration, inputs fixed by `iteration_plan`) and
+`evaluate_runs`' priors (05), the suites of `mi.validation` and `study.layer_mi` (02), and `study.target`
+(01, 06). A training to convergence is planned at `CONVERGE_EXTRA` epochs past patience (max_epochs caps it).
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -97,26 +94,32 @@ PUBLISHED = {"mnist": (60000, 10000, 1, 28), "fashion-mnist": (60000, 10000, 1, 
 def task_shapes(cfg) -> tuple[list[TaskShape], str]:
     """(the profile's tasks with their row counts and image shapes, where they came from).
 
-    Loads the data as notebook 01 does; for the thesis source without its files (DataError), the published
-    sizes of its data sets capped by data.max_train_per_task / max_test_per_task.
+    Loads each task as notebook 01 does; a thesis or fashion task whose files are not on this machine
+    (DataError) is planned from its data set's published size capped by data.max_train/test_per_task.
     """
-    from minas import data
+    from minas.data import catalog, fashion, thesis
     from minas.data.task import DataError
 
-    try:
-        tasks = data.build_tasks(cfg)
-    except DataError:
-        if cfg.data.source != "thesis":
-            raise
-        from minas.data.thesis import THESIS, THESIS_TEST
-
-        out = []
-        for name in cfg.data.tasks or list(THESIS):
-            n_tr, n_te, ch, side = PUBLISHED["tiny-imagenet" if name.startswith("tiny-imagenet") else name]
-            out.append(TaskShape(name, "test" if name in THESIS_TEST else "train", min(n_tr, cfg.data.max_train_per_task),
+    out, guessed = [], []
+    for fam in catalog.families(cfg):
+        for name in [n for n in fam.task_names(cfg) if not cfg.data.tasks or n in cfg.data.tasks]:
+            try:
+                t = catalog.get_task(cfg, name)
+                out.append(TaskShape(t.name, t.split, t.n_train, t.n_test, t.in_channels, t.image_size))
+                continue
+            except DataError:
+                if fam.name == "thesis":
+                    n_tr, n_te, ch, side = PUBLISHED["tiny-imagenet" if name.startswith("tiny-imagenet") else name]
+                    split = "test" if name in thesis.THESIS_TEST else "train"
+                elif fam.name == "fashion":
+                    (n_tr, n_te, _, _), ch, side = PUBLISHED["fashion-mnist"], 1, cfg.data.image_size
+                    split = "test" if fashion.FASHION[name][0] in fashion.FASHION_TEST_FAMILIES else "train"
+                else:
+                    raise
+            guessed.append(name)
+            out.append(TaskShape(name, split, min(n_tr, cfg.data.max_train_per_task),
                                  min(n_te, cfg.data.max_test_per_task), ch, side))
-        return out, "published sizes (data not under data.root)"
-    return [TaskShape(t.name, t.split, t.n_train, t.n_test, t.in_channels, t.image_size) for t in tasks], "data"
+    return out, f"published sizes for {len(guessed)} task(s) whose files are not here" if guessed else "data"
 
 
 def hyperband_epochs(cfg) -> tuple[int, float]:
@@ -204,7 +207,7 @@ def count(cfg, shapes: list[TaskShape] | None = None) -> list[Work]:
     return [w1, w2, w3, w4, w5, w6]
 
 
-def _n_samples(cfg, shape: TaskShape) -> int:
+def _n_samples(cfg, shape: TaskShape) -> int:  # collection.n_samples, without loading the task
     return cfg.collection.n_train_samples if shape.split == "train" else cfg.collection.n_test_samples
 
 
@@ -235,7 +238,7 @@ class Throughput:
         slope = max(0.0, (t[i + 1] - t[i]) / (f[i + 1] - f[i]))
         return float(math.exp(t[i] + slope * (x - f[i])))
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path) -> None:  # noqa: D102
         Path(path).write_text(json.dumps(asdict(self), indent=1))
 
 
@@ -275,7 +278,7 @@ def calibrate(cfg, methods) -> Throughput:
             torch.cuda.synchronize()
         points.append([cnn.flops_per_image(arch, task.in_channels, task.image_size), (time.perf_counter() - t0) / len(x)])
     n = min(CAL_MI_ROWS, cfg.mi.max_rows, task.n_train)  # a signal call's cost is partly fixed: measure it at the study's rows
-    small = dataclasses.replace(cfg, mi=dataclasses.replace(cfg.mi, max_rows=n))
+    small = replace(cfg, mi=replace(cfg.mi, max_rows=n))
     model = cnn.new_model(Architecture((40,) * 4), task.in_channels, task.n_classes, 0, device)
     mi = {}
     for m in dict.fromkeys(methods):
@@ -315,30 +318,27 @@ def hours(works: list[Work], tp: Throughput, workers: int) -> list[dict]:
     return rows
 
 
-COLUMNS = ("trainings", "convergence_trainings", "arch_epochs", "images", "mi_estimates", "mi_rows",
-           "hyperband_instances", "controller_instances", "hours")
+COLUMNS = ("trainings", "convergence_trainings", "arch_epochs", "images", "mi_estimates", "mi_rows", "hyperband_instances",
+           "controller_instances", "hours")
 
 
 def report(cfg, throughput: str | None = None, save: str | None = None) -> str:
     """`minas plan`: the table of counts and hours per notebook, and what the hours rest on."""
     shapes, origin = task_shapes(cfg)
     works = count(cfg, shapes)
-    if throughput:
-        tp = load_throughput(throughput)
-    else:
+    if not throughput:
         import torch
 
         torch.set_num_threads(1)
-        methods = [m for w in works for m in w.mi_rows]
-        tp = calibrate(cfg, methods)
+    tp = load_throughput(throughput) if throughput else calibrate(cfg, [m for w in works for m in w.mi_rows])
     if save:
         tp.save(save)
     rows = hours(works, tp, cfg.engine.workers)
     head = f"{'notebook':26s}" + "".join(f"{c.replace('_', ' ')[:13]:>14s}" for c in COLUMNS)
     lines = [f"plan of profile {cfg.profile}: {len(shapes)} tasks ({origin}), {cfg.collection.seeds} collection seed(s), "
              f"{max(1, cfg.engine.workers)} worker(s) for 03 and 05", head]
-    for r in rows:
-        lines.append(f"{r['notebook']:26s}" + "".join(f"{r[c]:14.2f}" if c == "hours" else f"{r[c]:14,d}" for c in COLUMNS))
+    lines += [f"{r['notebook']:26s}" + "".join(f"{r[c]:14.2f}" if c == "hours" else f"{r[c]:14,d}" for c in COLUMNS)
+              for r in rows]
     total = rows[-1]
     per = ", ".join(f"{p[1] and 1 / p[1]:,.0f} img/s at {p[0] / 1e6:.1f} MFLOP" for p in tp.points)
     mi = ", ".join(f"{m} {s:.2f}" for m, s in tp.mi_seconds_per_1000.items())
