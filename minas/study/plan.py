@@ -11,21 +11,13 @@ measures this machine, or a JSON file measured elsewhere). Counts follow `collec
 """
 from __future__ import annotations
 
-import json
-import math
-import time
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from minas.nas import cnn
-from minas.nas.space import Architecture, sample_architectures
+from minas.study.throughput import Throughput, calibrate, load_throughput, uniform_seconds
 
 CONVERGE_EXTRA = 6.5  # epochs before the best one: default of 2026-12-01 took 8.5 epochs per input sample at patience 2
-WIDTHS = (20, 60, 120)  # filters per layer of the calibration networks
-CAL_ROWS = 256  # training rows per calibration measurement
-CAL_MI_ROWS = 600  # at most this many rows per calibration signal call (the study's own rows when fewer)
 FORWARD_SHARE = 1 / 3  # a forward-only image (recalibration, evaluation) costs about a third of a training image
 SUITE_LAYERS = 0.25  # a known-MI suite estimate reads one layer-like input: a quarter of a 4-layer network's call
 
@@ -218,88 +210,12 @@ def _mean_shape(shapes: list[TaskShape]) -> TaskShape:
                      round(np.mean([s.n_test for s in shapes])), first.channels, first.size)
 
 
-@dataclass
-class Throughput:
-    """Seconds per training image as a function of a network's FLOPs, and seconds per 1,000 rows of each signal."""
-
-    device: str
-    precision: str
-    points: list  # [[forward FLOPs per image, seconds per training image], ...] ascending
-    mi_seconds_per_1000: dict  # method -> seconds per 1,000 rows of one network's signal call
-    source: str = "calibrated"
-
-    def seconds_per_image(self, flops: float) -> float:
-        """Interpolated in log-log between the measured points, extended along the end segments."""
-        f, t = np.log([p[0] for p in self.points]), np.log([p[1] for p in self.points])
-        x = math.log(flops)
-        if len(f) == 1:
-            return float(math.exp(t[0]) * flops / self.points[0][0])
-        i = int(np.clip(np.searchsorted(f, x) - 1, 0, len(f) - 2))
-        slope = max(0.0, (t[i + 1] - t[i]) / (f[i + 1] - f[i]))
-        return float(math.exp(t[i] + slope * (x - f[i])))
-
-    def save(self, path: str | Path) -> None:  # noqa: D102
-        Path(path).write_text(json.dumps(asdict(self), indent=1))
-
-
-def load_throughput(path: str | Path) -> Throughput:
-    """A measured throughput JSON (as `Throughput.save` writes it); a clear error on a bad file."""
-    try:
-        d = json.loads(Path(path).read_text())
-        tp = Throughput(**{**d, "source": str(path)})
-        if not tp.points or any(len(p) != 2 or p[0] <= 0 or p[1] <= 0 for p in tp.points):
-            raise ValueError("points must be [[flops, seconds per image], ...], all positive")
-        return tp
-    except (OSError, TypeError, ValueError, KeyError) as err:
-        raise ValueError(f"throughput file {path}: {err}; write one with `python -m minas plan --save-throughput PATH`") from err
-
-
-def calibrate(cfg, methods) -> Throughput:
-    """Measure this machine: training images/s for WIDTHS on the profile's first task (about a second), and one
-    signal call per method at the study's rows (up to CAL_MI_ROWS; seconds each), one torch thread as every job."""
-    import torch
-
-    from minas import data
-    from minas.study.jobs import signal_values
-
-    task = data.get_task(cfg, data.build_tasks(cfg)[0].name)
-    device = cnn.pick_device(cfg.device)
-    precision = cnn.resolve_precision(cfg.train.precision, device)
-    x, y = cnn._prepare(task.x_train[:CAL_ROWS], device), task.y_train[:CAL_ROWS].to(device)
-    points = []
-    for w in WIDTHS:
-        arch = Architecture((w,) * 4)
-        model = cnn.new_model(arch, task.in_channels, task.n_classes, 0, device)
-        opt = cnn._optimizer(model, cfg.train.lr, cfg.train.weight_decay)
-        cnn.run_epochs(model, opt, x[:128], y[:128], 0, 1, 0, cfg.train.batch_size, precision=precision)  # warm-up
-        t0 = time.perf_counter()
-        cnn.run_epochs(model, opt, x, y, 1, 2, 0, cfg.train.batch_size, precision=precision)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        points.append([cnn.flops_per_image(arch, task.in_channels, task.image_size), (time.perf_counter() - t0) / len(x)])
-    n = min(CAL_MI_ROWS, cfg.mi.max_rows, task.n_train)  # a signal call's cost is partly fixed: measure it at the study's rows
-    small = replace(cfg, mi=replace(cfg.mi, max_rows=n))
-    model = cnn.new_model(Architecture((40,) * 4), task.in_channels, task.n_classes, 0, device)
-    mi = {}
-    for m in dict.fromkeys(methods):
-        t0 = time.perf_counter()
-        signal_values(small, task, model.arch, model, (m,), 0, device)
-        mi[m] = (time.perf_counter() - t0) * 1000 / n
-    return Throughput(str(device), precision, points, mi)
-
-
-def _uniform_seconds(tp: Throughput, channels: int, size: int, n: int = 256) -> float:
-    """Expected seconds per training image of a uniformly drawn architecture on images (channels, size, size)."""
-    archs = sample_architectures(n, np.random.default_rng(0))
-    return float(np.mean([tp.seconds_per_image(cnn.flops_per_image(a, channels, size)) for a in archs]))
-
-
 def hours(works: list[Work], tp: Throughput, workers: int) -> list[dict]:
     """One row per notebook: its counts and planned hours (engine work divided over `workers`); a 'total' row last."""
     rows, missing = [], set()
     for w in works:
-        train = sum(n * _uniform_seconds(tp, *k) for k, n in w.images.items())
-        fwd = sum(n * FORWARD_SHARE * _uniform_seconds(tp, *k) for k, n in w.forward_images.items())
+        train = sum(n * uniform_seconds(tp, *k) for k, n in w.images.items())
+        fwd = sum(n * FORWARD_SHARE * uniform_seconds(tp, *k) for k, n in w.forward_images.items())
         for m in w.mi_rows:
             if m not in tp.mi_seconds_per_1000:
                 missing.add(m)
@@ -330,7 +246,7 @@ def report(cfg, throughput: str | None = None, save: str | None = None) -> str:
         import torch
 
         torch.set_num_threads(1)
-    tp = load_throughput(throughput) if throughput else calibrate(cfg, [m for w in works for m in w.mi_rows])
+    tp = load_throughput(throughput) if throughput else calibrate(cfg, [m for w in works for m in w.mi_rows], shapes)
     if save:
         tp.save(save)
     rows = hours(works, tp, cfg.engine.workers)

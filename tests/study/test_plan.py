@@ -1,11 +1,11 @@
-"""`minas plan`: counts checked against the profile and the study's code, hours from a throughput, clear errors."""
+"""`minas plan` (study.plan, study.throughput): counts checked against the profile and the code, hours, clear errors."""
 import json
 
 import pytest
 
 from minas.__main__ import main
 from minas.core import config
-from minas.study import collection, plan
+from minas.study import collection, plan, throughput
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +66,10 @@ def test_more_seeds_and_rows_cost_more(cfg, shapes):
 
 
 def test_hours_from_a_throughput_file(cfg, works, tmp_path):
-    tp = plan.Throughput("cpu", "fp32", [[1e5, 1e-4], [1e7, 1e-3]], {m: 2.0 for w in works.values() for m in w.mi_rows})
+    tp = throughput.Throughput("cpu", "fp32", [[1e5, 1e-4], [1e7, 1e-3]], {m: 2.0 for w in works.values() for m in w.mi_rows})
     path = tmp_path / "tp.json"
     tp.save(path)
-    back = plan.load_throughput(path)
+    back = throughput.load_throughput(path)
     assert back.points == tp.points and back.source == str(path)
     assert back.seconds_per_image(1e6) == pytest.approx(10 ** -3.5)  # log-log midpoint
     assert back.seconds_per_image(1e8) == pytest.approx(10 ** -2.5)  # extended along the last segment (slope 1/2)
@@ -86,14 +86,14 @@ def test_bad_throughput_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"device": "cpu", "precision": "fp32", "points": [[0, 1]], "mi_seconds_per_1000": {}}))
     with pytest.raises(ValueError, match="save-throughput"):
-        plan.load_throughput(bad)
+        throughput.load_throughput(bad)
     with pytest.raises(ValueError, match="save-throughput"):
-        plan.load_throughput(tmp_path / "missing.json")
+        throughput.load_throughput(tmp_path / "missing.json")
 
 
 def test_cli_plan_prints_every_notebook(works, tmp_path, capsys):
     path = tmp_path / "tp.json"
-    plan.Throughput("cpu", "fp32", [[1e5, 1e-4], [1e7, 1e-3]], {"ba": 1.0}).save(path)
+    throughput.Throughput("cpu", "fp32", [[1e5, 1e-4], [1e7, 1e-3]], {"ba": 1.0}).save(path)
     assert main(["plan", "--profile", "smoke", "--throughput", str(path)]) == 0
     out = capsys.readouterr().out
     for nb in ("01_data_prep", "03_hyperband_collection", "05_controller_training", "total"):
@@ -104,6 +104,6 @@ def test_cli_plan_prints_every_notebook(works, tmp_path, capsys):
 
 
 def test_calibration_measures_this_machine(cfg):
-    tp = plan.calibrate(cfg, ["ba"])
-    assert len(tp.points) == len(plan.WIDTHS) and tp.mi_seconds_per_1000["ba"] > 0
+    tp = throughput.calibrate(cfg, ["ba"], plan.task_shapes(cfg)[0])
+    assert len(tp.points) == len(throughput.WIDTHS) and tp.mi_seconds_per_1000["ba"] > 0
     assert tp.points[0][1] < tp.points[-1][1]  # 120 filters cost more per image than 20
