@@ -253,7 +253,7 @@ def report(cfg, throughput: str | None = None, save: str | None = None) -> str:
     head = f"{'notebook':26s}" + "".join(f"{c.replace('_', ' ')[:13]:>14s}" for c in COLUMNS)
     lines = [f"plan of profile {cfg.profile}: {len(shapes)} tasks ({origin}), {cfg.collection.seeds} collection seed(s), "
              f"{max(1, cfg.engine.workers)} worker(s) for 03 and 05", head]
-    lines += [f"{r['notebook']:26s}" + "".join(f"{r[c]:14.2f}" if c == "hours" else f"{r[c]:14,d}" for c in COLUMNS)
+    lines += [f"{r['notebook']:26s}" + "".join(f"{r[c]:14.3f}" if c == "hours" else f"{r[c]:14,d}" for c in COLUMNS)
               for r in rows]
     total = rows[-1]
     per = ", ".join(f"{p[1] and 1 / p[1]:,.0f} img/s at {p[0] / 1e6:.1f} MFLOP" for p in tp.points)

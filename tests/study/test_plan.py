@@ -73,6 +73,7 @@ def test_hours_from_a_throughput_file(cfg, works, tmp_path):
     assert back.points == tp.points and back.source == str(path)
     assert back.seconds_per_image(1e6) == pytest.approx(10 ** -3.5)  # log-log midpoint
     assert back.seconds_per_image(1e8) == pytest.approx(10 ** -2.5)  # extended along the last segment (slope 1/2)
+    assert back.seconds_per_image(1e3) == pytest.approx(1e-4)  # below the smallest network: its time
     ws = list(works.values())
     one, two = plan.hours(ws, back, 1), plan.hours(ws, back, 2)
     assert one[-1]["hours"] == pytest.approx(sum(r["hours"] for r in one[:-1]))
