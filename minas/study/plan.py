@@ -19,6 +19,7 @@ from minas.study.throughput import Throughput, calibrate, load_throughput, unifo
 
 CONVERGE_EXTRA = 6.5  # epochs before the best one: default of 2026-12-01 took 8.5 epochs per input sample at patience 2
 FORWARD_SHARE = 1 / 3  # a forward-only image (recalibration, evaluation) costs about a third of a training image
+POWER_STRENGTHS, POWER_REPS = 4, 8  # notebook 06's power curve (its pw_args)
 SUITE_LAYERS = 0.25  # a known-MI suite estimate reads one layer-like input: a quarter of a 4-layer network's call
 
 
@@ -48,6 +49,7 @@ class Work:
     mi_rows: dict = field(default_factory=dict)  # method -> rows read, summed over its calls (x layers share)
     hyperband_instances: int = 0
     controller_instances: int = 0
+    power_runs: int = 0  # notebook 06's power curve: strengths x repetitions, in each of its two designs
     parallel: bool = False  # run by the engine's workers
 
     def add(self, shape: TaskShape, epochs: float, n: float = 1, rows: int | None = None) -> None:
@@ -191,7 +193,7 @@ def count(cfg, shapes: list[TaskShape] | None = None) -> list[Work]:
         _hyperband(cfg, w5, s, (1 + labels * cc.seeds) * cc.eval_instances)  # uniform once, every run's priors
     w5.controller_instances = visits * len(EXPERIMENTS) + (1 + labels * cc.seeds) * cc.eval_instances * len(shapes)
 
-    w6 = Work("06_analysis")
+    w6 = Work("06_analysis", power_runs=POWER_STRENGTHS * POWER_REPS)
     for t in cfg.target.reliability_tasks:
         n = cfg.target.n_archs * cfg.target.n_seeds
         w6.converge(cfg, by_name[t], n)
@@ -221,12 +223,13 @@ def hours(works: list[Work], tp: Throughput, workers: int) -> list[dict]:
                 missing.add(m)
         mi = sum(r / 1000 * tp.mi_seconds_per_1000.get(m, 0.0) for m, r in w.mi_rows.items())
         par = max(1, workers) if w.parallel else 1
+        other = tp.startup_seconds + w.power_runs * sum(tp.power_seconds.values())
         rows.append({"notebook": w.notebook, "trainings": w.trainings, "convergence_trainings": w.convergence_trainings,
                      "arch_epochs": round(w.arch_epochs), "images": round(sum(w.images.values())),
                      "mi_estimates": round(w.mi_estimates), "mi_rows": round(sum(w.mi_rows.values())),
                      "hyperband_instances": w.hyperband_instances, "controller_instances": w.controller_instances,
-                     "train_hours": (train + fwd) / par / 3600, "mi_hours": mi / par / 3600,
-                     "hours": (train + fwd + mi) / par / 3600})
+                     "train_hours": (train + fwd) / par / 3600, "mi_hours": mi / par / 3600, "other_hours": other / 3600,
+                     "hours": (train + fwd + mi) / par / 3600 + other / 3600})
     total = {k: sum(r[k] for r in rows) for k in rows[0] if k != "notebook"}
     rows.append({"notebook": "total", **total})
     if missing:
@@ -258,8 +261,11 @@ def report(cfg, throughput: str | None = None, save: str | None = None) -> str:
     total = rows[-1]
     per = ", ".join(f"{p[1] and 1 / p[1]:,.0f} img/s at {p[0] / 1e6:.1f} MFLOP" for p in tp.points)
     mi = ", ".join(f"{m} {s:.2f}" for m, s in tp.mi_seconds_per_1000.items())
+    mi += f"; a notebook's start {tp.startup_seconds:.1f} s; power curve s per strength x rep: " + (
+        ", ".join(f"{d} {s:.2f}" for d, s in tp.power_seconds.items()) or "not measured")
     lines += [f"total {total['hours']:.2f} h ({total['hours'] * 60:.0f} min): training {total['train_hours']:.2f} h, "
-              f"MI and signals {total['mi_hours']:.2f} h; 04's predictors and 06's power curve are not counted",
+              f"MI and signals {total['mi_hours']:.2f} h, start-ups and 06's power curve {total['other_hours']:.2f} h; "
+              "04's predictors are not counted",
               f"throughput ({tp.source}, {tp.device}, {tp.precision}): {per}; signal seconds per 1,000 rows: {mi}"]
     if total.get("unpriced_methods"):
         lines.append(f"no throughput for {', '.join(total['unpriced_methods'])}: their hours are missing")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,8 @@ class Throughput:
     points: list  # [[forward FLOPs per image, seconds per training image], ...] ascending
     mi_seconds_per_1000: dict  # method -> seconds per 1,000 rows of one network's signal call
     source: str = "calibrated"
+    startup_seconds: float = 0.0  # a notebook's start: a Python process importing what the notebooks import
+    power_seconds: dict = field(default_factory=dict)  # notebook 06's power curve: design -> seconds per strength x rep
 
     def seconds_per_image(self, flops: float) -> float:
         """Interpolated in log-log between the measured points; below them the smallest network's time (launch-bound),
@@ -96,7 +98,37 @@ def calibrate(cfg, methods, shapes: list) -> Throughput:
         t0 = time.perf_counter()
         signal_values(small, task, model.arch, model, (m,), 0, device)
         mi[m] = (time.perf_counter() - t0) * 1000 / n
-    return Throughput(str(device), precision, points, mi)
+    return Throughput(str(device), precision, points, mi, startup_seconds=_startup_seconds(),
+                      power_seconds=_power_seconds(cfg, shapes))
+
+
+def _startup_seconds() -> float:
+    """Wall time of a fresh Python importing the notebooks' libraries (a kernel's start, roughly)."""
+    import subprocess
+    import sys
+
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import minas.views.report, minas.study.collection, seaborn, matplotlib.pyplot"],
+                   check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def _power_seconds(cfg, shapes: list) -> dict:
+    """Seconds of one strength x repetition of notebook 06's power curve, per design, at the profile's task counts."""
+    import warnings
+
+    from minas.study import power
+
+    n_tr, n_te = (sum(s.split == split for s in shapes) for split in ("train", "test"))
+    out = {}
+    for folds in (0, min(4, n_tr + n_te)):
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            power.power_curve(cfg, n_tr, n_te, cfg.collection.n_train_samples, strengths=(0.5,), reps=1,
+                              epochs=max(1, cfg.predict.epochs // 2), folds=folds)
+        out[f"{folds}-fold" if folds else "fixed"] = time.perf_counter() - t0
+    return out
 
 
 def _calibration_task(cfg, shapes: list):
