@@ -1,6 +1,7 @@
 """What a unit of the study's work costs on a machine: a training image, and 1,000 rows of a signal call.
 
-Measured by `calibrate` in seconds on this machine (one torch thread, as every job of the study), or read
+Measured by `calibrate` in seconds on this machine (one torch thread, as every job of the study; on a CPU
+in CPU time, so other work on a shared machine does not inflate the plan of an idle one), or read
 from a JSON file measured elsewhere (e.g. on a GPU); `minas.study.plan` turns its counts into hours with it.
 Training time per image is interpolated in log-log over the FLOPs of a few networks (`cnn.flops_per_image`):
 small CNNs are launch-bound, so time is far from proportional to FLOPs at the narrow end.
@@ -74,6 +75,7 @@ def calibrate(cfg, methods, shapes: list) -> Throughput:
 
     task = _calibration_task(cfg, shapes)
     device = cnn.pick_device(cfg.device)
+    clock = time.perf_counter if device.type == "cuda" else time.process_time  # CPU time: other load does not count
     precision = cnn.resolve_precision(cfg.train.precision, device)
     x, y = cnn._prepare(task.x_train[:CAL_ROWS], device), task.y_train[:CAL_ROWS].to(device)
     points = []
@@ -84,36 +86,39 @@ def calibrate(cfg, methods, shapes: list) -> Throughput:
         cnn.run_epochs(model, opt, x[:128], y[:128], 0, 1, 0, cfg.train.batch_size, precision=precision)  # warm-up
         best = math.inf
         for epoch in range(1, 1 + CAL_REPEATS):  # the best of a few: a shared machine only ever slows a timing down
-            t0 = time.perf_counter()
+            t0 = clock()
             cnn.run_epochs(model, opt, x, y, epoch, epoch + 1, 0, cfg.train.batch_size, precision=precision)
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            best = min(best, time.perf_counter() - t0)
+            best = min(best, clock() - t0)
         points.append([cnn.flops_per_image(arch, task.in_channels, task.image_size), best / len(x)])
     n = min(CAL_MI_ROWS, cfg.mi.max_rows, task.n_train)  # a signal call's cost is partly fixed: measure it at the study's rows
     small = replace(cfg, mi=replace(cfg.mi, max_rows=n))
     model = cnn.new_model(Architecture((40,) * 4), task.in_channels, task.n_classes, 0, device)
     mi = {}
     for m in dict.fromkeys(methods):
-        t0 = time.perf_counter()
+        t0 = clock()
         signal_values(small, task, model.arch, model, (m,), 0, device)
-        mi[m] = (time.perf_counter() - t0) * 1000 / n
+        mi[m] = (clock() - t0) * 1000 / n
     return Throughput(str(device), precision, points, mi, startup_seconds=_startup_seconds(),
-                      power_seconds=_power_seconds(cfg, shapes))
+                      power_seconds=_power_seconds(cfg, shapes, clock))
 
 
 def _startup_seconds() -> float:
-    """Wall time of a fresh Python importing the notebooks' libraries (a kernel's start, roughly)."""
+    """CPU seconds of a fresh Python importing the notebooks' libraries (a kernel's start, roughly)."""
     import subprocess
     import sys
 
-    t0 = time.perf_counter()
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-c", "import minas.views.report, minas.study.collection, seaborn, matplotlib.pyplot"],
                    check=True, capture_output=True)
-    return time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _power_seconds(cfg, shapes: list) -> dict:
+def _power_seconds(cfg, shapes: list, clock=time.process_time) -> dict:
     """Seconds of one strength x repetition of notebook 06's power curve, per design, at the profile's task counts:
     timed at 1 and 2 predictor epochs, extended linearly to the notebook's predict.epochs // 2."""
     import warnings
@@ -125,12 +130,12 @@ def _power_seconds(cfg, shapes: list) -> dict:
     for folds in (0, min(4, n_tr + n_te)):
         took = []
         for epochs in (1, 2):
-            t0 = time.perf_counter()
+            t0 = clock()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 power.power_curve(cfg, n_tr, n_te, cfg.collection.n_train_samples, strengths=(0.5,), reps=1,
                                   epochs=epochs, folds=folds)
-            took.append(time.perf_counter() - t0)
+            took.append(clock() - t0)
         per_epoch = max(0.0, took[1] - took[0])
         out[f"{folds}-fold" if folds else "fixed"] = took[0] + per_epoch * (max(1, cfg.predict.epochs // 2) - 1)
     return out
