@@ -1,4 +1,4 @@
-"""Command line: `python -m minas run --profile default [--only 01,03] [--set key=value ...]`; `tasks`, `params`, `check`, `restore`."""
+"""Command line: `python -m minas run --profile default [--only 01,03] [--set key=value ...]`; `plan`, `tasks`, `params`, `check`, `restore`."""
 from __future__ import annotations
 
 import argparse
@@ -19,12 +19,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--verbose", action="store_true", help="on failure, print the full traceback too")
     params = sub.add_parser("params", help="list every params key with its default, its value in a profile and its meaning")
     params.add_argument("--profile", default=None, help="show this profile's values beside the defaults")
+    plan = sub.add_parser("plan", help="count the series' work per notebook and plan its hours on this machine")
+    plan.add_argument("--throughput", default=None, metavar="JSON", help="a measured throughput file instead of calibrating here")
+    plan.add_argument("--save-throughput", default=None, metavar="JSON", help="write the throughput used to this file")
     check = sub.add_parser("check", help="check the profile's store: integrity, schema version, the study's invariants")
     restore = sub.add_parser("restore", help="roll the profile's store back to a snapshot (the newest unless --snapshot)")
     restore.add_argument("--snapshot", default=None, metavar="NAME", help="a snapshot's name (see --list)")
     restore.add_argument("--list", action="store_true", help="only list the snapshots, newest first")
     tasks = sub.add_parser("tasks", help="list the profile's dataset of datasets: one row per task, then the number of sources")
-    for cmd in (check, restore, tasks):
+    for cmd in (plan, check, restore, tasks):
         cmd.add_argument("--profile", default="default", help="smoke, default, full, or a path to a params YAML")
         cmd.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a params key (e.g. output_dir)")
     args = parser.parse_args(argv)
@@ -47,6 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         overrides = parse.parse_sets(args.set)
     except ValueError as err:
         parser.error(str(err))
+    if args.command == "plan":
+        from minas.study import plan as planner
+
+        try:
+            print(planner.report(config.load(args.profile, **overrides), args.throughput, args.save_throughput))
+        except (config.ConfigError, ValueError) as err:
+            print(f"minas: error: {err}", file=sys.stderr)
+            return 2
+        return 0
     if args.command in ("check", "restore", "tasks"):
         from minas.core.store import StoreError
         from minas.data import DataError

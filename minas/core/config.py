@@ -59,6 +59,8 @@ class TrainConfig:
     precision: str = _f("fp32", choices=("auto", "fp32", "bf16"),
                         doc="training arithmetic: fp32, bf16 (mixed precision: bfloat16 convolutions, float32 weights), "
                             "or auto (bf16 where the device computes bfloat16 natively, else fp32)")
+    group_size: int = _f(1, lo=0, doc="networks trained as one (minas.nas.population: grouped convolutions, same results "
+                                      "to float noise): 1 = one at a time, 0 = chosen per device")
 
 
 @dataclass(frozen=True)

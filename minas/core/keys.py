@@ -38,7 +38,8 @@ NOT_NUMBERS = ("output_dir", "engine")
 # section -> keys added after stores were written under the section's hash: hashed only when off their
 # default, so a new key at its default keeps every stored key and saved result (list every new field of a
 # section here, or tests/core/test_keys.py fails: the pinned keys moved)
-ADDED_LATER: dict[str, tuple[str, ...]] = {}
+ADDED_LATER: dict[str, tuple[str, ...]] = {"train": ("group_size",), "hyperband": ("lam_mode", "max_clean"),
+                                          "predict": ("holdout",)}
 # section -> {key's name now: its name when stores were first keyed}: hashed under the old name
 RENAMED: dict[str, dict[str, str]] = {"mi": {"signals": "methods"}}
 
@@ -47,8 +48,13 @@ def _digest(blob: dict, **dump) -> str:
     return hashlib.sha256(json.dumps(blob, sort_keys=True, **dump).encode()).hexdigest()[:12]
 
 
-def _as_first_keyed(d: dict) -> dict:
-    """`cfg.to_dict()` with every renamed key under the name stores were first keyed with (RENAMED)."""
+def _as_first_keyed(cfg) -> dict:
+    """`cfg.to_dict()` as stores were first keyed: renamed keys under their old names (RENAMED), keys added
+    later (ADDED_LATER) left out while at their defaults."""
+    d = cfg.to_dict()
+    for name, added in ADDED_LATER.items():
+        defaults = dataclasses.asdict(type(getattr(cfg, name))())
+        d[name] = {k: v for k, v in d[name].items() if not (k in added and v == defaults[k])}
     return {name: ({RENAMED[name].get(k, k): v for k, v in value.items()} if name in RENAMED else value)
             for name, value in d.items()}
 
@@ -122,7 +128,7 @@ def controller_key(cfg, resolved: str | None = None) -> str:
 
 def controller_keys(cfg, resolved: str | None = None) -> tuple[str, str]:
     """(key, key stored before this module): the old one hashed data.root and data.download too; read both."""
-    return controller_key(cfg, resolved), _digest(_controller_blob(cfg, _as_first_keyed(cfg.to_dict()), resolved))
+    return controller_key(cfg, resolved), _digest(_controller_blob(cfg, _as_first_keyed(cfg), resolved))
 
 
 def result_key(cfg, resolved: str | None = None) -> str:
@@ -136,7 +142,7 @@ def result_key(cfg, resolved: str | None = None) -> str:
 
 def result_keys(cfg, resolved: str | None = None) -> tuple[str, str]:
     """(key, key saved before this module): the old one hashed data.root, data.download and engine.* too; read both."""
-    d = _as_first_keyed(cfg.to_dict())
+    d = _as_first_keyed(cfg)
     d.pop("output_dir", None)
     if d["collection"]["seeds"] == 1:  # one collection: the key results saved before collection.seeds existed carry
         d["collection"].pop("seeds")

@@ -83,6 +83,7 @@ class TrainResult:
     seconds: float
     history: list
     state: TrainState
+    engine: str = "cnn"  # what trained it: "cnn" (one network at a time) or "population" (minas.nas.population)
 
 
 def _prepare(x: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -2,7 +2,8 @@
 `jobs`), per-layer MI of trained networks (`layer_mi`), posterior prediction (`predict`) with its
 statistics (`stats`), planted collections (`synthetic`) and the power they give Experiment 1
 (`power`), the AutoBuild-style importance model
-(`autobuild`), the REINFORCE controller (`controller`) and the analysis tables (`analysis`).
+(`autobuild`), the REINFORCE controller (`controller`), the analysis tables (`analysis`), and the
+cost of a series before it runs (`plan`, priced by `throughput`).
 
 May import: core, data, nas, mi.
 """

@@ -1,0 +1,115 @@
+"""`minas plan` (study.plan, study.throughput): counts checked against the profile and the code, hours, clear errors."""
+import json
+
+import pytest
+
+from minas.__main__ import main
+from minas.core import config
+from minas.study import collection, plan, throughput
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return config.load("smoke")
+
+
+@pytest.fixture(scope="module")
+def shapes(cfg):
+    return plan.task_shapes(cfg)
+
+
+@pytest.fixture(scope="module")
+def works(cfg, shapes):
+    return {w.notebook[:2]: w for w in plan.count(cfg, shapes[0])}
+
+
+def test_collection_counts_follow_the_code(cfg, shapes, works):
+    tasks, origin = shapes
+    assert origin == "data" and sorted(t.name for t in tasks) == sorted(cfg.data.tasks)
+    w3 = works["03"]
+    specs = [s for c in collection.seed_configs(cfg) for t in tasks for s in collection.collection_brackets(c, t.name)]
+    assert w3.hyperband_instances == len(specs)
+    inputs = sum(len(sum(collection.input_archs(c, t.name), [])) for c in collection.seed_configs(cfg) for t in tasks)
+    assert w3.convergence_trainings == inputs
+    calls, epochs = plan.hyperband_epochs(cfg)
+    hb = cfg.hyperband
+    assert calls == hb.n_inputs + sum(hb.survivors) == 6 + 4 + 2
+    assert epochs == 6 * 1 + 4 * 1 + 2 * 1
+    assert w3.trainings == len(specs) * calls
+    assert w3.mi_estimates == inputs * len(cfg.mi.methods)
+    per_epoch = cfg.train.max_epochs  # smoke: patience 1 + CONVERGE_EXTRA is past the cap of 4
+    by_task = {t.name: t for t in tasks}
+    want = sum(epochs * by_task[s.task].n_train for s in specs)
+    want += sum(per_epoch * (t.n_train - max(2, round(cfg.train.val_fraction * t.n_train))) *
+                len(sum(collection.input_archs(cfg, t.name), [])) for t in tasks)
+    assert sum(w3.images.values()) == pytest.approx(want)
+
+
+def test_controller_and_target_counts(cfg, works):
+    cc = cfg.controller
+    visits = cc.seeds * cc.iterations * cc.datasets_per_iteration
+    n_tasks = len(cfg.data.tasks)
+    evals = (1 + 3 * cc.seeds) * cc.eval_instances * n_tasks  # uniform; exp1, exp1 as trained, exp2 per run
+    assert works["05"].controller_instances == 2 * visits + evals == works["05"].hyperband_instances
+    assert works["05"].convergence_trainings == visits
+    t = cfg.target
+    assert works["01"].trainings == len(t.tasks) * t.n_archs * t.n_seeds * len(cfg.hyperband.epochs_per_rung)
+    assert works["06"].convergence_trainings == len(t.reliability_tasks) * t.n_archs * t.n_seeds
+    assert works["02"].mi_estimates > 0 and works["04"].images == {}
+    assert works["06"].power_runs == plan.POWER_STRENGTHS * plan.POWER_REPS
+
+
+def test_more_seeds_and_rows_cost_more(cfg, shapes):
+    more = config.load("smoke", **{"collection.seeds": 2, "controller.iterations": 4})
+    a, b = plan.count(cfg, shapes[0]), plan.count(more, shapes[0])
+    assert b[2].hyperband_instances == 2 * a[2].hyperband_instances
+    assert b[4].controller_instances > a[4].controller_instances
+
+
+def test_hours_from_a_throughput_file(cfg, works, tmp_path):
+    tp = throughput.Throughput("cpu", "fp32", [[1e5, 1e-4], [1e7, 1e-3]], {m: 2.0 for w in works.values() for m in w.mi_rows})
+    path = tmp_path / "tp.json"
+    tp.save(path)
+    back = throughput.load_throughput(path)
+    assert back.points == tp.points and back.source == str(path)
+    assert back.seconds_per_image(1e6) == pytest.approx(10 ** -3.5)  # log-log midpoint
+    assert back.seconds_per_image(1e8) == pytest.approx(10 ** -2.5)  # extended along the last segment (slope 1/2)
+    assert back.seconds_per_image(1e3) == pytest.approx(1e-4)  # below the smallest network: its time
+    ws = list(works.values())
+    one, two = plan.hours(ws, back, 1), plan.hours(ws, back, 2)
+    assert one[-1]["hours"] == pytest.approx(sum(r["hours"] for r in one[:-1]))
+    w3 = [r for r in one if r["notebook"].startswith("03")][0]
+    assert [r for r in two if r["notebook"].startswith("03")][0]["hours"] == pytest.approx(w3["hours"] / 2)
+    mi_s = sum(r / 1000 * 2.0 for r in works["03"].mi_rows.values())
+    assert w3["mi_hours"] == pytest.approx(mi_s / 3600)
+    started = plan.hours(ws, throughput.Throughput(**{**vars(back), "startup_seconds": 36.0,
+                                                      "power_seconds": {"fixed": 1.0, "4-fold": 2.0}}), 1)
+    assert started[-1]["hours"] - one[-1]["hours"] == pytest.approx((6 * 36.0 + 32 * 3.0) / 3600)
+
+
+def test_bad_throughput_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"device": "cpu", "precision": "fp32", "points": [[0, 1]], "mi_seconds_per_1000": {}}))
+    with pytest.raises(ValueError, match="save-throughput"):
+        throughput.load_throughput(bad)
+    with pytest.raises(ValueError, match="save-throughput"):
+        throughput.load_throughput(tmp_path / "missing.json")
+
+
+def test_cli_plan_prints_every_notebook(works, tmp_path, capsys):
+    path = tmp_path / "tp.json"
+    throughput.Throughput("cpu", "fp32", [[1e5, 1e-4], [1e7, 1e-3]], {"ba": 1.0}).save(path)
+    assert main(["plan", "--profile", "smoke", "--throughput", str(path)]) == 0
+    out = capsys.readouterr().out
+    for nb in ("01_data_prep", "03_hyperband_collection", "05_controller_training", "total"):
+        assert nb in out
+    assert "no throughput for" in out  # smoke's other signals were not priced by this file
+    assert main(["plan", "--profile", "no-such-profile"]) == 2
+    assert "no-such-profile" in capsys.readouterr().err
+
+
+def test_calibration_measures_this_machine(cfg):
+    tp = throughput.calibrate(cfg, ["ba"], plan.task_shapes(cfg)[0])
+    assert len(tp.points) == len(throughput.WIDTHS) and tp.mi_seconds_per_1000["ba"] > 0
+    assert tp.points[0][1] < tp.points[-1][1]  # 120 filters cost more per image than 20
+    assert tp.startup_seconds > 0 and set(tp.power_seconds) == {"fixed", "4-fold"}
