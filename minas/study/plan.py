@@ -135,7 +135,7 @@ def _hyperband(cfg, w: Work, shape: TaskShape, n: float) -> None:
 
 def count(cfg, shapes: list[TaskShape] | None = None) -> list[Work]:
     """Every notebook's work for the profile `cfg` (shapes: `task_shapes(cfg)` unless given)."""
-    from minas.mi import METHODS
+    from minas.mi import ESTIMATORS
     from minas.mi.validation import SUITE_TASKS, shape_problems
     from minas.study import collection, layer_mi
     from minas.study.controller import EXPERIMENTS
@@ -143,7 +143,10 @@ def count(cfg, shapes: list[TaskShape] | None = None) -> list[Work]:
     shapes = shapes if shapes is not None else task_shapes(cfg)[0]
     by_name = {s.name: s for s in shapes}
     train_tasks = [s for s in shapes if s.split == "train"]
-    methods, rows = list(cfg.mi.methods), lambda s: min(cfg.mi.max_rows, s.n_train)
+    methods = list(cfg.mi.signals)
+
+    def rows(s: TaskShape) -> int:
+        return min(cfg.mi.max_rows, s.n_train)
     budgets = sum(cfg.hyperband.epochs_per_rung)
 
     w1 = Work("01_data_prep")
@@ -153,9 +156,9 @@ def count(cfg, shapes: list[TaskShape] | None = None) -> list[Work]:
         w1.trainings += n * len(cfg.hyperband.epochs_per_rung)
 
     w2 = Work("02_mine_validation")
-    default, suite = methods[0], [m for m in dict.fromkeys([methods[0], "infonce", "ba"]) if m in METHODS]
-    for name in SUITE_TASKS.get(cfg.profile, SUITE_TASKS["default"]):
-        ms = [m for m in METHODS if not name.startswith("gauss_") or METHODS[m].continuous]
+    default, suite = methods[0], [m for m in dict.fromkeys([methods[0], "infonce", "ba"]) if m in ESTIMATORS]
+    for task in SUITE_TASKS.get(cfg.profile, SUITE_TASKS["default"]):
+        ms = [m for m in ESTIMATORS if not task.continuous or ESTIMATORS[m].continuous]
         w2.signals(ms, cfg.mi.validation_rows, cfg.mi.validation_seeds, SUITE_LAYERS)
     study_rows = min(cfg.mi.max_rows, cfg.data.max_train_per_task)
     problems = shape_problems(layer_mi.study_networks(cfg), ks=cfg.mi.suite_ks)
@@ -169,7 +172,7 @@ def count(cfg, shapes: list[TaskShape] | None = None) -> list[Work]:
     n_std = cfg.mi.n_standardize
     for ms, row_sets in (([default, "infonce", "ba", "mine"], 2), (["mine", "mine_fast", "infonce", "ba"], 1)):
         w2.converge(cfg, first, n_std)  # real_layers (training and held-out rows), then layer_mi_on_tasks
-        w2.signals([m for m in dict.fromkeys(ms) if m in METHODS], rows(first), n_std * row_sets)
+        w2.signals([m for m in dict.fromkeys(ms) if m in ESTIMATORS], rows(first), n_std * row_sets)
 
     w3 = Work("03_hyperband_collection", parallel=True)
     for c in collection.seed_configs(cfg):

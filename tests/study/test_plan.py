@@ -36,7 +36,7 @@ def test_collection_counts_follow_the_code(cfg, shapes, works):
     assert calls == hb.n_inputs + sum(hb.survivors) == 6 + 4 + 2
     assert epochs == 6 * 1 + 4 * 1 + 2 * 1
     assert w3.trainings == len(specs) * calls
-    assert w3.mi_estimates == inputs * len(cfg.mi.methods)
+    assert w3.mi_estimates == inputs * len(cfg.mi.signals)
     per_epoch = cfg.train.max_epochs  # smoke: patience 1 + CONVERGE_EXTRA is past the cap of 4
     by_task = {t.name: t for t in tasks}
     want = sum(epochs * by_task[s.task].n_train for s in specs)
