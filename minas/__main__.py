@@ -4,6 +4,10 @@ from __future__ import annotations
 import argparse
 import errno
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing only: the CLI imports config when a command needs it
+    from minas.core.config import StudyConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _check(cfg) -> int:
+def _check(cfg: StudyConfig) -> int:
     """`minas check`: print the store's verdict; 1 when it has problems."""
     from minas.core import check, lock, snapshot
 
@@ -116,7 +120,7 @@ def _check(cfg) -> int:
     return 0 if verdict.ok else 1
 
 
-def _tasks(cfg) -> int:
+def _tasks(cfg: StudyConfig) -> int:
     """`minas tasks`: every task of the profile (built, so rows and sizes are real) and the count of sources."""
     from minas import data
 
@@ -127,7 +131,7 @@ def _tasks(cfg) -> int:
     return 0
 
 
-def _restore(cfg, name: str | None, list_only: bool) -> int:
+def _restore(cfg: StudyConfig, name: str | None, list_only: bool) -> int:
     """`minas restore`: list the snapshots, or put one in place of the store (the old store is moved aside)."""
     from minas.core import lock, snapshot
 

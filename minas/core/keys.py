@@ -23,6 +23,11 @@ is still read, and carried over to the new key by its reader (`controller.traini
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing only: config imports this module's room
+    from minas.core.config import StudyConfig
+
 import dataclasses
 import hashlib
 import json
@@ -48,7 +53,7 @@ def _digest(blob: dict, **dump) -> str:
     return hashlib.sha256(json.dumps(blob, sort_keys=True, **dump).encode()).hexdigest()[:12]
 
 
-def _as_first_keyed(cfg) -> dict:
+def _as_first_keyed(cfg: StudyConfig) -> dict:
     """`cfg.to_dict()` as stores were first keyed: renamed keys under their old names (RENAMED), keys added
     later (ADDED_LATER) left out while at their defaults."""
     d = cfg.to_dict()
@@ -59,7 +64,7 @@ def _as_first_keyed(cfg) -> dict:
             for name, value in d.items()}
 
 
-def _sections(cfg, names: tuple[str, ...]) -> dict:
+def _sections(cfg: StudyConfig, names: tuple[str, ...]) -> dict:
     """`cfg`'s sections as plain dicts by the rule: LOCATION keys at their defaults, ADDED_LATER keys at
     their default left out."""
     d = cfg.to_dict()
@@ -75,12 +80,12 @@ def _sections(cfg, names: tuple[str, ...]) -> dict:
     return out
 
 
-def section_hash(cfg, *names: str) -> str:
+def section_hash(cfg: StudyConfig, *names: str) -> str:
     """Short hash of some of `cfg`'s sections (e.g. "data", "train"), by the rule (where things live changes nothing)."""
     return _digest(_sections(cfg, names))
 
 
-def arithmetic(cfg, resolved: str | None = None) -> str:
+def arithmetic(cfg: StudyConfig, resolved: str | None = None) -> str:
     """The arithmetic trainings run in: train.precision, with auto resolved on this machine ('bf16' or 'fp32').
 
     `resolved` is what auto resolves to, when the caller knows it (tests; a record of another machine);
@@ -91,28 +96,28 @@ def arithmetic(cfg, resolved: str | None = None) -> str:
     return resolved or ARITHMETICS.get("auto").resolve(cfg.device)
 
 
-def precision_suffix(cfg, resolved: str | None = None) -> str:
+def precision_suffix(cfg: StudyConfig, resolved: str | None = None) -> str:
     """'' unless train.precision is auto; then '-bf16' or '-fp32', what it resolves to (keys stored before auto keep theirs)."""
     return "" if cfg.train.precision != "auto" else "-" + arithmetic(cfg, resolved)
 
 
-def training_key(cfg, resolved: str | None = None) -> str:
+def training_key(cfg: StudyConfig, resolved: str | None = None) -> str:
     """Key of a training result besides (task, arch, seed, epochs): the data and train settings."""
     return section_hash(cfg, "data", "train") + precision_suffix(cfg, resolved)
 
 
-def signal_key(cfg, resolved: str | None = None) -> str:
+def signal_key(cfg: StudyConfig, resolved: str | None = None) -> str:
     """Key of a signal value (an MI estimate, the probe, a proxy) besides (task, arch, seed, signal, layer)."""
     return section_hash(cfg, "data", "train", "mi") + precision_suffix(cfg, resolved)
 
 
-def bracket_key(cfg, resolved: str | None = None) -> str:
+def bracket_key(cfg: StudyConfig, resolved: str | None = None) -> str:
     """Key of a Hyperband instance besides (tag, task, instance): its settings and its seed (`store.seed_suffix`:
     none for seed 0, so keys stored before brackets were keyed by seed stay valid)."""
     return section_hash(cfg, "data", "train", "hyperband") + seed_suffix(cfg.seed) + precision_suffix(cfg, resolved)
 
 
-def _controller_blob(cfg, d: dict, resolved: str | None) -> dict:
+def _controller_blob(cfg: StudyConfig, d: dict, resolved: str | None) -> dict:
     blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}
     blob["collection"].pop("seeds", None)  # the controller reads the profile seed's collection only
     blob["train"]["precision"] += precision_suffix(cfg, resolved)  # auto as it resolves here
@@ -120,18 +125,18 @@ def _controller_blob(cfg, d: dict, resolved: str | None) -> dict:
     return blob  # not controller.iterations, seeds or eval_instances: a longer run resumes a shorter one
 
 
-def controller_key(cfg, resolved: str | None = None) -> str:
+def controller_key(cfg: StudyConfig, resolved: str | None = None) -> str:
     """Key of a controller iteration: what the collection it reads and Algorithm 1's step depend on."""
     d = {"seed": cfg.seed, **_sections(cfg, ("data", "train", "mi", "hyperband", "collection", "controller"))}
     return _digest(_controller_blob(cfg, d, resolved))
 
 
-def controller_keys(cfg, resolved: str | None = None) -> tuple[str, str]:
+def controller_keys(cfg: StudyConfig, resolved: str | None = None) -> tuple[str, str]:
     """(key, key stored before this module): the old one hashed data.root and data.download too; read both."""
     return controller_key(cfg, resolved), _digest(_controller_blob(cfg, _as_first_keyed(cfg), resolved))
 
 
-def result_key(cfg, resolved: str | None = None) -> str:
+def result_key(cfg: StudyConfig, resolved: str | None = None) -> str:
     """Key of a notebook's saved result: every setting that can change one of its numbers (the profile name too:
     it picks notebook 02's suite), with train.precision as it resolves here."""
     top = [f.name for f in dataclasses.fields(cfg) if f.name not in NOT_NUMBERS]
@@ -140,7 +145,7 @@ def result_key(cfg, resolved: str | None = None) -> str:
     return _digest(d, default=str)
 
 
-def result_keys(cfg, resolved: str | None = None) -> tuple[str, str]:
+def result_keys(cfg: StudyConfig, resolved: str | None = None) -> tuple[str, str]:
     """(key, key saved before this module): the old one hashed data.root, data.download and engine.* too; read both."""
     d = _as_first_keyed(cfg)
     d.pop("output_dir", None)

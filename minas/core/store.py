@@ -7,6 +7,11 @@ driver process writes; workers return results.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing only: config imports this module's room
+    from minas.core.config import StudyConfig
+
 import json
 import re
 import sqlite3
@@ -234,6 +239,6 @@ def _row(cur: sqlite3.Cursor, row: tuple) -> dict:
     return {d[0]: v for d, v in zip(cur.description, row)}
 
 
-def open_store(cfg) -> Store:
+def open_store(cfg: StudyConfig) -> Store:
     """The store of a profile: outputs/<profile>/store.sqlite."""
     return Store(cfg.out / "store.sqlite")

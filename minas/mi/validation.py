@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from minas.core.config import StudyConfig
 from minas.core.progress import bar
 from minas.core.seeding import derive_seed
 from minas.mi.estimate import ESTIMATORS, estimate_layers, estimate_mi, estimate_mi_continuous, options_from_config
@@ -23,7 +24,7 @@ LOW = 0.2           # nats: the low truth of every K; the high one is HIGH * log
 HIGH = 0.9
 
 
-def validation_suite(cfg, methods: list | None = None, tasks: list | None = None, **options) -> pd.DataFrame:
+def validation_suite(cfg: StudyConfig, methods: list | None = None, tasks: list | None = None, **options) -> pd.DataFrame:
     """Every estimator on every known-MI task and seed -> one row per estimate.
 
     Rows per task: cfg.mi.validation_rows; seeds: cfg.mi.validation_seeds; estimator options:
@@ -71,12 +72,12 @@ def method_summary(runs: pd.DataFrame) -> pd.DataFrame:
     return out.merge(spread.reset_index(), on="method").sort_values("mean_abs_error")
 
 
-def study_options(cfg, **options) -> dict:
+def study_options(cfg: StudyConfig, **options) -> dict:
     """Estimator options as the study runs them (cfg.mi), every row passed (the caller picks the rows), then **options."""
     return {**_options(cfg, options), "max_rows": None, **{k: v for k, v in options.items() if k == "max_rows"}}
 
 
-def _options(cfg, options: dict) -> dict:
+def _options(cfg: StudyConfig, options: dict) -> dict:
     opts = {**options_from_config(cfg.mi), **options}
     if cfg.device != "auto":
         opts.setdefault("device", cfg.device)

@@ -16,6 +16,7 @@ from scipy import stats
 
 from minas import data
 from minas.core import keys
+from minas.core.config import StudyConfig
 from minas.core.seeding import rng_for
 from minas.nas.hyperband import BracketResult
 from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
@@ -231,7 +232,7 @@ def importance_summary(importances: dict) -> pd.DataFrame:
 
 
 # --- controller results, read back (never rerun) -----------------------------------------------
-def controller_runs(cfg, store) -> dict:
+def controller_runs(cfg: StudyConfig, store) -> dict:
     """experiment -> controller.ControllerRun rebuilt from the iterations notebook 05 stored."""
     runs = {}
     for name in ctl.EXPERIMENTS:
@@ -243,7 +244,7 @@ def controller_runs(cfg, store) -> dict:
     return runs
 
 
-def controller_evals(cfg, store) -> pd.DataFrame:
+def controller_evals(cfg: StudyConfig, store) -> pd.DataFrame:
     """The frame controller.evaluate_priors returned in notebook 05, rebuilt from the stored Hyperband runs."""
     bcfg, rows = keys.bracket_key(cfg), []
     for task in data.build_tasks(cfg):

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from minas.core.config import StudyConfig
 from minas.core.seeding import derive_seed, rng_for
 from minas.nas import hyperband
 from minas.nas.space import (
@@ -237,7 +238,7 @@ def _built_rows(rows: pd.DataFrame, built: dict, method: str) -> list[dict]:
     return out
 
 
-def evaluate(cfg, collected, exp=None, signals: dict | None = None, epochs: int = 200) -> Evaluation:
+def evaluate(cfg: StudyConfig, collected, exp=None, signals: dict | None = None, epochs: int = 200) -> Evaluation:
     """Train AutoBuild per signal on training tasks' brackets; compare on test tasks with baselines.
 
     Baselines: sum of filters (score = -sum filters); with `exp` (predict.Experiment1) the

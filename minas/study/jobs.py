@@ -15,24 +15,25 @@ import torch
 
 from minas import data, mi
 from minas.core import keys
+from minas.core.config import StudyConfig
 from minas.core.registry import SIGNALS, SignalInput, SignalValue
 from minas.core.seeding import derive_seed
 from minas.nas import cnn
 from minas.nas.space import parse_architecture
 
 
-def checkpoint_dir(cfg) -> Path:
+def checkpoint_dir(cfg: StudyConfig) -> Path:
     return Path(cfg.engine.checkpoint_dir).expanduser() if cfg.engine.checkpoint_dir else cfg.out / "checkpoints"
 
 
-def checkpoint_path(cfg, task: str, arch: str, seed: int, epochs: int) -> Path:
+def checkpoint_path(cfg: StudyConfig, task: str, arch: str, seed: int, epochs: int) -> Path:
     return checkpoint_dir(cfg) / task / f"{arch}_s{seed}_e{epochs}_{keys.training_key(cfg)}.pt"
 
 
 _CHECKPOINT = re.compile(r"^(?P<arch>.+)_s(?P<seed>\d+)_e(?P<epochs>\d+)_(?P<config>[0-9a-f]+(?:-[a-z0-9]+)?)\.pt$")
 
 
-def prune_checkpoints(cfg, task: str, keep: set[tuple[str, int]]) -> int:
+def prune_checkpoints(cfg: StudyConfig, task: str, keep: set[tuple[str, int]]) -> int:
     """Delete the task's fixed-epoch checkpoints (this seed and training config) not in `keep` (arch, epochs).
 
     Converged input samples (epochs 0) are never deleted: their MI is recomputed from them. A deleted
@@ -50,7 +51,7 @@ def prune_checkpoints(cfg, task: str, keep: set[tuple[str, int]]) -> int:
     return n
 
 
-def checkpoint_bytes(cfg) -> int:
+def checkpoint_bytes(cfg: StudyConfig) -> int:
     """Size of every file under the checkpoint folder."""
     folder = checkpoint_dir(cfg)
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
@@ -79,7 +80,7 @@ def _load(path: Path) -> cnn.TrainState | None:
         return None  # missing or torn: the caller retrains (training is deterministic)
 
 
-def train_fixed(cfg, task_name: str, arch_id: str, epochs: int, from_epochs: int) -> dict:
+def train_fixed(cfg: StudyConfig, task_name: str, arch_id: str, epochs: int, from_epochs: int) -> dict:
     """Train to `epochs` total, continuing from the checkpoint at `from_epochs` when it exists."""
     task = data.get_task(cfg, task_name)
     arch = parse_architecture(arch_id)
@@ -95,7 +96,7 @@ def train_fixed(cfg, task_name: str, arch_id: str, epochs: int, from_epochs: int
     }
 
 
-def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) -> dict:
+def input_sample(cfg: StudyConfig, task_name: str, arch_id: str, methods: tuple[str, ...]) -> dict:
     """Train an architecture to convergence, then compute each named signal (MI per layer, probe, ...)."""
     task = data.get_task(cfg, task_name)
     arch = parse_architecture(arch_id)
@@ -120,7 +121,7 @@ def input_sample(cfg, task_name: str, arch_id: str, methods: tuple[str, ...]) ->
     return {"training": training, "mi": signal_rows}
 
 
-def signal_values(cfg, task, arch, model, methods, base: int, device) -> dict[str, list[SignalValue]]:
+def signal_values(cfg: StudyConfig, task, arch, model, methods, base: int, device) -> dict[str, list[SignalValue]]:
     """Every named signal of one architecture: trained ones on `model`, read on `mi.max_rows` training rows
     fixed by the profile seed; training-free ones on a fresh network. `base` seeds each signal's own stream."""
     n = min(cfg.mi.max_rows, task.n_train)
@@ -142,7 +143,7 @@ def signal_values(cfg, task, arch, model, methods, base: int, device) -> dict[st
     return out
 
 
-def init_input(cfg, task, arch, seed: int, device) -> SignalInput:
+def init_input(cfg: StudyConfig, task, arch, seed: int, device) -> SignalInput:
     """A network initialised from `seed` and a fixed batch of the task's training rows (seeded by task, the
     same batch for every architecture), for signals read at initialisation (the training-free proxies)."""
     n = min(cfg.train.batch_size, task.n_train)
@@ -152,7 +153,7 @@ def init_input(cfg, task, arch, seed: int, device) -> SignalInput:
     return SignalInput(model, task.x_train[rows], task.y_train[rows], task.n_classes, device=device)
 
 
-def signal_row(cfg, task: str, arch: str, method: str, v: SignalValue) -> dict:
+def signal_row(cfg: StudyConfig, task: str, arch: str, method: str, v: SignalValue) -> dict:
     """One store row of a signal's value (the `mi` table; a failure keeps value None and its reason)."""
     return {"task": task, "arch": arch, "seed": cfg.seed, "method": method, "layer": v.layer,
             "config": keys.signal_key(cfg), "value": v.value if v.ok else None, "ok": int(v.ok),

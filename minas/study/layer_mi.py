@@ -17,13 +17,14 @@ import pandas as pd
 import torch
 
 from minas import data
+from minas.core.config import StudyConfig
 from minas.core.seeding import derive_seed
 from minas.mi import estimate_layers, options_from_config
 from minas.mi import probe as mi_probe
 from minas.nas import cnn, space
 
 
-def trained_networks(cfg, n_tasks: int, n_archs: int):
+def trained_networks(cfg: StudyConfig, n_tasks: int, n_archs: int):
     """Yield (task, arch, TrainResult, model): n_archs random architectures trained to convergence on each of
     the first n_tasks training tasks, seeded by (profile seed, "mi-real", task / arch)."""
     for task in [t for t in data.build_tasks(cfg) if t.split == "train"][:n_tasks]:
@@ -34,7 +35,7 @@ def trained_networks(cfg, n_tasks: int, n_archs: int):
             yield task, arch, result, model
 
 
-def layer_mi_on_tasks(cfg, methods: list, n_tasks: int = 1, n_archs: int = 2, seeds: int = 1,
+def layer_mi_on_tasks(cfg: StudyConfig, methods: list, n_tasks: int = 1, n_archs: int = 2, seeds: int = 1,
                       **options) -> pd.DataFrame:
     """Per-layer MI of trained networks on the study's tasks -> DataFrame (task, arch, method, seed, layer, value, curve).
 
@@ -71,7 +72,7 @@ def dpi_check(frame: pd.DataFrame, tol: float = 0.05) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- issue 12, items 3 and 5
 
-def study_networks(cfg, channels=(10, 120)) -> dict:
+def study_networks(cfg: StudyConfig, channels=(10, 120)) -> dict:
     """Layer shapes of the study's networks at the profile's image size: name -> 4 (C, H, W), every layer C filters."""
     side, ch = cfg.data.image_size, 1
     arch = space.Architecture(tuple([channels[0]] * 4))
@@ -97,7 +98,7 @@ def channel_truth(y: torch.Tensor, k: int, flip: float) -> float:
     return h_out - h_b - flip * math.log(k - 1)
 
 
-def noisy_label_suite(cfg, methods: list, flips=(0.0, 0.1, 0.3), seeds: int = 1, **options) -> pd.DataFrame:
+def noisy_label_suite(cfg: StudyConfig, methods: list, flips=(0.0, 0.1, 0.3), seeds: int = 1, **options) -> pd.DataFrame:
     """Known MI on real images (Lee & Rhee, NeurIPS 2024): the first training task's images with labels through a
     symmetric channel of flip rate b; truth log K - h(b) - b log(K - 1) (for uniform labels) up to the data's own
     label ambiguity. Every row the task has (training and test rows), images as the input x.
@@ -120,7 +121,7 @@ def noisy_label_suite(cfg, methods: list, flips=(0.0, 0.1, 0.3), seeds: int = 1,
     return frame
 
 
-def real_layers(cfg, methods: list, n_tasks: int = 1, n_archs: int = 2, families=("linear", "mlp"),
+def real_layers(cfg: StudyConfig, methods: list, n_tasks: int = 1, n_archs: int = 2, families=("linear", "mlp"),
                 **options) -> pd.DataFrame:
     """MI estimates and usable information of trained networks' layers, on the rows the CNN trained on and on
     the task's held-out rows.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from minas.core.config import StudyConfig
 from minas.study.throughput import Throughput, calibrate, load_throughput, uniform_seconds
 
 CONVERGE_EXTRA = 6.5  # epochs before the best one: default of 2026-12-01 took 8.5 epochs per input sample at patience 2
@@ -60,7 +61,7 @@ class Work:
         self.images[key] = self.images.get(key, 0.0) + n * epochs * rows
         self.forward_images[key] = self.forward_images.get(key, 0.0) + n * (min(1024, rows) + shape.n_test)
 
-    def converge(self, cfg, shape: TaskShape, n: float = 1) -> None:
+    def converge(self, cfg: StudyConfig, shape: TaskShape, n: float = 1) -> None:
         """n trainings to convergence: each epoch trains the fit rows, recalibrates and evaluates the held-out rows."""
         epochs = min(cfg.train.max_epochs, cfg.train.patience + CONVERGE_EXTRA)
         n_val = max(2, round(cfg.train.val_fraction * shape.n_train))
@@ -85,7 +86,7 @@ PUBLISHED = {"mnist": (60000, 10000, 1, 28), "fashion-mnist": (60000, 10000, 1, 
              "cifar100": (50000, 10000, 3, 32), "tiny-imagenet": (5000, 500, 3, 32)}
 
 
-def task_shapes(cfg) -> tuple[list[TaskShape], str]:
+def task_shapes(cfg: StudyConfig) -> tuple[list[TaskShape], str]:
     """(the profile's tasks with their row counts and image shapes, where they came from).
 
     Loads each task as notebook 01 does; a thesis or fashion task whose files are not on this machine
@@ -116,14 +117,14 @@ def task_shapes(cfg) -> tuple[list[TaskShape], str]:
     return out, f"published sizes for {len(guessed)} task(s) whose files are not here" if guessed else "data"
 
 
-def hyperband_epochs(cfg) -> tuple[int, float]:
+def hyperband_epochs(cfg: StudyConfig) -> tuple[int, float]:
     """(training calls, architecture-epochs) of one Hyperband instance: n_inputs -> survivors, epochs per rung."""
     hb = cfg.hyperband
     alive = [hb.n_inputs] + list(hb.survivors)
     return sum(alive), float(sum(a * e for a, e in zip(alive, hb.epochs_per_rung)))
 
 
-def _hyperband(cfg, w: Work, shape: TaskShape, n: float) -> None:
+def _hyperband(cfg: StudyConfig, w: Work, shape: TaskShape, n: float) -> None:
     calls, epochs = hyperband_epochs(cfg)
     w.hyperband_instances += int(n)
     w.trainings += int(n * calls)
@@ -133,7 +134,7 @@ def _hyperband(cfg, w: Work, shape: TaskShape, n: float) -> None:
     w.forward_images[key] = w.forward_images.get(key, 0.0) + n * calls * (min(1024, shape.n_train) + shape.n_test)
 
 
-def count(cfg, shapes: list[TaskShape] | None = None) -> list[Work]:
+def count(cfg: StudyConfig, shapes: list[TaskShape] | None = None) -> list[Work]:
     """Every notebook's work for the profile `cfg` (shapes: `task_shapes(cfg)` unless given)."""
     from minas.mi import ESTIMATORS
     from minas.mi.validation import SUITE_TASKS, shape_problems
@@ -204,7 +205,7 @@ def count(cfg, shapes: list[TaskShape] | None = None) -> list[Work]:
     return [w1, w2, w3, w4, w5, w6]
 
 
-def _n_samples(cfg, shape: TaskShape) -> int:  # collection.n_samples, without loading the task
+def _n_samples(cfg: StudyConfig, shape: TaskShape) -> int:  # collection.n_samples, without loading the task
     return cfg.collection.n_train_samples if shape.split == "train" else cfg.collection.n_test_samples
 
 
@@ -244,7 +245,7 @@ COLUMNS = ("trainings", "convergence_trainings", "arch_epochs", "images", "mi_es
            "controller_instances", "hours")
 
 
-def report(cfg, throughput: str | None = None, save: str | None = None) -> str:
+def report(cfg: StudyConfig, throughput: str | None = None, save: str | None = None) -> str:
     """`minas plan`: the table of counts and hours per notebook, and what the hours rest on."""
     shapes, origin = task_shapes(cfg)
     works = count(cfg, shapes)

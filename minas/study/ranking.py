@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from minas.core import keys
+from minas.core.config import StudyConfig
 from minas.nas.space import parse_architecture
 from minas.study import jobs
 from minas.study.stats import mean_interval
@@ -29,7 +30,7 @@ COLUMNS = ["method", "layer", "target", "n_tasks", "n_archs", "tau", "tau_low", 
            "rho", "rho_low", "rho_high", "seconds_per_arch"]
 
 
-def ranking_inputs(cfg, store) -> tuple[pd.DataFrame, pd.DataFrame]:
+def ranking_inputs(cfg: StudyConfig, store) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(values, scores) of this config's seed from the store: every signal row (the `mi` table; a failure
     as NaN) and each converged training (task, arch, accuracy, seconds)."""
     m = store.frame("mi", config=keys.signal_key(cfg), seed=cfg.seed)

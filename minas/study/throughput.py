@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minas.core.config import StudyConfig
 from minas.nas import cnn
 from minas.nas.space import Architecture, sample_architectures
 
@@ -66,7 +67,7 @@ def load_throughput(path: str | Path) -> Throughput:
         raise ValueError(f"throughput file {path}: {err}; write one with `python -m minas plan --save-throughput PATH`") from err
 
 
-def calibrate(cfg, methods, shapes: list) -> Throughput:
+def calibrate(cfg: StudyConfig, methods, shapes: list) -> Throughput:
     """Measure this machine: training images/s for WIDTHS on the profile's first task (about a second), and one
     signal call per method at the study's rows (up to CAL_MI_ROWS; seconds each), one torch thread as every job."""
     import torch
@@ -106,10 +107,9 @@ def calibrate(cfg, methods, shapes: list) -> Throughput:
 
 def _startup_seconds() -> float:
     """CPU seconds of a fresh Python importing the notebooks' libraries (a kernel's start, roughly)."""
+    import resource
     import subprocess
     import sys
-
-    import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-c", "import minas.views.report, minas.study.collection, seaborn, matplotlib.pyplot"],
@@ -118,7 +118,7 @@ def _startup_seconds() -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _power_seconds(cfg, shapes: list, clock=time.process_time) -> dict:
+def _power_seconds(cfg: StudyConfig, shapes: list, clock=time.process_time) -> dict:
     """Seconds of one strength x repetition of notebook 06's power curve, per design, at the profile's task counts:
     timed at 1 and 2 predictor epochs, extended linearly to the notebook's predict.epochs // 2."""
     import warnings
@@ -141,7 +141,7 @@ def _power_seconds(cfg, shapes: list, clock=time.process_time) -> dict:
     return out
 
 
-def _calibration_task(cfg, shapes: list):
+def _calibration_task(cfg: StudyConfig, shapes: list):
     """The profile's first task that loads here; else (no data here) seeded random images of its first task's shape."""
     from minas import data
     from minas.data.task import DataError, make_task

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from minas.core.config import StudyConfig
+
 CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}"
        "#verdict{font-size:1.12em;background:#f4f7fb;border-left:4px solid #3465a4;padding:.6em 1em}"
        "figure{margin:1.5em 0}figcaption{font-size:.9em;color:#444}img{max-width:100%}"
@@ -67,7 +69,7 @@ def html_report(title: str, verdict: list[str], figures: dict, tables: dict, pro
     return "\n".join(parts)
 
 
-def write_report(cfg, text: str, name: str = "report.html") -> Path:
+def write_report(cfg: StudyConfig, text: str, name: str = "report.html") -> Path:
     """Write the report to outputs/<profile>/<name>."""
     path = cfg.out / name
     path.parent.mkdir(parents=True, exist_ok=True)

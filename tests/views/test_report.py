@@ -70,7 +70,7 @@ def _key_before(cfg) -> str:
     d.pop("output_dir", None)
     if d["collection"]["seeds"] == 1:
         d["collection"].pop("seeds")
-    d["mi"]["methods"] = d["mi"].pop("signals")  # the name the old key hashed
+    d["train"].pop("group_size")  # added since, at its default
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 

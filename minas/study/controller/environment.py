@@ -16,6 +16,7 @@ import numpy as np
 
 from minas import data, mi
 from minas.core import keys
+from minas.core.config import StudyConfig
 from minas.core.seeding import rng_for
 from minas.nas.hyperband import BracketResult
 from minas.nas.space import N_LAYERS, Architecture, sample_architecture
@@ -63,7 +64,7 @@ class Environment:
             self.eval_spec = lambda tag, task, k, prior, share=1.0: paired_spec(tag, task, k, prior, share, self.n_inputs, self.seed)
 
 
-def store_environment(cfg, store, engine) -> Environment:
+def store_environment(cfg: StudyConfig, store, engine) -> Environment:
     """The real world: MI through the store (computed if missing), Hyperband through `collection.run_brackets`."""
     tasks = data.build_tasks(cfg)
     method, mcfg, bcfg = cfg.mi.signals[0], keys.signal_key(cfg), keys.bracket_key(cfg)

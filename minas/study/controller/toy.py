@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from minas.core import config
-from minas.core.store import Store
+from minas.core.config import StudyConfig
 from minas.core.seeding import derive_seed, rng_for
+from minas.core.store import Store
 from minas.nas import hyperband
 from minas.nas.space import N_LAYERS, N_OPTIONS, Architecture, sample_architectures
 from minas.study.collection import BracketSpec
@@ -36,7 +37,7 @@ def toy_accuracy(task: str, arch: Architecture, epochs: int) -> float:
     return float(0.9 - SLOPE * dist + noise) * (1 - 0.05 / epochs)
 
 
-def toy_environment(cfg, n_tasks: int = 10) -> Environment:
+def toy_environment(cfg: StudyConfig, n_tasks: int = 10) -> Environment:
     """n_tasks identical toy tasks (t0..), Hyperband shaped as cfg.hyperband, MI features all 0."""
     hb = cfg.hyperband
 
@@ -58,7 +59,7 @@ def distance_to_target(prior: np.ndarray) -> float:
     return float((prior * np.abs(np.arange(N_OPTIONS) - np.array(TARGET)[:, None])).sum(-1).mean())
 
 
-def lr_sweep(cfg, lrs: dict[str, list[float]], runs: int = 3, experiment: str = "exp2") -> pd.DataFrame:
+def lr_sweep(cfg: StudyConfig, lrs: dict[str, list[float]], runs: int = 3, experiment: str = "exp2") -> pd.DataFrame:
     """Train on the toy world for every (optimizer, lr) and controller run; one row each.
 
     lrs: optimizer -> learning rates. Columns: optimizer, lr, run, dist_first, dist_last (E|option -

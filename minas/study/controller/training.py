@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 
 from minas.core import keys
+from minas.core.config import StudyConfig
 from minas.core.progress import bar
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, N_OPTIONS, Architecture, sample_architecture
@@ -163,7 +164,7 @@ def run_iteration(env: Environment, policy: Policy, opt: torch.optim.Optimizer, 
         state=_pack(policy, opt))
 
 
-def train_controller(cfg, store, env: Environment, experiment: str, run: int = 0) -> ControllerRun:
+def train_controller(cfg: StudyConfig, store, env: Environment, experiment: str, run: int = 0) -> ControllerRun:
     """Algorithm 1 for cfg.controller.iterations (controller run `run`), resuming from finished iterations in the store."""
     if experiment not in EXPERIMENTS:
         raise ValueError(f"unknown controller experiment {experiment!r}; choose one of {sorted(EXPERIMENTS)}")
@@ -196,12 +197,12 @@ def train_controller(cfg, store, env: Environment, experiment: str, run: int = 0
     return _assemble(experiment, done, resumed, policy)
 
 
-def train_controllers(cfg, store, env: Environment) -> dict[tuple[str, int], ControllerRun]:
+def train_controllers(cfg: StudyConfig, store, env: Environment) -> dict[tuple[str, int], ControllerRun]:
     """Every experiment x controller run (cfg.controller.seeds): (experiment, run) -> ControllerRun."""
     return {(e, s): train_controller(cfg, store, env, e, s) for s in range(cfg.controller.seeds) for e in EXPERIMENTS}
 
 
-def load_run(cfg, store, experiment: str, run: int = 0) -> ControllerRun | None:
+def load_run(cfg: StudyConfig, store, experiment: str, run: int = 0) -> ControllerRun | None:
     """A finished controller run rebuilt from its stored iterations (None if none are stored)."""
     kind, both = run_kind(experiment, run), keys.controller_keys(cfg)
     records = []
