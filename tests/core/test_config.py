@@ -173,3 +173,17 @@ def test_parse_sets_parses_yaml_values_and_names_a_malformed_item():
         parse.parse_sets(["foo"])
     with pytest.raises(ValueError, match="the value is not YAML"):
         parse.parse_sets(["a=[1"])
+
+
+def test_the_old_name_mi_methods_is_read_as_mi_signals_with_a_message(tmp_path, capsys):
+    old = tmp_path / "old.yaml"
+    old.write_text("mi:\n  methods: [ba, probe]\n")
+    with pytest.warns(DeprecationWarning, match="mi.methods is now called mi.signals"):
+        cfg = config.load(old)
+    assert cfg.mi.signals == ["ba", "probe"] and "rename it" in capsys.readouterr().err
+    with pytest.warns(DeprecationWarning):  # an override by the old name replaces the file's new-name value
+        assert config.load("smoke", **{"mi.methods": ["params"]}).mi.signals == ["params"]
+    both = tmp_path / "both.yaml"
+    both.write_text("mi:\n  methods: [ba]\n  signals: [ba]\n")
+    with pytest.raises(ConfigError, match="keep only mi.signals"):
+        config.load(both)
