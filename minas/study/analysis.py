@@ -179,14 +179,15 @@ def layer_means(archs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0) -> pd.DataFrame:
-    """Per method: last minus first layer, paired per architecture, averaged within each task; mean over tasks
-    with a t-interval and a sign-flip p over the task means (`stats.task_test`: the tasks are the units)."""
+def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0, sources: dict | None = None) -> pd.DataFrame:
+    """Per method: last minus first layer, paired per architecture, averaged within each task, then per image source
+    (`sources`: task -> source; without it each task counts as its own); t-interval and sign-flip p over those means."""
     rows = []
     for m in [m for m in methods if signal_layers(m) != [0]]:  # whole-network signals have no depth
         first, last = signal_column(m, 1), signal_column(m, N_LAYERS)
         d = archs[[last, first, "task"]].dropna()
-        t = task_test(d[last], d[first], d.task.to_numpy(), seed=seed)
+        clusters = d.task.map(lambda x: sources.get(x, x)).to_numpy() if sources else None
+        t = task_test(d[last], d[first], d.task.to_numpy(), seed=seed, clusters=clusters)
         rows.append({"method": m, "layer_1": d[first].mean(), f"layer_{N_LAYERS}": d[last].mean(),
                      **{k: v for k, v in t.__dict__.items()}})
     return pd.DataFrame(rows)
@@ -197,18 +198,22 @@ def signal_value(exp, baseline: str = "NN + arch only", seed: int = 0) -> pd.Dat
     """Per NN predictor of a predict.Experiment1: test MSE over seeds and its paired difference to `baseline`.
 
     Differences are per test pair (seed-mean), averaged per test task; the CI is a t-interval over the
-    task means and p a sign-flip permutation p over them (`stats.task_test`); negative = the signal helps.
+    task means, averaged per image source (`exp.sources`), and p a sign-flip permutation p over the source means
+    (`stats.task_test`); negative = the signal helps. Only the NNs: the low-variance "Gaussian + X" rows are not here.
     """
-    nn_runs = exp.runs[exp.runs.signal != ""]
+    nn_runs = exp.runs[(exp.runs.signal != "") & exp.runs.method.str.startswith("NN")]
     per_pair = exp.errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods)
     rows = []
     for method, r in nn_runs.groupby("method", sort=False):
         row = {"method": method, "signal": r.signal.iloc[0], "test_mse_mean": r.test_mse.mean(),
                "test_mse_std": r.test_mse.std(), "n_seeds": len(r)}
         if method != baseline and baseline in per_pair:
-            t = task_test(per_pair[method], per_pair[baseline], exp.test.task[per_pair.index.to_numpy()], seed=seed)
+            tasks = exp.test.task[per_pair.index.to_numpy()]
+            sources = getattr(exp, "sources", None) or {}
+            clusters = np.array([sources.get(str(x), str(x)) for x in tasks], dtype=object) if sources else None
+            t = task_test(per_pair[method], per_pair[baseline], tasks, seed=seed, clusters=clusters)
             row.update(diff_vs_baseline=t.mean_diff, ci_low=t.ci_low, ci_high=t.ci_high, n_tasks=t.n_tasks,
-                       p_signflip=t.p_signflip)
+                       n_sources=t.n_sources, p_signflip=t.p_signflip)
         rows.append(row)
     return pd.DataFrame(rows).sort_values("test_mse_mean").reset_index(drop=True)
 

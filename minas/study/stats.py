@@ -5,10 +5,14 @@ Source: Wilcoxon 1945 (signed-rank test), Student 1908 (paired t-test), Efron & 
 target — the cluster bootstrap). Used for the thesis's Table 3.1 comparisons (Kossmann 2019, sec. 3.1).
 
 `task_test` is the one that carries Experiment 1's verdict: pairs of one task share its clean
-targets, so the unit of evidence is the task. It averages a - b within each task and works on
-those n task means only: a Student t-interval (honest at small n where a percentile bootstrap
-over 4-6 tasks is too narrow) and an exact sign-flip permutation p-value (Fisher 1935; all 2^n
-sign patterns up to n = 16, Monte Carlo beyond).
+targets, so the unit of evidence is the task; and tasks derived from one image source (`Task.source`)
+are not independent of each other, so with `clusters` the task means are averaged again within each
+source and the statistics rest on the source means (a cluster-level analysis: Donner & Klar 2000,
+ch. 5). It works on those n unit means only: a Student t-interval (honest at small n where a
+percentile bootstrap over 4-6 units is too narrow) and a sign-flip permutation p-value (Fisher 1935;
+exact over all 2^n sign patterns up to n = 16, Monte Carlo beyond with the +1 of Phipson & Smyth 2010,
+so an estimated p is never 0). `binomial_interval` is the Clopper-Pearson interval (1934) of a rate
+such as a power over planted repetitions.
 """
 from __future__ import annotations
 
@@ -54,14 +58,15 @@ def paired_test(a, b, groups=None, n_boot: int = 2000, seed: int = 0) -> PairedT
 
 @dataclass
 class TaskTest:
-    """a - b with tasks as the unit: mean of per-task mean differences, t-interval, sign-flip p."""
+    """a - b with independent sources as the unit: mean of per-source means of per-task mean differences."""
 
     n: int  # pairs behind the task means
-    n_tasks: int  # task means the interval and p-value rest on
+    n_tasks: int  # task means
     mean_diff: float
     ci_low: float
     ci_high: float
     p_signflip: float
+    n_sources: int = 0  # independent source means the interval and p-value rest on (each task its own without clusters)
 
 
 def signflip_p(d: np.ndarray, n_perm: int = 20000, seed: int = 0) -> float:
@@ -75,7 +80,10 @@ def signflip_p(d: np.ndarray, n_perm: int = 20000, seed: int = 0) -> float:
     else:
         signs = rng_for(seed, "signflip").choice([-1, 1], size=(n_perm, n))
     null = np.abs((signs * d).mean(axis=1))
-    return float(np.mean(null >= abs(d.mean()) - 1e-15))
+    hits = int(np.sum(null >= abs(d.mean()) - 1e-15))
+    if n <= 16:
+        return hits / len(null)  # exact: the observed pattern is one of the 2^n
+    return (hits + 1) / (n_perm + 1)  # Monte Carlo: the observed pattern counts as one draw (Phipson & Smyth 2010)
 
 
 def mean_interval(values, level: float = 0.95) -> tuple[float, float, float]:
@@ -96,15 +104,44 @@ def mean_interval(values, level: float = 0.95) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
-def task_test(a, b, groups, seed: int = 0, level: float = 0.95) -> TaskTest:
-    """a - b per unit, averaged within each group (task); t-interval and sign-flip p over the group means."""
+def cluster_means(values, groups, clusters=None) -> tuple[np.ndarray, int]:
+    """(unit means, n_groups): values averaged within each group (task), then the group means within each cluster
+    (source); without clusters every group is its own unit. NaNs are dropped first."""
+    v = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(v)
+    g = np.asarray(groups)[ok]
+    c = np.asarray(clusters)[ok] if clusters is not None else g
+    v = v[ok]
+    if not len(v):
+        return np.zeros(0), 0
+    names, first, gi = np.unique(g, return_index=True, return_inverse=True)
+    means = np.bincount(gi, v) / np.bincount(gi)  # (n_groups,)
+    if clusters is None:
+        return means, len(names)
+    if len(set(zip(g.tolist(), c.tolist()))) != len(names):
+        raise ValueError("a group (task) is given two clusters (sources); every task has one source")
+    _, ci = np.unique(c[first], return_inverse=True)  # the cluster of each group (read at its first row)
+    return np.bincount(ci, means) / np.bincount(ci), len(names)
+
+
+def task_test(a, b, groups, seed: int = 0, level: float = 0.95, clusters=None) -> TaskTest:
+    """a - b per unit, averaged within each group (task) and, given `clusters` (the source of each unit), within
+    each source; t-interval and sign-flip p over the source means (over the task means without clusters)."""
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    ok = np.isfinite(d)
-    d, g = d[ok], np.asarray(groups)[ok]
-    _, gi = np.unique(g, return_inverse=True)
-    means = np.bincount(gi, d) / np.bincount(gi) if len(d) else np.zeros(0)  # (n_tasks,)
+    n = int(np.isfinite(d).sum())
+    means, k_tasks = cluster_means(d, groups, clusters)
     k = len(means)
     if k < 2:
-        return TaskTest(len(d), k, float(means.mean()) if k else np.nan, np.nan, np.nan, np.nan)
+        return TaskTest(n, k_tasks, float(means.mean()) if k else np.nan, np.nan, np.nan, np.nan, k)
     m, lo, hi = mean_interval(means, level)
-    return TaskTest(len(d), k, m, lo, hi, signflip_p(means, seed=seed))
+    return TaskTest(n, k_tasks, m, lo, hi, signflip_p(means, seed=seed), k)
+
+
+def binomial_interval(hits: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Clopper-Pearson (exact) interval of a rate from `hits` successes in `n` trials, e.g. a power over repetitions."""
+    if n <= 0:
+        return np.nan, np.nan
+    alpha = 1 - level
+    lo = 0.0 if hits == 0 else float(stats.beta.ppf(alpha / 2, hits, n - hits + 1))
+    hi = 1.0 if hits == n else float(stats.beta.ppf(1 - alpha / 2, hits + 1, n - hits))
+    return lo, hi
