@@ -17,6 +17,7 @@ from scipy import stats
 from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
 from minas.study.collection import signal_column, signal_layers
+from minas.study.predict.experiment import compare
 from minas.study.stats import mean_interval, task_test
 
 MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
@@ -197,9 +198,9 @@ def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0, sources:
 def signal_value(exp, baseline: str = "NN + arch only", seed: int = 0) -> pd.DataFrame:
     """Per NN predictor of a predict.Experiment1: test MSE over seeds and its paired difference to `baseline`.
 
-    Differences are per test pair (seed-mean), averaged per test task; the CI is a t-interval over the
-    task means, averaged per image source (`exp.sources`), and p a sign-flip permutation p over the source means
-    (`stats.task_test`); negative = the signal helps. Only the NNs: the low-variance "Gaussian + X" rows are not here.
+    Differences are per test pair and predictor seed, averaged per test task, then per image source (`exp.sources`);
+    the CI is crossed over seeds x sources (`predict.experiment.compare`), p_signflip a sign-flip p over the
+    seed-mean source means; negative = the signal helps. Only the NNs: the low-variance "Gaussian + X" rows are not here.
     """
     nn_runs = exp.runs[(exp.runs.signal != "") & exp.runs.method.str.startswith("NN")]
     per_pair = exp.errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods)
@@ -208,12 +209,10 @@ def signal_value(exp, baseline: str = "NN + arch only", seed: int = 0) -> pd.Dat
         row = {"method": method, "signal": r.signal.iloc[0], "test_mse_mean": r.test_mse.mean(),
                "test_mse_std": r.test_mse.std(), "n_seeds": len(r)}
         if method != baseline and baseline in per_pair:
-            tasks = exp.test.task[per_pair.index.to_numpy()]
-            sources = getattr(exp, "sources", None) or {}
-            clusters = np.array([sources.get(str(x), str(x)) for x in tasks], dtype=object) if sources else None
-            t = task_test(per_pair[method], per_pair[baseline], tasks, seed=seed, clusters=clusters)
+            task_of = pd.Series(exp.test.task, index=np.arange(len(exp.test)))
+            t = compare(exp.errors, method, baseline, task_of, getattr(exp, "sources", None), seed)
             row.update(diff_vs_baseline=t.mean_diff, ci_low=t.ci_low, ci_high=t.ci_high, n_tasks=t.n_tasks,
-                       n_sources=t.n_sources, p_signflip=t.p_signflip)
+                       n_sources=t.n_sources, n_seeds=t.n_seeds, p_signflip=t.p_signflip, p_t=t.p_t)
         rows.append(row)
     return pd.DataFrame(rows).sort_values("test_mse_mean").reset_index(drop=True)
 

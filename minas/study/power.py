@@ -33,6 +33,7 @@ from scipy import stats as scistats
 from minas.core.seeding import rng_for
 from minas.study.collection import signal_columns
 from minas.study.predict import run_cross_validation, score_split
+from minas.study.predict.experiment import compare
 from minas.study.stats import binomial_interval, task_test
 from minas.study.synthetic import calibrated_collected, synthetic_collected
 
@@ -48,32 +49,27 @@ def shuffled(col, method: str = "mine_fast", seed: int = 0):
 
 
 def _planted_effect(cfg, col, null, seeds: int, epochs: int, folds: int):
-    """Task-level t-test of NN + MI on `col` minus the same NN on its shuffled twin `null` (same pairs, same order).
+    """Source-level test of NN + MI on `col` minus the same NN on its shuffled twin `null` (same pairs, same order;
+    `experiment.compare`: crossed over predictor seeds when there are several, as notebook 04's comparisons).
 
     folds = 0: the collection's own train/test split (notebook 04's fixed split). folds = k: every task held out
     once, tasks dealt round-robin into k folds and scored by notebook 04's cross-validation code
     (`predict.run_cross_validation`), so the interval rests on every task rather than on the test split.
     """
     source = col.samples.groupby("task").source.first() if "source" in col.samples else None
-    clusters = (lambda tasks: source.loc[tasks].to_numpy()) if source is not None else (lambda tasks: None)
+    sources = dict(source) if source is not None else None
     if folds:
         tasks = sorted(col.samples.task.unique())
         groups = sorted(set(source)) if source is not None else tasks
         unit = {g: f"fold{i % folds}" for i, g in enumerate(groups)}  # whole sources dealt into folds
         families = {t: unit[source[t]] if source is not None else unit[t] for t in tasks}
         runs = [run_cross_validation(cfg, c, families, SIGNAL, seeds, epochs, by="family",
-                                     sources=dict(source) if source is not None else {t: t for t in tasks}).errors
-                for c in (col, null)]
-        pair_task = runs[0].drop_duplicates("pair").set_index("pair").task
-        a, b = (e[e.method == "NN + MI"].groupby("pair").mse.mean() for e in runs)
-        t = pair_task.loc[a.index].to_numpy()
-        return task_test(a, b.loc[a.index], t, clusters=clusters(t))
-    _, _, err, _, te = score_split(cfg, col, SIGNAL, seeds, epochs, gaussians=False)
-    _, _, nul, _, _ = score_split(cfg, null, SIGNAL, seeds, epochs, gaussians=False)
-    a = err[err.method == "NN + MI"].groupby("pair").mse.mean()
-    b = nul[nul.method == "NN + MI"].groupby("pair").mse.mean()
-    t = te.task[a.index.to_numpy()]
-    return task_test(a, b.loc[a.index], t, clusters=clusters(t))
+                                     sources=sources or {t: t for t in tasks}).errors for c in (col, null)]
+    else:
+        runs = [score_split(cfg, c, SIGNAL, seeds, epochs, gaussians=False)[2] for c in (col, null)]
+    task_of = runs[0].drop_duplicates("pair").set_index("pair").task
+    errors = pd.concat([runs[0], runs[1].assign(method=runs[1].method.where(runs[1].method != "NN + MI", "null"))])
+    return compare(errors, "NN + MI", "null", task_of, sources)
 
 
 def power_curve(cfg, n_train: int, n_test: int, n_samples: int, strengths=(0.0, 0.5, 0.8, 1.0), reps: int = 6,

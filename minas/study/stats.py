@@ -67,6 +67,8 @@ class TaskTest:
     ci_high: float
     p_signflip: float
     n_sources: int = 0  # independent source means the interval and p-value rest on (each task its own without clusters)
+    n_seeds: int = 1  # predictor trainings (replicates) crossed with the sources in the interval
+    p_t: float = np.nan  # two-sided p of the t behind the interval (Satterthwaite df when n_seeds > 1)
 
 
 def signflip_p(d: np.ndarray, n_perm: int = 20000, seed: int = 0) -> float:
@@ -124,17 +126,63 @@ def cluster_means(values, groups, clusters=None) -> tuple[np.ndarray, int]:
     return np.bincount(ci, means) / np.bincount(ci), len(names)
 
 
-def task_test(a, b, groups, seed: int = 0, level: float = 0.95, clusters=None) -> TaskTest:
+def crossed_interval(d: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
+    """(mean, low, high, p) of the grand mean of an (R replicates, U units) matrix with both as random effects.
+
+    Two predictors trained from one seed differ by a shift that every held-out unit shares (the trainings' own
+    noise), which a t-interval over units alone leaves out. With d = mu + a_r + b_u + e the grand mean has variance
+    (MS_rep + MS_unit - MS_err) / (R U); its degrees of freedom follow Satterthwaite (1946).
+    """
+    r, u = d.shape
+    grand = d.mean()
+    ms_rep = u * ((d.mean(1) - grand) ** 2).sum() / (r - 1)
+    ms_unit = r * ((d.mean(0) - grand) ** 2).sum() / (u - 1)
+    resid = d - d.mean(1, keepdims=True) - d.mean(0, keepdims=True) + grand
+    ms_err = (resid ** 2).sum() / ((r - 1) * (u - 1))
+    ms_rep, ms_unit = max(ms_rep, ms_err), max(ms_unit, ms_err)  # variance components truncated at 0
+    var = (ms_rep + ms_unit - ms_err) / (r * u)
+    parts = (ms_rep ** 2 / (r - 1) + ms_unit ** 2 / (u - 1) + ms_err ** 2 / ((r - 1) * (u - 1)))
+    df = (ms_rep + ms_unit - ms_err) ** 2 / parts if parts > 0 else np.inf
+    df = float(np.clip(df, 1.0, r * u - 1))
+    se = np.sqrt(var)
+    if se == 0:
+        return float(grand), float(grand), float(grand), 0.0 if grand != 0 else 1.0
+    half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+    return float(grand), float(grand - half), float(grand + half), float(2 * stats.t.sf(abs(grand) / se, df))
+
+
+def task_test(a, b, groups, seed: int = 0, level: float = 0.95, clusters=None, replicates=None) -> TaskTest:
     """a - b per unit, averaged within each group (task) and, given `clusters` (the source of each unit), within
-    each source; t-interval and sign-flip p over the source means (over the task means without clusters)."""
+    each source; t-interval and sign-flip p over the source means (over the task means without clusters).
+
+    replicates: the predictor seed of each unit (one row per seed and pair). With >= 2 seeds the interval and p_t
+    are crossed over seeds x sources (`crossed_interval`: they include the trainings' shared shift); the sign-flip p
+    stays over the seed-averaged source means, conditional on these trainings.
+    """
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
     n = int(np.isfinite(d).sum())
-    means, k_tasks = cluster_means(d, groups, clusters)
+    groups = np.asarray(groups)
+    reps = np.unique(replicates) if replicates is not None else np.zeros(1)
+    if len(reps) > 1:
+        replicates = np.asarray(replicates)
+        rows = [cluster_means(d[replicates == r], groups[replicates == r],
+                              None if clusters is None else np.asarray(clusters)[replicates == r]) for r in reps]
+        if len({len(m) for m, _ in rows}) != 1:
+            raise ValueError("every replicate (predictor seed) needs a value on every source")
+        matrix = np.stack([m for m, _ in rows])  # (n_seeds, n_sources)
+        means, k_tasks = matrix.mean(0), rows[0][1]
+        n = n // len(reps)
+    else:
+        means, k_tasks = cluster_means(d, groups, clusters)
     k = len(means)
     if k < 2:
-        return TaskTest(n, k_tasks, float(means.mean()) if k else np.nan, np.nan, np.nan, np.nan, k)
-    m, lo, hi = mean_interval(means, level)
-    return TaskTest(n, k_tasks, m, lo, hi, signflip_p(means, seed=seed), k)
+        return TaskTest(n, k_tasks, float(means.mean()) if k else np.nan, np.nan, np.nan, np.nan, k, len(reps))
+    if len(reps) > 1:
+        m, lo, hi, p = crossed_interval(matrix, level)
+    else:
+        m, lo, hi = mean_interval(means, level)
+        p = float(2 * stats.t.sf(abs(m) / (np.std(means, ddof=1) / np.sqrt(k)), k - 1)) if np.std(means) > 0 else np.nan
+    return TaskTest(n, k_tasks, m, lo, hi, signflip_p(means, seed=seed), k, len(reps), p)
 
 
 def binomial_interval(hits: int, n: int, level: float = 0.95) -> tuple[float, float]:

@@ -191,27 +191,45 @@ COMPARED = (("NN + MI", "NN + accuracy"), ("NN + MI", "Fitted Gaussian"), ("NN +
             ("NN + noise", "NN + arch only"), ("NN + MI", "NN + noise"), ("NN + accuracy", "NN + noise"),
             ("NN + params", "NN + noise"),  # controls: any extra column, and the signal against it
             ("Gaussian + MI", "Fitted Gaussian"), ("Gaussian + noise", "Fitted Gaussian"), ("Gaussian + MI", "Gaussian + noise"))
-UNIT = "test pairs, averaged per task, then per source (t-interval and sign-flip p over source means)"
+UNIT = ("test pairs, averaged per task, then per source (t-interval over source means, crossed with predictor seeds "
+        "when several; sign-flip p over the seed-mean source means)")
+
+
+def compare(errors: pd.DataFrame, a: str, b: str, task_of, sources: dict | None = None, seed: int = 0):
+    """`stats.task_test` of a - b test MSE: per (predictor seed, pair), averaged per task, then per source; the
+    interval crossed over predictor seeds x sources when a or b was trained with >= 2 seeds (a method with one
+    seed, e.g. a fixed baseline, is the same for every seed). task_of: pair -> task (a Series indexed by pair)."""
+    wide = {m: errors[errors.method == m].pivot_table(index="pair", columns="seed", values="mse") for m in (a, b)}
+    pairs = wide[a].index.intersection(wide[b].index)
+    na, nb = wide[a].shape[1], wide[b].shape[1]
+    if na != nb and min(na, nb) > 1:  # different seed counts: compare seed means
+        wide = {m: w.mean(axis=1).to_frame(0) for m, w in wide.items()}
+        na = nb = 1
+    n_seeds = max(na, nb)
+    va, vb = (np.broadcast_to(w.loc[pairs].to_numpy(np.float64), (len(pairs), n_seeds)) for w in (wide[a], wide[b]))
+    tasks = np.repeat(task_of.loc[pairs].to_numpy(), n_seeds)
+    reps = np.tile(np.arange(n_seeds), len(pairs)) if n_seeds > 1 else None
+    return task_test(va.ravel(), vb.ravel(), tasks, seed=seed, clusters=_clusters(tasks, sources), replicates=reps)
 
 
 def _comparisons(errors: pd.DataFrame, te: Pairs | None, seed: int, pairs=COMPARED, pair_task=None,
                  sources: dict | None = None) -> pd.DataFrame:
-    """a - b of test MSE with sources as the unit (`stats.task_test`): pairs seed-averaged, averaged per task,
-    then per source (`sources`: task -> source; without it every task counts as its own source).
+    """a - b of test MSE with sources as the unit (`compare`): per pair and predictor seed, averaged per task, then
+    per source (`sources`: task -> source; without it every task counts as its own source); intervals crossed over
+    predictor seeds when there are several.
 
     The task of pair i is te.task[i], or pair_task[i] (a Series indexed by pair) when te is None.
     """
-    per_pair = errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods), seed-mean
-    idx = per_pair.index.to_numpy()
-    tasks = te.task[idx] if te is not None else pair_task.loc[idx].to_numpy()
+    task_of = pd.Series(te.task, index=np.arange(len(te))) if te is not None else pair_task
+    methods = set(errors.method)
     rows = []
     for a, b in pairs:
-        if a not in per_pair or b not in per_pair:
+        if a not in methods or b not in methods:
             continue
-        t = task_test(per_pair[a], per_pair[b], tasks, seed=seed, clusters=_clusters(tasks, sources))
+        t = compare(errors, a, b, task_of, sources, seed)
         rows.append(dict(a=a, b=b, unit=UNIT, **t.__dict__))
-    return pd.DataFrame(rows, columns=["a", "b", "unit", "n", "n_tasks", "n_sources", "mean_diff", "ci_low", "ci_high",
-                                       "p_signflip"])
+    return pd.DataFrame(rows, columns=["a", "b", "unit", "n", "n_tasks", "n_sources", "n_seeds", "mean_diff", "ci_low",
+                                       "ci_high", "p_signflip", "p_t"])
 
 
 def _clusters(tasks, sources: dict | None):

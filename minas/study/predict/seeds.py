@@ -62,8 +62,8 @@ def pool_seeds(exps: list[Experiment1], seeds: list[int], pairs=COMPARED, seed: 
         g = per_task[(per_task.a == a) & (per_task.b == b)]
         if g.empty:
             continue
-        t = task_test(g["diff"].to_numpy(), np.zeros(len(g)), g.task.to_numpy(), seed=seed,
-                      clusters=_clusters(g.task.to_numpy(), sources))  # mean over seeds per task, then per source
+        t = task_test(g["diff"].to_numpy(), np.zeros(len(g)), g.task.to_numpy(), seed=seed,  # crossed: seeds x sources
+                      clusters=_clusters(g.task.to_numpy(), sources), replicates=g.seed.to_numpy())
         own = g.groupby("seed")["diff"].mean()  # (n_seeds,) each collection's own mean difference over its tasks
         rows.append(dict(a=a, b=b, unit=UNIT, n=int(g.pairs.sum()), n_tasks=t.n_tasks, n_sources=t.n_sources,
                          n_seeds=int(g.seed.nunique()), mean_diff=t.mean_diff,
