@@ -104,11 +104,12 @@ def power_curve(cfg, n_train: int, n_test: int, n_samples: int, strengths=(0.0, 
 
 def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, strengths=(0.0, 0.5, 1.0),
                      reps: int = 40, seeds: int | None = None, epochs: int | None = None, tasks_per_source: int = 1,
-                     folds: int = 0, level: float = 0.95) -> pd.DataFrame:
+                     folds: int = 0, level: float = 0.95, sources: list | None = None) -> pd.DataFrame:
     """Power of notebook 04's test in a planted world with the run's measured `gain` (G) and target `floor`.
 
     Planted collections (`synthetic.calibrated_collected`) have the profile's samples per task and k
     (cfg.collection, cfg.hyperband.n_clean); predictors train cfg.predict.seeds x cfg.predict.epochs unless given.
+    sources: each task's source, train tasks first (a real design's; else tasks_per_source tasks per source).
     The same `reps` collections serve every strength (common random numbers). Columns: strength, effect, effect_sd,
     power (CI wholly below 0) with power_low/power_high (Clopper-Pearson), rejected (CI excludes 0: at strength 0
     the false-positive rate) with its interval, s (mean paired sd of the unit differences), n_tasks, n_sources, reps,
@@ -123,7 +124,8 @@ def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, 
         tests = []
         for r in range(reps):
             col = calibrated_collected(n_train, n_test, c.n_train_samples, c.n_test_samples, k, floor, gain,
-                                       float(strength), seed=1000 * r + 11, tasks_per_source=tasks_per_source)
+                                       float(strength), seed=1000 * r + 11, tasks_per_source=tasks_per_source,
+                                       sources=sources)
             tests.append(_planted_effect(cfg, col, shuffled(col, seed=r), seeds, epochs, folds))
         hits = sum(t.ci_high < 0 for t in tests)
         rejected = sum(t.ci_high < 0 or t.ci_low > 0 for t in tests)

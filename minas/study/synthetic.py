@@ -65,7 +65,8 @@ def synthetic_collected(n_train: int = 6, n_test: int = 3, n_samples: int = 6, n
     return Collected(samples, posts, pd.DataFrame(brackets), samples.drop(columns=zcols), list(methods))
 
 
-GLOBAL_CENTRES, GLOBAL_WIDTH, TASK_WIDTH = (6.0, 8.0, 9.0, 10.0), 4.0, 2.5  # option indices of the shared shape
+GLOBAL_CENTRES, GLOBAL_WIDTH = (6.0, 8.0, 9.0, 10.0), 4.0  # option indices of the shared shape
+TASK_WIDTHS = (2.5, 1.5, 1.0, 0.6)  # options: the task bump's width, narrowed only when a gain needs it
 
 
 def _bump(centre, width: float) -> np.ndarray:
@@ -75,54 +76,59 @@ def _bump(centre, width: float) -> np.ndarray:
     return b / b.sum(axis=-1, keepdims=True)
 
 
-def _task_means(prefs: np.ndarray, share: float) -> np.ndarray:
+def _task_means(prefs: np.ndarray, share: float, width: float = TASK_WIDTHS[0]) -> np.ndarray:
     """(T, 4, 23) expected posteriors: (1 - share) x the shared shape + share x a bump at each task's preference."""
-    return (1 - share) * _bump(np.array(GLOBAL_CENTRES), GLOBAL_WIDTH)[None] + share * _bump(prefs, TASK_WIDTH)
+    return (1 - share) * _bump(np.array(GLOBAL_CENTRES), GLOBAL_WIDTH)[None] + share * _bump(prefs, width)
 
 
-def planted_gain(share: float, n: int = 256) -> float:
+def planted_gain(share: float, width: float = TASK_WIDTHS[0], n: int = 256) -> float:
     """G of a planted world: mean MSE of the Gaussian fitted to the mean posterior against each task's expected one."""
     from minas.study.predict.predictors import fit_gaussian
 
     prefs = rng_for(0, "planted-gain").uniform(3, 19, size=(n, N_LAYERS))
-    mu = _task_means(prefs, share)
+    mu = _task_means(prefs, share, width)
     return float(((mu - fit_gaussian(mu.mean(axis=0))[None]) ** 2).mean())
 
 
 @lru_cache(maxsize=64)
-def share_for_gain(gain: float) -> float:
-    """The task-specific share whose planted G equals `gain` (bisection; G grows with the share)."""
-    top = planted_gain(1.0)
-    if not 0.0 <= gain <= top:
-        raise ValueError(f"gain={gain:.3g}: a planted world reaches G between 0 and {top:.3g} (per-layer scale)")
+def share_for_gain(gain: float) -> tuple[float, float]:
+    """(share, width): the task-specific share whose planted G equals `gain` (bisection; G grows with the share),
+    with the widest task bump of TASK_WIDTHS that can reach it."""
+    width = next((w for w in TASK_WIDTHS if planted_gain(1.0, w) >= gain), None)
+    if not gain >= 0.0 or width is None:
+        raise ValueError(f"gain={gain:.3g}: a planted world reaches G between 0 and "
+                         f"{planted_gain(1.0, TASK_WIDTHS[-1]):.3g} (per-layer scale)")
     lo, hi = 0.0, 1.0
     for _ in range(40):
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if planted_gain(mid) < gain else (lo, mid)
-    return (lo + hi) / 2
+        lo, hi = (mid, hi) if planted_gain(mid, width) < gain else (lo, mid)
+    return (lo + hi) / 2, width
 
 
 def calibrated_collected(n_train: int, n_test: int, n_train_samples: int, n_test_samples: int, k: int, floor: float,
                          gain: float, strength: float, seed: int = 0, tasks_per_source: int = 1,
-                         method: str = "mine_fast", share: float | None = None) -> Collected:
+                         method: str = "mine_fast", share: float | None = None, sources: list | None = None) -> Collected:
     """A planted `Collected` in a measured world: each task's clean targets have floor `floor` and a perfect
     per-layer signal could gain `gain` over the fitted Gaussian (both per-layer scale, from `budget.signal_budget`).
 
     Task t has expected posterior mu_t = (1 - share) x a shared shape + share x a bump at its preferred option per
-    layer (pref ~ uniform on 3..19), share set by `share_for_gain(gain)`. Its posteriors are Dirichlet draws around
+    layer (pref ~ uniform on 3..19), share (and the bump's width) set by `share_for_gain(gain)`. Its posteriors are Dirichlet draws around
     mu_t whose per-entry variance sigma^2 = floor x k, so a mean of k has noise floor `floor` (and dirty noise
     2 k floor). The planted z-score is strength x the standardized preference + sqrt(1 - strength^2) N(0, 1), as
-    `synthetic_collected`: at strength 1 it determines mu_t, a perfect per-layer signal.
+    `synthetic_collected`: at strength 1 it determines mu_t, a perfect per-layer signal. `sources` names each
+    task's source (train tasks first), e.g. a real design's; else task t is from source t // tasks_per_source.
     """
+    if sources is not None and len(sources) != n_train + n_test:
+        raise ValueError(f"sources: {len(sources)} names for {n_train + n_test} tasks (train first, then test)")
     if not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength={strength!r}: the planted signal's correlation with the preference lies in [0, 1]")
-    share = share_for_gain(gain) if share is None else share
+    share, width = share_for_gain(gain) if share is None else (share, TASK_WIDTHS[0])
     rng = rng_for(seed, "calibrated")
     samples, posts = [], {}
     for t in range(n_train + n_test):
         task, split = f"task{t:03d}", "train" if t < n_train else "test"
         pref = rng.uniform(3, 19, size=N_LAYERS)
-        mu = _task_means(pref[None], share)[0]  # (4, 23)
+        mu = _task_means(pref[None], share, width)[0]  # (4, 23)
         conc = np.clip((mu * (1 - mu)).mean() / (floor * k) - 1.0, 0.05, None)  # Dirichlet: var = mu(1-mu)/(conc+1)
         n = n_train_samples if split == "train" else n_test_samples
         g = rng.gamma(conc * mu[None] + 1e-3, size=(n, N_LAYERS, N_OPTIONS))
@@ -130,7 +136,8 @@ def calibrated_collected(n_train: int, n_test: int, n_train_samples: int, n_test
         zs = (pref - PREF_MEAN) / np.sqrt((16**2) / 12)  # continuous uniform on 3..19: unit variance
         for i, arch in enumerate(sample_architectures(n, rng)):
             z = strength * zs + np.sqrt(1.0 - strength**2) * rng.normal(0, 1, size=N_LAYERS)
-            row = {"task": task, "split": split, "source": f"src{t // tasks_per_source:03d}", "role": "input",
+            src = str(sources[t]) if sources is not None else f"src{t // tasks_per_source:03d}"
+            row = {"task": task, "split": split, "source": src, "role": "input",
                    "sample": i, "arch": arch.id, "accuracy": float(rng.uniform(0.5, 0.9))}
             row.update(dict(zip(signal_columns(method), 1.0 + 0.1 * z)))
             row.update(dict(zip(signal_columns(method, standardized=True), z)))

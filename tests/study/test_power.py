@@ -88,8 +88,10 @@ def test_calibrated_world_has_the_measured_floor_and_gain():
     col = synthetic.calibrated_collected(60, 0, 6, 5, 5, floor=9.7e-4, gain=4.8e-5, strength=0.0, seed=2)
     dirty = np.mean([hyperband.noise_level(p) for p in col.posteriors.values()])
     assert dirty / 10 == pytest.approx(9.7e-4, rel=0.1)  # k = 5: floor dirty / (2k)
-    share = synthetic.share_for_gain(4.8e-5)
-    assert synthetic.planted_gain(share) == pytest.approx(4.8e-5, rel=1e-3) and 0 < share < 1
+    share, width = synthetic.share_for_gain(4.8e-5)
+    assert synthetic.planted_gain(share, width) == pytest.approx(4.8e-5, rel=1e-3) and 0 < share < 1
+    big, narrow = synthetic.share_for_gain(3.5e-3)  # beyond the widest bump's reach: a narrower bump carries it
+    assert narrow < width and synthetic.planted_gain(big, narrow) == pytest.approx(3.5e-3, rel=1e-3)
     means = np.stack([p.mean(0) for p in col.posteriors.values()])  # each task's 6 posteriors: a noisy mu_t
     gap = ((means - fit_gaussian(means.mean(0))[None]) ** 2).mean() - dirty / 12  # minus the noise of a mean of 6
     assert gap == pytest.approx(4.8e-5, abs=3e-5)
