@@ -10,7 +10,9 @@ dirty / (2k), whether or not the C(n, k) targets of a task overlap (`predictors.
 - G = MSE(input-free fitted Gaussian) - floor: what a perfect per-layer signal (one that tells mu) could gain;
   its 95% t-interval is over independent image sources (task values averaged within each source).
 - s: the paired sd, over the same held-out source means, of the difference of two NN predictors (default
-  NN + MI minus NN + arch only): the noise any "signal X helps" must clear.
+  NN + MI minus NN + arch only): the noise any "signal X helps" must clear. It is the comparison's own standard
+  error x sqrt(n_sources) (`predict.experiment.compare`), so with several predictor seeds it includes the shift
+  two trainings share.
 - G / s against `needed_effect(n)`, the standardized effect a two-sided t-test over n source means detects
   with power 0.8 at alpha 0.05 (noncentral t; Cohen 1988, ch. 2). A study whose G / s is below it says so first.
 """
@@ -22,7 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from minas.study.stats import cluster_means, mean_interval
+from minas.study.predict.experiment import compare
+from minas.study.stats import mean_interval
 
 UNIT = "MSE, per-layer scale (each layer's posterior sums to 1; mean over 92 entries; thesis scale = this / 16)"
 
@@ -95,7 +98,7 @@ def signal_budget(result, a: str = "NN + MI", b: str = "NN + arch only", baselin
     n = len(by_source)
     floor, f_lo, f_hi = mean_interval(by_source.floor, level)
     gain, g_lo, g_hi = mean_interval(by_source.gain, level)
-    s = float(by_source["diff"].std(ddof=1)) if n > 1 else float("nan")
+    s = compare(err, a, b, task_of, sources).se * np.sqrt(n) if n > 1 else float("nan")
     return SignalBudget(int(noise.k.iloc[0]), len(frame), n, float(by_source.dirty.mean()), floor, f_lo, f_hi,
                         float(by_source.gaussian.mean()), gain, g_lo, g_hi, s, a, b,
                         gain / s if s > 0 else float("nan"), needed_effect(n),

@@ -28,8 +28,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scipy import stats as scistats
-
 from minas.core.seeding import rng_for
 from minas.study.collection import signal_columns
 from minas.study.predict import run_cross_validation, score_split
@@ -112,7 +110,8 @@ def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, 
     sources: each task's source, train tasks first (a real design's; else tasks_per_source tasks per source).
     The same `reps` collections serve every strength (common random numbers). Columns: strength, effect, effect_sd,
     power (CI wholly below 0) with power_low/power_high (Clopper-Pearson), rejected (CI excludes 0: at strength 0
-    the false-positive rate) with its interval, s (mean paired sd of the unit differences), n_tasks, n_sources, reps,
+    the false-positive rate) with its interval, s (mean over reps of se x sqrt(n_sources): the paired sd of the source
+    differences, crossed predictor-seed noise included), n_tasks, n_sources, reps,
     gain, floor, seeds, epochs, design.
     """
     if reps < 1 or n_train < 1 or n_test < 1:
@@ -130,8 +129,7 @@ def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, 
         hits = sum(t.ci_high < 0 for t in tests)
         rejected = sum(t.ci_high < 0 or t.ci_low > 0 for t in tests)
         units = tests[0].n_sources
-        tq = scistats.t.ppf(0.5 + level / 2, max(units - 1, 1))
-        s = [(t.ci_high - t.ci_low) / (2 * tq) * np.sqrt(units) for t in tests]  # the sd behind each t-interval
+        s = [t.se * np.sqrt(units) for t in tests]  # the units' sd behind each interval, training noise included
         effects = [t.mean_diff for t in tests]
         rows.append({"strength": float(strength), "effect": float(np.mean(effects)), "effect_sd": float(np.std(effects, ddof=1)) if reps > 1 else np.nan,
                      "power": hits / reps, **dict(zip(("power_low", "power_high"), binomial_interval(hits, reps, level))),

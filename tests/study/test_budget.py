@@ -53,3 +53,15 @@ def test_clean_noise_overlap_is_dirty_over_25_at_c65():
     posts = rng.dirichlet(np.ones(23), size=(6, 4))  # (6, 4, 23)
     clean, _ = hyperband.clean_posteriors(posts, 5)
     assert hyperband.noise_level(clean) == pytest.approx(hyperband.noise_level(posts) / 25, rel=1e-9)
+
+
+def test_budget_survives_the_round_trip_notebook_06_takes(tmp_path):
+    from minas.views import report
+
+    exp, _ = _experiment(5e-4, seed=4)
+    cfg = config.load("smoke", output_dir=str(tmp_path))
+    report.save_result(cfg, "04_posterior_prediction", "experiment1", exp)
+    back = report.load_result(cfg, "04_posterior_prediction", "experiment1", predict.Experiment1)
+    assert back.sources == exp.sources and len(back.task_noise) == len(exp.task_noise)
+    a, b = budget.signal_budget(exp), budget.signal_budget(back)
+    assert (a.gain, a.s, a.n_sources) == pytest.approx((b.gain, b.s, b.n_sources))

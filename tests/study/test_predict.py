@@ -159,9 +159,9 @@ def test_crossed_interval_carries_the_trainings_shared_shift():
     rng = np.random.default_rng(1)
     units = rng.normal(0, 0.01, 6)
     d = np.stack([1.0 + units, 0.2 + units, 0.6 + units])  # 3 predictor seeds whose networks differ by a shared shift
-    m, lo, hi, p = stats.crossed_interval(d)
+    m, lo, hi, p, se = stats.crossed_interval(d)
     assert m == pytest.approx(d.mean()) and lo < 0 < hi and p > 0.05  # the shift is noise of the trainings
     naive = stats.mean_interval(d.mean(0))
     assert naive[1] > 0  # over the seed-mean units alone the same numbers look decisive
     t = stats.task_test(d.ravel(), np.zeros(d.size), np.tile(np.arange(6), 3), replicates=np.repeat(np.arange(3), 6))
-    assert (t.n_seeds, t.n_sources, t.n) == (3, 6, 6) and (t.ci_low, t.ci_high) == pytest.approx((lo, hi))
+    assert (t.n_seeds, t.n_sources, t.n) == (3, 6, 6) and (t.ci_low, t.ci_high, t.se) == pytest.approx((lo, hi, se))
