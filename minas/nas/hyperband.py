@@ -215,11 +215,11 @@ def clean_overlap(n: int, k: int) -> float:
     2 sigma^2 (k - j) / k^2. Averaged over pairs of distinct combinations: at n = 6, k = 5 any two share 4, so the
     clean noise is dirty / 25, while each clean target's own noise (its floor) is sigma^2 / k = dirty / 10.
     """
-    combos = list(itertools.combinations(range(n), k))
-    if len(combos) < 2:
+    total = math.comb(n, k) if 0 < k <= n else 0
+    if total < 2:
         return float("nan")
-    shared = [len(set(a) & set(b)) for a, b in itertools.combinations(combos, 2)]
-    return float(np.mean([(k - j) / k**2 for j in shared]))
+    shared = (total * k * k / n - k) / (total - 1)  # mean overlap of two distinct k-subsets (all ordered pairs: k^2 / n)
+    return float((k - shared) / k**2)
 
 
 def balanced_lambda(accuracies, total_filters) -> float:
