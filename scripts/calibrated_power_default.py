@@ -8,6 +8,9 @@ from 3 sources (fixed split), 6 / 5 posteriors per task, k = 5, the predictors' 
 power of notebook 04's test (`power.calibrated_power`, Clopper-Pearson intervals over the repetitions).
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python scripts/calibrated_power_default.py --reps 40 --out docs/measurements/...
+
+With --size TRAINxTEST (e.g. 40x12) the same measured world is planted with that many tasks, each its own source
+(--strengths 1 --reps 20 gives the power of a perfect signal there).
 """
 from __future__ import annotations
 
@@ -42,19 +45,25 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=40)
     ap.add_argument("--strengths", type=float, nargs="+", default=[0.0, 1.0])
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--size", default="", help="TRAINxTEST tasks, each its own source (default: the profile's design)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     cfg = config.load("default")
     gain, floor = measured_world()
     start = time.perf_counter()
-    curve = power.calibrated_power(cfg, gain, floor, len(TRAIN), len(TEST), strengths=tuple(args.strengths),
-                                   reps=args.reps, sources=TRAIN + TEST)
+    if args.size:
+        n_train, n_test = (int(v) for v in args.size.split("x"))
+        sources = None
+    else:
+        n_train, n_test, sources = len(TRAIN), len(TEST), TRAIN + TEST
+    curve = power.calibrated_power(cfg, gain, floor, n_train, n_test, strengths=tuple(args.strengths),
+                                   reps=args.reps, sources=sources)
     curve["seconds"] = time.perf_counter() - start
     print(f"G = {gain:.3g}, floor = {floor:.3g} (per-layer scale)")
     print(curve.drop(columns=["design"]).to_string(float_format=lambda v: f"{v:.3g}"))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        curve.to_csv(args.out / "calibrated_power_default.csv", index=False)
+        curve.to_csv(args.out / f"calibrated_power_default{'_' + args.size if args.size else ''}.csv", index=False)
 
 
 if __name__ == "__main__":
