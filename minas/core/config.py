@@ -137,6 +137,11 @@ class HyperbandConfig:
     lam: float = _f(5e-4, lo=0.0, doc="score penalty per filter: hs = acc - lam * sum(filters)")
     smoothing: float = _f(0.25, lo=0.0, hi=1.0, doc="thesis A.3: share of each neighbour added")
     n_clean: int = _f(5, lo=1, doc="posteriors summed into one clean posterior")
+    lam_mode: str = _f("fixed", choices=("fixed", "balanced"),
+                       doc="fixed: hs = acc - lam * sum(filters) (lam 0: accuracy only); balanced: per task, lam = "
+                           "sd(accuracy) / sd(sum of filters) over its reference architectures (both weigh equally)")
+    max_clean: int = _f(0, lo=0, doc="clean posteriors kept per task, a seeded draw of the C(n, n_clean) (0: all; "
+                                      "k = 20 of 25 would be 53,130)")
 
 
 @dataclass
@@ -161,6 +166,9 @@ class PredictConfig:
     lr: float = _f(1e-3, lo=0.0, doc="Adam learning rate")
     batch_size: int = _f(256, lo=1, doc="pairs per step")
     max_pairs_per_task: int = _f(0, lo=0, doc="subsample training pairs per data set (0: all)")
+    holdout: str = _f("family", choices=("family", "source"),
+                      doc="fixed split: family keeps the data's meta split; source also drops training tasks that "
+                          "share an image source with a test task (cross-validation always holds out whole sources)")
 
 
 @dataclass

@@ -69,6 +69,10 @@ class Usable:
     value: float        # nats: H(y) under the training prior minus held-out cross-entropy of the probe
     error: float        # held-out error rate of the probe's argmax
     fano_floor: float   # nats: I(C; y) >= H(y) - h(e) - e log(K - 1) (Fano), H(y) from the held-out labels
+    error_se: float = math.nan  # binomial standard error of `error` over the held-out rows
+    fano_floor_low: float = math.nan  # nats: the floor at the error's one-sided 97.5% upper bound, e + 1.96 SE; the
+                                      # error is the best of the early-stopping checks on these same rows (optimistic),
+                                      # so only an estimate below this conservative floor is provably too low
 
 
 def fano_floor(error: float, k: int, entropy_y: float | None = None) -> float:
@@ -124,5 +128,8 @@ def usable_information(acts: list[torch.Tensor], y: torch.Tensor, family: str = 
                     ce = float(F.cross_entropy(logits, y_te))
                     if ce < best[0]:
                         best = (ce, float((logits.argmax(1) != y_te).float().mean()))
-        out.append(Usable(family, ce_prior - best[0], best[1], fano_floor(best[1], k, h_te)))
+        se = math.sqrt(best[1] * (1 - best[1]) / len(y_te))
+        upper = min(best[1] + 1.96 * se, (k - 1) / k)  # Fano's bound falls with e up to (K - 1) / K, where it is 0
+        out.append(Usable(family, ce_prior - best[0], best[1], fano_floor(best[1], k, h_te), se,
+                          fano_floor(upper, k, h_te)))
     return out

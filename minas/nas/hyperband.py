@@ -7,11 +7,13 @@ survivor of rung r has been trained sum(epochs_per_rung[:r+1]) epochs in total.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from minas.core.seeding import rng_for
 from minas.nas.space import N_LAYERS, N_OPTIONS, Architecture, parse_architecture
 
 
@@ -180,17 +182,57 @@ def posterior(survivors: list[str | Architecture], scores: list[float], share: f
     return normalize(smooth(counts, share))
 
 
-def clean_posteriors(posteriors: np.ndarray, k: int = 5) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+def clean_posteriors(posteriors: np.ndarray, k: int = 5, max_combos: int = 0,
+                     seed: int = 0) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     """All sums of k posteriors of one data set, renormalized per layer; ((C(n,k), 4, 23), combos).
 
-    Renormalizing the sum equals averaging, so a clean posterior is again a distribution.
+    Renormalizing the sum equals averaging, so a clean posterior is again a distribution. With max_combos > 0 and
+    C(n, k) above it, a seeded draw of max_combos distinct combinations (in sorted order) stands in for all of them.
     """
     posteriors = np.asarray(posteriors, dtype=np.float64)
-    combos = list(itertools.combinations(range(len(posteriors)), k))
+    n = len(posteriors)
+    total = math.comb(n, k) if 0 < k <= n else 0
+    if 0 < max_combos < total:
+        rng = rng_for(seed, "clean-posteriors", n, k)
+        picked: set[tuple[int, ...]] = set()
+        while len(picked) < max_combos:
+            picked.add(tuple(sorted(rng.choice(n, size=k, replace=False).tolist())))
+        combos = sorted(picked)
+    elif total > 10**6:
+        raise ValueError(f"C({n}, {k}) = {total} clean posteriors per task: cap them (hyperband.max_clean)")
+    else:
+        combos = list(itertools.combinations(range(n), k))
     if not combos:
         return np.zeros((0,) + posteriors.shape[1:]), []
     idx = np.array(combos)  # (C, k)
     return normalize(posteriors[idx].sum(axis=1)), combos
+
+
+def clean_overlap(n: int, k: int) -> float:
+    """Expected pairwise MSE of two distinct clean posteriors (means of k of n posteriors), in units of the dirty noise.
+
+    Two posteriors differ by 2 sigma^2 per entry (the dirty noise); two means of k that share j posteriors differ by
+    2 sigma^2 (k - j) / k^2. Averaged over pairs of distinct combinations: at n = 6, k = 5 any two share 4, so the
+    clean noise is dirty / 25, while each clean target's own noise (its floor) is sigma^2 / k = dirty / 10.
+    """
+    total = math.comb(n, k) if 0 < k <= n else 0
+    if total < 2:
+        return float("nan")
+    shared = (total * k * k / n - k) / (total - 1)  # mean overlap of two distinct k-subsets (all ordered pairs: k^2 / n)
+    return float((k - shared) / k**2)
+
+
+def balanced_lambda(accuracies, total_filters) -> float:
+    """The size penalty that weighs accuracy and size equally on one task: sd(accuracy) / sd(sum of filters).
+
+    With it hs = accuracy - lam * sum(filters) gives both terms the same spread over the task's architectures
+    (e.g. its randomly drawn reference architectures), so neither ranks the instance alone (issue 23, item 2).
+    """
+    a, f = np.asarray(accuracies, np.float64), np.asarray(total_filters, np.float64)
+    ok = np.isfinite(a) & np.isfinite(f)
+    if ok.sum() < 2 or np.std(f[ok]) == 0:
+        raise ValueError("balanced_lambda needs >= 2 architectures with different sizes and finite accuracies")
+    return float(np.std(a[ok], ddof=1) / np.std(f[ok], ddof=1))
 
 
 def noise_level(posteriors: np.ndarray) -> float:

@@ -23,6 +23,7 @@ from minas.nas.space import N_LAYERS, OPTIONS, parse_architecture
 from minas.study import collection
 from minas.study import controller as ctl
 from minas.study.collection import signal_column, signal_layers
+from minas.study.predict.experiment import compare
 from minas.study.stats import mean_interval, task_test
 
 MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
@@ -185,14 +186,15 @@ def layer_means(archs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0) -> pd.DataFrame:
-    """Per method: last minus first layer, paired per architecture, averaged within each task; mean over tasks
-    with a t-interval and a sign-flip p over the task means (`stats.task_test`: the tasks are the units)."""
+def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0, sources: dict | None = None) -> pd.DataFrame:
+    """Per method: last minus first layer, paired per architecture, averaged within each task, then per image source
+    (`sources`: task -> source; without it each task counts as its own); t-interval and sign-flip p over those means."""
     rows = []
     for m in [m for m in methods if signal_layers(m) != [0]]:  # whole-network signals have no depth
         first, last = signal_column(m, 1), signal_column(m, N_LAYERS)
         d = archs[[last, first, "task"]].dropna()
-        t = task_test(d[last], d[first], d.task.to_numpy(), seed=seed)
+        clusters = d.task.map(lambda x: sources.get(x, x)).to_numpy() if sources else None
+        t = task_test(d[last], d[first], d.task.to_numpy(), seed=seed, clusters=clusters)
         rows.append({"method": m, "layer_1": d[first].mean(), f"layer_{N_LAYERS}": d[last].mean(),
                      **{k: v for k, v in t.__dict__.items()}})
     return pd.DataFrame(rows)
@@ -202,19 +204,21 @@ def depth_trend(archs: pd.DataFrame, methods: list[str], seed: int = 0) -> pd.Da
 def signal_value(exp, baseline: str = "NN + arch only", seed: int = 0) -> pd.DataFrame:
     """Per NN predictor of a predict.Experiment1: test MSE over seeds and its paired difference to `baseline`.
 
-    Differences are per test pair (seed-mean), averaged per test task; the CI is a t-interval over the
-    task means and p a sign-flip permutation p over them (`stats.task_test`); negative = the signal helps.
+    Differences are per test pair and predictor seed, averaged per test task, then per image source (`exp.sources`);
+    the CI is crossed over seeds x sources (`predict.experiment.compare`), p_signflip a sign-flip p over the
+    seed-mean source means; negative = the signal helps. Only the NNs: the low-variance "Gaussian + X" rows are not here.
     """
-    nn_runs = exp.runs[exp.runs.signal != ""]
+    nn_runs = exp.runs[(exp.runs.signal != "") & exp.runs.method.str.startswith("NN")]
     per_pair = exp.errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods)
     rows = []
     for method, r in nn_runs.groupby("method", sort=False):
         row = {"method": method, "signal": r.signal.iloc[0], "test_mse_mean": r.test_mse.mean(),
                "test_mse_std": r.test_mse.std(), "n_seeds": len(r)}
         if method != baseline and baseline in per_pair:
-            t = task_test(per_pair[method], per_pair[baseline], exp.test.task[per_pair.index.to_numpy()], seed=seed)
+            task_of = pd.Series(exp.test.task, index=np.arange(len(exp.test)))
+            t = compare(exp.errors, method, baseline, task_of, getattr(exp, "sources", None), seed)
             row.update(diff_vs_baseline=t.mean_diff, ci_low=t.ci_low, ci_high=t.ci_high, n_tasks=t.n_tasks,
-                       p_signflip=t.p_signflip)
+                       n_sources=t.n_sources, n_seeds=t.n_seeds, p_signflip=t.p_signflip, p_t=t.p_t)
         rows.append(row)
     return pd.DataFrame(rows).sort_values("test_mse_mean").reset_index(drop=True)
 

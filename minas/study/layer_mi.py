@@ -130,7 +130,9 @@ def real_layers(cfg: StudyConfig, methods: list, n_tasks: int = 1, n_archs: int 
     held-out-split estimate on those rows) or "usable" (method: a probe family; value: held-out cross-entropy
     gain over the prior; on "train" rows the probe trains and tests on a split of the training rows, on
     "heldout" rows it trains on the training rows and tests on the held-out ones). `fano_floor` comes from the
-    linear probe's error on the same rows: every MI estimate below it is provably too low.
+    linear probe's error on the same rows; that error is the best of the probe's early-stopping checks on those
+    rows, so `fano_floor_low` takes the error's upper bound (e + 1.96 SE, `mi.probe.Usable`): only an MI estimate
+    below that conservative floor is provably too low.
     """
     opts = {**options_from_config(cfg.mi), **options, "max_rows": None}
     rows = []
@@ -146,21 +148,28 @@ def real_layers(cfg: StudyConfig, methods: list, n_tasks: int = 1, n_archs: int 
                 train_acts, train_y = sets["train"]
                 probes[fam] = mi_probe.usable_information(train_acts, train_y, fam, seed=0, test=test)
             floor = [u.fano_floor for u in probes[families[0]]]
+            floor_low = [u.fano_floor_low for u in probes[families[0]]]
             for fam, us in probes.items():
                 for layer, u in enumerate(us, start=1):
                     rows.append({**base, "rows": where, "quantity": "usable", "method": fam, "layer": layer,
                                  "value": u.value, "ok": True, "seconds": 0.0, "probe_error": u.error,
-                                 "fano_floor": floor[layer - 1]})
+                                 "probe_error_se": u.error_se, "fano_floor": floor[layer - 1],
+                                 "fano_floor_low": floor_low[layer - 1]})
             for m in methods:
                 for layer, r in enumerate(estimate_layers(acts, y, m, seed=0, **opts), start=1):
                     rows.append({**base, "rows": where, "quantity": "mi", "method": m, "layer": layer,
                                  "value": r.value, "ok": r.ok, "seconds": r.seconds, "probe_error": math.nan,
-                                 "fano_floor": floor[layer - 1]})
+                                 "probe_error_se": math.nan, "fano_floor": floor[layer - 1],
+                                 "fano_floor_low": floor_low[layer - 1]})
     return pd.DataFrame(rows)
 
 
 def fano_shares(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per (rows, method) of the MI estimates: the share below the Fano floor of the same layer (provably too low)."""
+    """Per (rows, method) of the MI estimates: the share below the Fano floor of the same layer, and the share below
+    its conservative floor at the probe error's upper bound (`fano_floor_low`: those are provably too low)."""
     m = frame[(frame.quantity == "mi") & frame.ok]
-    below = (m.value < m.fano_floor).groupby([m["rows"], m["method"]]).mean().rename("share_below_fano")
-    return below.reset_index()
+    keys = [m["rows"], m["method"]]
+    out = (m.value < m.fano_floor).groupby(keys).mean().rename("share_below_fano").to_frame()
+    if "fano_floor_low" in m:
+        out["share_provably_low"] = (m.value < m.fano_floor_low).groupby(keys).mean()
+    return out.reset_index()

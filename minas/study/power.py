@@ -15,17 +15,25 @@ two-sided); the strength-0 row's detection rate is the test's false-positive rat
 runs on the cross-validated design (`folds`), whose interval rests on every task. The
 smallest mean effect whose detection rate reaches the target power is what the study could have
 seen; the sign-flip test over n tasks cannot reach p < 2 / 2^n at all, which is reported beside.
+
+`calibrated_power` (issue 23, item 5) plants in the measured world instead: a run's target floor and
+gain G (`budget.signal_budget`) set the planted posteriors (`synthetic.calibrated_collected`), the
+predictors train with the run's seeds and epochs (cfg.predict), statistics rest on source means as in
+notebook 04, and each power comes with its Clopper-Pearson 95% interval over >= 40 repetitions. Beside
+the one-sided detection rate (CI wholly below 0), the two-sided rejection rate (CI excluding 0) is
+the false-positive rate at strength 0.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from minas.study.predict import run_cross_validation, score_split
-from minas.study.stats import task_test
 from minas.core.seeding import rng_for
 from minas.study.collection import signal_columns
-from minas.study.synthetic import synthetic_collected
+from minas.study.predict import run_cross_validation, score_split
+from minas.study.predict.experiment import compare
+from minas.study.stats import binomial_interval, task_test
+from minas.study.synthetic import calibrated_collected, synthetic_collected
 
 SIGNAL = {"NN + MI": "mi:mine_fast"}  # the planted signal, fed as notebook 04 feeds MI
 
@@ -39,24 +47,27 @@ def shuffled(col, method: str = "mine_fast", seed: int = 0):
 
 
 def _planted_effect(cfg, col, null, seeds: int, epochs: int, folds: int):
-    """Task-level t-test of NN + MI on `col` minus the same NN on its shuffled twin `null` (same pairs, same order).
+    """Source-level test of NN + MI on `col` minus the same NN on its shuffled twin `null` (same pairs, same order;
+    `experiment.compare`: crossed over predictor seeds when there are several, as notebook 04's comparisons).
 
     folds = 0: the collection's own train/test split (notebook 04's fixed split). folds = k: every task held out
     once, tasks dealt round-robin into k folds and scored by notebook 04's cross-validation code
     (`predict.run_cross_validation`), so the interval rests on every task rather than on the test split.
     """
+    source = col.samples.groupby("task").source.first() if "source" in col.samples else None
+    sources = dict(source) if source is not None else None
     if folds:
         tasks = sorted(col.samples.task.unique())
-        families = {t: f"fold{i % folds}" for i, t in enumerate(tasks)}
-        runs = [run_cross_validation(cfg, c, families, SIGNAL, seeds, epochs).errors for c in (col, null)]
-        pair_task = runs[0].drop_duplicates("pair").set_index("pair").task
-        a, b = (e[e.method == "NN + MI"].groupby("pair").mse.mean() for e in runs)
-        return task_test(a, b.loc[a.index], pair_task.loc[a.index].to_numpy())
-    _, _, err, _, te = score_split(cfg, col, SIGNAL, seeds, epochs)
-    _, _, nul, _, _ = score_split(cfg, null, SIGNAL, seeds, epochs)
-    a = err[err.method == "NN + MI"].groupby("pair").mse.mean()
-    b = nul[nul.method == "NN + MI"].groupby("pair").mse.mean()
-    return task_test(a, b.loc[a.index], te.task[a.index.to_numpy()])
+        groups = sorted(set(source)) if source is not None else tasks
+        unit = {g: f"fold{i % folds}" for i, g in enumerate(groups)}  # whole sources dealt into folds
+        families = {t: unit[source[t]] if source is not None else unit[t] for t in tasks}
+        runs = [run_cross_validation(cfg, c, families, SIGNAL, seeds, epochs, by="family",
+                                     sources=sources or {t: t for t in tasks}).errors for c in (col, null)]
+    else:
+        runs = [score_split(cfg, c, SIGNAL, seeds, epochs, gaussians=False)[2] for c in (col, null)]
+    task_of = runs[0].drop_duplicates("pair").set_index("pair").task
+    errors = pd.concat([runs[0], runs[1].assign(method=runs[1].method.where(runs[1].method != "NN + MI", "null"))])
+    return compare(errors, "NN + MI", "null", task_of, sources)
 
 
 def power_curve(cfg, n_train: int, n_test: int, n_samples: int, strengths=(0.0, 0.5, 0.8, 1.0), reps: int = 6,
@@ -82,9 +93,50 @@ def power_curve(cfg, n_train: int, n_test: int, n_samples: int, strengths=(0.0, 
             effects.append(t.mean_diff)
             hits.append(bool(t.ci_high < 0))
             n_tasks = t.n_tasks
+        low, high = binomial_interval(int(np.sum(hits)), reps)
         rows.append({"strength": float(strength), "effect": float(np.mean(effects)), "effect_sd": float(np.std(effects, ddof=1)),
-                     "power": float(np.mean(hits)), "n_tasks": n_tasks, "reps": reps,
+                     "power": float(np.mean(hits)), "power_low": low, "power_high": high, "n_tasks": n_tasks, "reps": reps,
                      "design": f"{folds}-fold over tasks" if folds else "fixed split"})
+    return pd.DataFrame(rows)
+
+
+def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, strengths=(0.0, 0.5, 1.0),
+                     reps: int = 40, seeds: int | None = None, epochs: int | None = None, tasks_per_source: int = 1,
+                     folds: int = 0, level: float = 0.95, sources: list | None = None) -> pd.DataFrame:
+    """Power of notebook 04's test in a planted world with the run's measured `gain` (G) and target `floor`.
+
+    Planted collections (`synthetic.calibrated_collected`) have the profile's samples per task and k
+    (cfg.collection, cfg.hyperband.n_clean); predictors train cfg.predict.seeds x cfg.predict.epochs unless given.
+    sources: each task's source, train tasks first (a real design's; else tasks_per_source tasks per source).
+    The same `reps` collections serve every strength (common random numbers). Columns: strength, effect, effect_sd,
+    power (CI wholly below 0) with power_low/power_high (Clopper-Pearson), rejected (CI excludes 0: at strength 0
+    the false-positive rate) with its interval, s (mean over reps of se x sqrt(n_sources): the paired sd of the source
+    differences, crossed predictor-seed noise included), n_tasks, n_sources, reps,
+    gain, floor, seeds, epochs, design.
+    """
+    if reps < 1 or n_train < 1 or n_test < 1:
+        raise ValueError(f"reps={reps}, n_train={n_train}, n_test={n_test}: each must be >= 1")
+    seeds, epochs = seeds or cfg.predict.seeds, epochs or cfg.predict.epochs
+    c, k = cfg.collection, cfg.hyperband.n_clean
+    rows = []
+    for strength in strengths:
+        tests = []
+        for r in range(reps):
+            col = calibrated_collected(n_train, n_test, c.n_train_samples, c.n_test_samples, k, floor, gain,
+                                       float(strength), seed=1000 * r + 11, tasks_per_source=tasks_per_source,
+                                       sources=sources)
+            tests.append(_planted_effect(cfg, col, shuffled(col, seed=r), seeds, epochs, folds))
+        hits = sum(t.ci_high < 0 for t in tests)
+        rejected = sum(t.ci_high < 0 or t.ci_low > 0 for t in tests)
+        units = tests[0].n_sources
+        s = [t.se * np.sqrt(units) for t in tests]  # the units' sd behind each interval, training noise included
+        effects = [t.mean_diff for t in tests]
+        rows.append({"strength": float(strength), "effect": float(np.mean(effects)), "effect_sd": float(np.std(effects, ddof=1)) if reps > 1 else np.nan,
+                     "power": hits / reps, **dict(zip(("power_low", "power_high"), binomial_interval(hits, reps, level))),
+                     "rejected": rejected / reps, **dict(zip(("rejected_low", "rejected_high"), binomial_interval(rejected, reps, level))),
+                     "s": float(np.nanmean(s)), "n_tasks": tests[0].n_tasks, "n_sources": units, "reps": reps,
+                     "gain": gain, "floor": floor, "seeds": seeds, "epochs": epochs,
+                     "design": f"{folds}-fold over sources" if folds else "fixed split"})
     return pd.DataFrame(rows)
 
 

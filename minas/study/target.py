@@ -15,6 +15,12 @@ draw does not vary) through a list of budgets (e.g. Hyperband's rungs, training 
   a crossed design. With `crossed=False` each (architecture, seed) pair gets its own batch
   order and init, and ICC(1) is the right one.
 Both come with exact F-based 95% intervals (same references).
+
+A seed whose training diverges (non-finite loss) is counted at chance accuracy (1 / classes), not dropped:
+whether a seed diverges depends on the architecture, so dropping those architectures would bias the ICC
+toward the stable ones. `icc_table` reports how many cells were diverged (`n_diverged`). With
+`hyperband.lam_mode: balanced` hs uses the task's own lambda (`hyperband.balanced_lambda` over the
+architectures' mean accuracies at that budget), which weighs accuracy and size equally.
 """
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ from scipy import stats
 from minas import data
 from minas.core.progress import bar as progress_bar
 from minas.core.seeding import derive_seed, rng_for
-from minas.nas import cnn
+from minas.nas import cnn, hyperband
 from minas.nas.space import sample_architectures
 
 
@@ -89,8 +95,9 @@ def architecture_signal(cfg, task_name: str, n_archs: int = 8, n_seeds: int = 3,
     lam * sum(filters), the seconds of CPU/GPU time that budget's training took, and the loss.
     Architectures come from `rng_for(cfg.seed, "target", task)`; the training seed is the
     seed index itself when `crossed` (batch order shared across architectures), else derived
-    from (seed, arch). Non-finite training loss is reported as a row with accuracy NaN and
-    `diverged` True, never as an accuracy.
+    from (seed, arch). A non-finite training loss marks the row and every later budget of that
+    (arch, seed) `diverged`, with chance accuracy 1 / classes (what a network that predicts one class
+    scores on balanced test rows), so the cell stays in the ICC instead of dropping its architecture.
     """
     task = data.get_task(cfg, task_name)
     archs = sample_architectures(n_archs, rng_for(cfg.seed, "target", task_name))
@@ -108,18 +115,31 @@ def architecture_signal(cfg, task_name: str, n_archs: int = 8, n_seeds: int = 3,
                 res = cnn.train(task, arch, epochs, seed, cfg.train, device, resume=state)
                 losses = [h["train_loss"] for h in res.history]
                 diverged = not np.all(np.isfinite(losses))
-                acc = float("nan") if diverged else res.accuracy
+                acc = 1.0 / task.n_classes if diverged else res.accuracy
                 rows.append({"task": task_name, "arch": arch.id, "seed": s, "epochs": epochs, "accuracy": acc,
                              "hs": acc - cfg.hyperband.lam * sum(arch.filters), "sum_filters": sum(arch.filters),
                              "test_loss": res.test_loss, "cpu_seconds": time.process_time() - t0,
                              "diverged": diverged})
                 bar.update(1)
-                if diverged:
+                if diverged:  # later budgets of a diverged training stay diverged: chance accuracy, no more training
+                    rows += [dict(rows[-1], epochs=e, cpu_seconds=0.0) for e in budgets[budgets.index(epochs) + 1:]]
                     bar.update(len(budgets) - budgets.index(epochs) - 1)
                     break
                 state = res.state
     bar.close()
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return balanced_hs(frame) if cfg.hyperband.lam_mode == "balanced" else frame
+
+
+def balanced_hs(frame: pd.DataFrame) -> pd.DataFrame:
+    """hs recomputed per (task, epochs) with the lambda that weighs accuracy and size equally there
+    (`hyperband.balanced_lambda` over the architectures' seed-mean accuracies); the lambda in column `lam`."""
+    out = []
+    for _, g in frame.groupby(["task", "epochs"], sort=False):
+        per_arch = g.groupby("arch").agg(accuracy=("accuracy", "mean"), sum_filters=("sum_filters", "first"))
+        lam = hyperband.balanced_lambda(per_arch.accuracy, per_arch.sum_filters)
+        out.append(g.assign(hs=g.accuracy - lam * g.sum_filters, lam=lam))
+    return pd.concat(out).sort_index()
 
 
 def _icc_columns(x: np.ndarray) -> dict:
@@ -132,12 +152,14 @@ def _icc_columns(x: np.ndarray) -> dict:
 
 
 def icc_table(frame: pd.DataFrame, values: tuple[str, ...] = ("accuracy", "hs")) -> pd.DataFrame:
-    """Per (task, epochs, value): ICC(1) and ICC(3,1) with 95% CIs, sd between and within architectures, cost."""
+    """Per (task, epochs, value): ICC(1) and ICC(3,1) with 95% CIs, sd between and within architectures, cost, and
+    n_diverged (cells counted at chance accuracy)."""
     out = []
-    for (task, epochs), g in frame[~frame.diverged].groupby(["task", "epochs"]):
+    for (task, epochs), g in frame.groupby(["task", "epochs"]):  # diverged cells count at chance accuracy
         for v in values:
             x = _matrix(g, v)
             out.append({"task": task, "epochs": epochs, "value": v, "mean": x.mean(), **_icc_columns(x),
+                        "n_diverged": int(g.diverged.sum()),
                         "rho_filters": stats.spearmanr(g.groupby("arch")[v].mean(),
                                                        g.groupby("arch").sum_filters.first()).statistic,
                         "cpu_seconds": g.cpu_seconds.sum()})
@@ -182,7 +204,7 @@ def signal_reliability(cfg, task_name: str, methods: list[str], n_archs: int = 8
     for arch in archs:
         for s in range(n_seeds):
             res, model = cnn.train_to_convergence(task, arch, s, cfg.train, device)
-            hs = res.accuracy - cfg.hyperband.lam * sum(arch.filters)
+            hs = res.accuracy - cfg.hyperband.lam * sum(arch.filters)  # fixed lambda (balanced_hs can redo it)
             for name, values in signal_values(cfg, task, arch, model, methods, s, device).items():
                 rows += [{"task": task_name, "arch": arch.id, "seed": s, "method": name, "layer": v.layer,
                           "value": v.value if v.ok else np.nan, "accuracy": res.accuracy, "hs": hs} for v in values]

@@ -14,3 +14,16 @@ def test_probe_separable_vs_shuffled():
     assert acc[0] > 0.9
     assert acc[1] < 0.45  # chance is 0.25
     assert probe.probe_accuracy([x], y, seed=1) == acc[:1]  # deterministic
+
+
+def test_fano_floor_with_the_errors_margin_is_lower():
+    import math
+
+    g = torch.Generator().manual_seed(2)
+    y = torch.arange(300) % 3
+    x = (torch.randn(3, 6, generator=g)[y] * 1.5 + torch.randn(300, 6, generator=g)).reshape(300, 6, 1, 1)
+    u = probe.usable_information([x], y, "linear", seed=0, steps=60)[0]
+    n_te = round(0.3 * 300)
+    assert u.error_se == __import__("pytest").approx(math.sqrt(u.error * (1 - u.error) / n_te))
+    assert 0 < u.error < 2 / 3 and u.fano_floor_low < u.fano_floor  # the margin lowers the provable floor
+    assert u.fano_floor_low == __import__("pytest").approx(probe.fano_floor(u.error + 1.96 * u.error_se, 3, None), abs=0.05)

@@ -87,3 +87,26 @@ def test_bracket_validates_sizes():
         hyperband.Bracket(archs, [4], [1, 1], 0.0)
     with pytest.raises(ValueError, match="one entry more"):
         hyperband.Bracket(archs, [2], [1], 0.0)
+
+
+def test_clean_posteriors_capped_draw_and_balanced_lambda():
+    import math
+
+    import numpy as np
+    import pytest
+
+    from minas.nas import hyperband
+
+    rng = np.random.default_rng(0)
+    posts = rng.dirichlet(np.ones(23), size=(25, 4))  # (25, 4, 23)
+    clean, combos = hyperband.clean_posteriors(posts, 20, max_combos=50, seed=3)
+    assert clean.shape == (50, 4, 23) and len(set(combos)) == 50 and all(len(c) == 20 for c in combos)
+    again, same = hyperband.clean_posteriors(posts, 20, max_combos=50, seed=3)
+    assert same == combos and np.array_equal(again, clean)  # seeded
+    assert np.allclose(clean[0], posts[list(combos[0])].mean(0))
+    assert len(hyperband.clean_posteriors(posts[:6], 5, max_combos=50)[1]) == math.comb(6, 5)  # under the cap: all
+    with pytest.raises(ValueError, match="max_clean"):
+        hyperband.clean_posteriors(np.zeros((40, 4, 23)), 20)  # C(40, 20) ~ 1.4e11 uncapped
+    acc, filters = np.array([0.70, 0.72, 0.75, 0.71]), np.array([40, 80, 200, 120])
+    lam = hyperband.balanced_lambda(acc, filters)
+    assert np.std(lam * filters) == pytest.approx(np.std(acc))

@@ -88,22 +88,80 @@ def test_mi_raw_signal_reads_raw_columns(small):
     assert np.allclose(raw, 1.0 + 0.1 * z)  # the synthetic raw value is 1 + 0.1 z
 
 
-def test_cross_validation_holds_out_every_family_once(small):
+def test_cross_validation_never_puts_one_source_on_both_sides():
     cfg = config.load("smoke", **{"predict.epochs": 1, "mi.signals": ["mine_fast", "ba"]})
-    tasks = sorted(small.samples.task.unique())
-    families = {t: f"fam{i // 2}" for i, t in enumerate(tasks)}  # 5 tasks -> families of 2, 2, 1
-    cv = predict.run_cross_validation(cfg, small, families, signals={"NN + MI": "mi:mine_fast", "NN + accuracy": "accuracy"})
-    assert list(cv.folds.family) == ["fam0", "fam1", "fam2"] and (cv.folds.n_train_tasks == [3, 3, 4]).all()
-    scored = cv.errors.groupby("family").task.unique()
-    assert all(set(v) == {t for t in tasks if families[t] == f} for f, v in scored.items())  # a fold scores only its family
-    assert cv.errors.pair.nunique() == cv.folds.n_test_pairs.sum()
-    row = cv.comparisons.set_index("b").loc["NN + accuracy"]
-    assert row.n_tasks == len(cv.errors.task.unique()) and 0 < row.p_signflip <= 1
-    t = cv.table.set_index("method")
-    assert t.loc["Fitted Gaussian", "n_tasks"] == row.n_tasks and t.loc["NN + MI", "ci_low"] <= t.loc["NN + MI", "test_mse"]
+    col = synthetic.synthetic_collected(n_train=4, n_test=2, n_samples=3, n_inputs=6, survivors=(4, 2), seed=5,
+                                        tasks_per_source=2)  # 6 tasks from 3 sources
+    sources = predict.task_sources(cfg, col)
+    assert len(set(sources.values())) == 3
+    cv = predict.run_cross_validation(cfg, col, signals={"NN + MI": "mi:mine_fast", "NN + arch only": "none"})
+    assert sorted(cv.folds.family) == sorted(set(sources.values())) and (cv.folds.n_train_tasks == 4).all()
+    for held, tasks in cv.errors.groupby("family").task.unique().items():
+        tested = {sources[t] for t in tasks}
+        trained = {sources[t] for t in sources if t not in set(tasks)}
+        assert tested == {held} and not tested & trained  # no source on both sides of a fold
+    row = cv.comparisons.set_index("b").loc["NN + arch only"]
+    assert row.n_tasks == 6 and row.n_sources == 3 and row.p_signflip >= 0.25  # 3 source means: 2 / 2^3 at best
+    assert (cv.table.n_sources == 3).all()
+    fam = {t: f"fam{i}" for i, t in enumerate(sorted(sources))}  # the old design, one family per task
+    by_family = predict.run_cross_validation(cfg, col, fam, signals={"NN + MI": "mi:mine_fast"}, by="family")
+    assert len(by_family.folds) == 6 and (by_family.comparisons.n_sources <= 3).all()
+
+
+def test_task_test_clusters_tasks_by_source_and_monte_carlo_p_is_never_zero():
+    d = np.array([-0.05, -0.03, -0.04, -0.06])  # four tasks, two sources
+    t = stats.task_test(d, np.zeros(4), np.array(["a", "b", "c", "d"]), clusters=np.array(["s1", "s1", "s2", "s2"]))
+    assert (t.n_tasks, t.n_sources) == (4, 2) and t.mean_diff == pytest.approx(-0.045)
+    assert t.p_signflip == pytest.approx(0.5)  # 2 source means: 2 of 4 sign patterns as extreme
+    with pytest.raises(ValueError, match="two clusters"):
+        stats.task_test(d, np.zeros(4), np.array(["a", "a", "c", "d"]), clusters=np.array(["s1", "s2", "s2", "s2"]))
+    big = -np.ones(30)  # far beyond any sign pattern: the +1 keeps the estimate at 1 / (n_perm + 1), not 0
+    assert stats.signflip_p(big, n_perm=999) == pytest.approx(1 / 1000)
+    assert stats.binomial_interval(0, 40)[0] == 0 and stats.binomial_interval(2, 8)[1] == pytest.approx(0.651, abs=1e-3)
+
+
+def test_controls_and_the_low_variance_gaussian(small):
+    noise = predict.signal_matrix(small, "noise")
+    assert noise.shape == (len(small.samples), 4) and abs(noise.mean()) < 0.6 and 0.5 < noise.std() < 1.5
+    assert np.array_equal(noise, predict.signal_matrix(small, "noise"))  # seeded: the same column every time
+    # a signal that moves each layer's preferred option: the 5-number-per-layer Gaussian recovers the shift
+    i = np.arange(N_OPTIONS)
+    rng = np.random.default_rng(0)
+    s = rng.normal(size=(400, 4))
+    y = np.exp(-0.5 * ((i[None, None] - (10 + 3 * s)[..., None]) / 2.0) ** 2)
+    y /= y.sum(-1, keepdims=True)
+    pairs = predict.Pairs(np.concatenate([np.zeros((400, 92)), s], 1).astype(np.float32), y.reshape(400, 92).astype(np.float32),
+                          np.array(["t"] * 400, dtype=object), np.arange(400), np.zeros(400, int))
+    g = predict.fit_signal_gaussian(pairs)
+    flat = predict.fit_gaussian(y.mean(0)).ravel()
+    assert predict.pair_mse(g.predict(pairs.x), pairs.y).mean() < 0.1 * predict.pair_mse(flat[None], pairs.y).mean()
+    assert g.params[:, 2] == pytest.approx(3 * g.s_sd, rel=0.05)  # the mean's slope: 3 options per unit of signal
+
+
+def test_fixed_split_can_hold_out_whole_sources():
+    col = synthetic.synthetic_collected(n_train=4, n_test=2, n_samples=3, n_inputs=6, survivors=(4, 2), seed=6,
+                                        tasks_per_source=2)  # sources: src00 (2 train), src01 (2 train), src02 (2 test)
+    col.samples.loc[col.samples.task == "task03", "source"] = "src02"  # a training task sharing the test source
+    cfg = config.load("smoke", **{"predict.holdout": "source"})
+    kept = predict.holdout_split(cfg, col, predict.task_sources(cfg, col))
+    assert "task03" not in set(kept.samples.task) and {"task04", "task05"} <= set(kept.samples.task)
+    same = predict.holdout_split(config.load("smoke"), col, predict.task_sources(cfg, col))
+    assert same is col  # predict.holdout: family (default) keeps the meta split
 
 
 def test_mean_interval_is_student_t_over_units():
     m, lo, hi = stats.mean_interval([1.0, 2.0, 3.0, np.nan])
     assert m == 2.0 and hi - m == pytest.approx(4.303 * 1.0 / np.sqrt(3), abs=1e-3)  # t(0.975, 2) * sd / sqrt(n)
     assert np.isnan(stats.mean_interval([5.0])[1]) and np.isnan(stats.mean_interval([])[0])
+
+
+def test_crossed_interval_carries_the_trainings_shared_shift():
+    rng = np.random.default_rng(1)
+    units = rng.normal(0, 0.01, 6)
+    d = np.stack([1.0 + units, 0.2 + units, 0.6 + units])  # 3 predictor seeds whose networks differ by a shared shift
+    m, lo, hi, p, se = stats.crossed_interval(d)
+    assert m == pytest.approx(d.mean()) and lo < 0 < hi and p > 0.05  # the shift is noise of the trainings
+    naive = stats.mean_interval(d.mean(0))
+    assert naive[1] > 0  # over the seed-mean units alone the same numbers look decisive
+    t = stats.task_test(d.ravel(), np.zeros(d.size), np.tile(np.arange(6), 3), replicates=np.repeat(np.arange(3), 6))
+    assert (t.n_seeds, t.n_sources, t.n) == (3, 6, 6) and (t.ci_low, t.ci_high, t.se) == pytest.approx((lo, hi, se))

@@ -1,4 +1,4 @@
-"""Experiment 1 pooled over collection seeds: task means over seeds, t-interval and sign-flip p over tasks."""
+"""Experiment 1 pooled over collection seeds: intervals crossed over seeds x sources, sign-flip p over source means."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,13 +31,15 @@ def test_hand_checkable_pooling():
     p = predict.pool_seeds([seed0, seed1], [0, 1], pairs=[("NN + MI", "NN + accuracy")])
     r = p.table.iloc[0]
     assert (r.n_tasks, r.n_seeds, r.n) == (3, 2, 7)  # 4 + 3 test pairs
-    # task means over seeds: 2, 3, 4 -> mean 3, sd 1, t-interval 3 +- t(0.975, 2) / sqrt(3)
-    half = stats.t.ppf(0.975, 2) / np.sqrt(3)
+    # crossed seeds x tasks, D = [[1, 2, 3], [3, 4, 5]]: MS_seed = 3 * 2 = 6, MS_task = 2 * 2 / 2 = 2, MS_err = 0;
+    # var of the mean (6 + 2 - 0) / 6, Satterthwaite df 8^2 / (6^2 / 1 + 2^2 / 2) = 64 / 38
+    half = stats.t.ppf(0.975, 64 / 38) * np.sqrt(8 / 6)
     assert r.mean_diff == pytest.approx(3.0) and (r.ci_low, r.ci_high) == pytest.approx((3 - half, 3 + half))
+    assert r.ci_low < 0  # two collections 2 apart: the pooled interval carries that disagreement
     assert r.p_signflip == pytest.approx(2 / 8)  # only all-plus and all-minus reach |mean| 3
     assert r.sd_between_seeds == pytest.approx(np.sqrt(2)) and (r.seed_min, r.seed_max) == (2.0, 4.0)
     assert sorted(p.per_task[p.per_task.seed == 0]["diff"]) == [1.0, 2.0, 3.0]
-    assert "3 held-out task means, each the mean over 2 collection seeds" in predict.pooling_note(p)
+    assert "3 independent source means of 3 held-out task means, each task's the mean over 2 collection seeds" in predict.pooling_note(p)
 
 
 def test_one_seed_pools_to_experiment_1s_own_comparisons_and_disagreeing_seeds_spread(tmp_path):

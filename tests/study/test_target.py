@@ -59,3 +59,18 @@ def test_signal_reliability_rows_and_icc():
     table = target.icc_by_signal(frame).set_index(["method", "layer"])
     assert table.loc[("params", 0), "icc1"] == 1.0 and table.loc[("params", 0), "sd_within_arch"] == 0
     assert ("target: accuracy", 0) in table.index and len(table.loc["probe"]) == 4
+
+
+def test_a_diverged_seed_counts_at_chance_and_keeps_its_architecture():
+    rng = np.random.default_rng(3)
+    rows = [{"task": "t", "arch": f"a{a}", "seed": s, "epochs": 4, "accuracy": 0.6 + 0.05 * a + rng.normal(0, 0.01),
+             "sum_filters": 20 + 10 * a, "cpu_seconds": 1.0, "diverged": False} for a in range(4) for s in range(3)]
+    frame = pd.DataFrame(rows)
+    frame.loc[(frame.arch == "a3") & (frame.seed == 1), ["accuracy", "diverged"]] = [0.1, True]  # chance, 10 classes
+    frame["hs"] = frame.accuracy - 5e-4 * frame.sum_filters
+    table = target.icc_table(frame).set_index("value")
+    assert table.loc["accuracy", "n_archs"] == 4 and table.loc["accuracy", "n_diverged"] == 1
+    assert table.loc["accuracy", "sd_within_arch"] > 0.1  # the chance cell is in: the unstable architecture is not hidden
+    balanced = target.balanced_hs(frame)
+    per_arch = balanced.groupby("arch").agg(acc=("accuracy", "mean"), filters=("sum_filters", "first"), lam=("lam", "first"))
+    assert per_arch.acc.std() == pytest.approx((per_arch.lam * per_arch.filters).std())  # accuracy and size weigh equally

@@ -3,8 +3,9 @@
 Source: Kossmann 2019 (thesis), Def. 2.3, sec. 3.1, A.1. Four ideas, one module each: the
 `predictors` (input-sample / clean-posterior pairs, the thesis MLP, the fitted Gaussian, the noise
 floor), the `experiment` that scores every predictor and baseline on the same held-out pairs
-(Table 3.1, paired comparisons, intervals), `crossval`, the same experiment leave-one-family-out
-with tasks as the unit of evidence, and `seeds`, its comparisons pooled over collection seeds.
+(Table 3.1, paired comparisons, intervals, the noise-column control and the low-variance
+"Gaussian + X"), `crossval`, the same experiment leave-one-source-out with independent image sources
+as the unit of evidence, and `seeds`, its comparisons pooled over collection seeds.
 `from minas.study import predict` then `predict.run_experiment` is the reader's entry point; everything
 public is re-exported here.
 """
@@ -14,6 +15,7 @@ from minas.study.predict.experiment import (
     THESIS_TABLE_3_1,
     Experiment1,
     default_signals,
+    holdout_split,
     example_frame,
     mse_intervals,
     pair_mse,
@@ -32,17 +34,22 @@ from minas.study.predict.seeds import (
 from minas.study.predict.predictors import (
     Pairs,
     PosteriorMLP,
+    SignalGaussian,
     TrainedMLP,
     build_pairs,
     fit_gaussian,
+    fit_signal_gaussian,
     noise_summary,
     signal_matrix,
+    task_noise,
+    task_sources,
     train_mlp,
 )
 
 __all__ = [
     "CV_METHODS", "CrossValidation", "cv_signals", "run_cross_validation", "score_split", "task_means", "THESIS_SCALE", "THESIS_TABLE_3_1", "Experiment1", "Pairs", "PosteriorMLP", "TrainedMLP", "build_pairs",
-    "default_signals", "example_frame", "fit_gaussian", "mse_intervals", "noise_summary", "pair_mse",
+    "default_signals", "example_frame", "fit_gaussian", "fit_signal_gaussian", "SignalGaussian", "holdout_split",
+    "task_noise", "task_sources", "mse_intervals", "noise_summary", "pair_mse",
     "run_experiment", "signal_matrix", "table_3_1", "train_mlp",
     "SeedPooling", "pool_seeds", "pooling_note", "run_seed_pooling", "seed_experiments", "task_differences",
 ]

@@ -1,6 +1,11 @@
 """Experiment 1 of the thesis: every posterior predictor and baseline scored on the same held-out pairs (Table 3.1).
 
-Source: Kossmann 2019 (thesis), sec. 3.1 and Table 3.1; paired comparisons as in `minas.study.stats`.
+Source: Kossmann 2019 (thesis), sec. 3.1 and Table 3.1; paired comparisons as in `minas.study.stats`,
+over independent image sources (`Task.source`): each comparison's interval and sign-flip p rest on
+source means, and every comparison carries `n_sources`. Controls (issue 23, item 4): "NN + noise" (a
+unit-variance column with no information) beside every signal, so "signal X is worse" is read against
+"any extra column is worse"; and the low-variance `SignalGaussian` ("Gaussian + X", 20 parameters)
+against the input-free fitted Gaussian.
 
 Scale: `hyperband.posterior` normalizes each layer to sum 1; the thesis normalized the whole
 92-vector to sum 1 ("a normalized 92 dimensional vector"), i.e. every entry N_LAYERS x smaller and
@@ -9,6 +14,7 @@ every MSE 16x smaller. Our tables report our scale and, beside the thesis's numb
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +23,10 @@ import pandas as pd
 from minas.core.seeding import derive_seed
 from minas.mi import ESTIMATORS
 from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, OPTIONS
-from minas.study.predict.predictors import Pairs, build_pairs, fit_gaussian, noise_summary, train_mlp
-from minas.study.stats import mean_interval, task_test
+from minas.nas import hyperband
+from minas.study.predict.predictors import (Pairs, build_pairs, fit_gaussian, fit_signal_gaussian, noise_summary,
+                                            task_noise, task_sources, train_mlp)
+from minas.study.stats import cluster_means, mean_interval, task_test
 
 THESIS_SCALE = 1.0 / 16.0  # per-layer-normalized MSE -> 92-normalized MSE (the thesis's scale)
 THESIS_TABLE_3_1 = {  # thesis Table 3.1 (train, test), the thesis's reported values (a citation)
@@ -42,6 +50,8 @@ class Experiment1:
     comparisons: pd.DataFrame  # a, b, unit, n, mean_diff, ci_low, ci_high, p_wilcoxon, p_ttest
     predictions: dict[str, np.ndarray]  # method -> (P_test, 92) prediction (seed mean for NNs)
     test: Pairs
+    sources: dict = dataclasses.field(default_factory=dict)  # task -> image source (the unit of independence)
+    task_noise: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)  # predictors.task_noise: dirty, floor
 
     def task_posteriors(self, method: str) -> dict:
         """method's mean predicted posterior per test task, task -> (4, 23)."""
@@ -58,8 +68,25 @@ def default_signals(collected, primary: str | None = None) -> dict:
     out.update({(f"NN + MI ({m})" if m in ESTIMATORS else f"NN + {m}"): f"mi:{m}" for m in methods if m != primary})
     if primary:  # like for like (issue 14, item 3): MI raw beside raw accuracy, accuracy z-scored beside z-scored MI
         out["NN + MI (raw)"] = f"mi_raw:{primary}"
-    out.update({"NN + arch only": "none", "NN + accuracy (z)": "accuracy_z"})
+    out.update({"NN + arch only": "none", "NN + accuracy (z)": "accuracy_z", "NN + noise": "noise"})
     return out
+
+
+GAUSSIAN_SIGNALS = ("NN + MI", "NN + accuracy", "NN + params", "NN + noise")  # also fitted as "Gaussian + X"
+
+
+def holdout_split(cfg, collected, sources: dict):
+    """The collection as the fixed split uses it: `predict.holdout: family` keeps the data room's meta split;
+    `source` also leaves out every training task that shares an image source with a test task."""
+    if cfg.predict.holdout != "source":
+        return collected
+    s = collected.samples
+    held = {sources[t] for t in s.task[s.split == "test"].unique()}
+    keep = ~((s.split == "train") & s.task.map(sources).isin(held))
+    if not (keep & (s.split == "train")).any():
+        raise ValueError(f"predict.holdout=source: every training task shares a source with a test task (test sources "
+                         f"{sorted(held)}); hold out whole sources in the data split, or set predict.holdout: family")
+    return dataclasses.replace(collected, samples=s[keep].reset_index(drop=True))
 
 
 def pair_mse(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -72,18 +99,22 @@ def run_experiment(cfg, collected, signals: dict | None = None, softmax: bool = 
     signals = signals or default_signals(collected, cfg.mi.signals[0])
     if collected.samples.empty or not (collected.samples.split == "test").any():
         raise ValueError("no collected input samples on test tasks: run notebook 03 (collection) first")
+    sources = task_sources(cfg, collected)
+    collected = holdout_split(cfg, collected, sources)
     runs, curves, errors, preds, te = score_split(cfg, collected, signals, cfg.predict.seeds, cfg.predict.epochs, softmax)
-    noise = noise_summary(collected, cfg.hyperband.n_clean)
-    table = _table(runs, noise, signals)
-    return Experiment1(table, runs, curves, errors, _comparisons(errors, te, cfg.seed), preds, te)
+    k = cfg.hyperband.n_clean
+    table = _table(runs, noise_summary(collected, k), signals, _overlap_note(collected, k))
+    return Experiment1(table, runs, curves, errors, _comparisons(errors, te, cfg.seed, sources=sources), preds, te,
+                       sources, task_noise(collected, k, sources))
 
 
-def score_split(cfg, collected, signals: dict, seeds: int, epochs: int, softmax: bool = False):
-    """(runs, curves, errors, predictions, test pairs) of every baseline and signal on one train/test split."""
-    pc, k = cfg.predict, cfg.hyperband.n_clean
+def score_split(cfg, collected, signals: dict, seeds: int, epochs: int, softmax: bool = False, gaussians: bool = True):
+    """(runs, curves, errors, predictions, test pairs) of every baseline and signal on one train/test split
+    (gaussians: also fit the low-variance "Gaussian + X" of the signals in GAUSSIAN_SIGNALS)."""
+    pc, k, cap = cfg.predict, cfg.hyperband.n_clean, cfg.hyperband.max_clean
     first = next(iter(signals.values()))
-    tr = build_pairs(collected, first, "train", k, pc.max_pairs_per_task, cfg.seed)
-    te = build_pairs(collected, first, "test", k, 0, cfg.seed)
+    tr = build_pairs(collected, first, "train", k, pc.max_pairs_per_task, cfg.seed, cap)
+    te = build_pairs(collected, first, "test", k, 0, cfg.seed, cap)
     if len(tr) == 0 or len(te) == 0:
         raise ValueError(f"no train or test pairs (train {len(tr)}, test {len(te)}): each task needs >= "
                          f"hyperband.n_clean={k} posteriors; run notebook 03 to finish the collection")
@@ -99,8 +130,15 @@ def score_split(cfg, collected, signals: dict, seeds: int, epochs: int, softmax:
         errors.append(pd.DataFrame(dict(meta, method=name, seed=0, mse=e)))
         preds[name] = np.broadcast_to(f, te.y.shape).astype(np.float32)
     for name, sig in signals.items():
-        trs = build_pairs(collected, sig, "train", k, pc.max_pairs_per_task, cfg.seed)
-        tes = build_pairs(collected, sig, "test", k, 0, cfg.seed)
+        trs = build_pairs(collected, sig, "train", k, pc.max_pairs_per_task, cfg.seed, cap)
+        tes = build_pairs(collected, sig, "test", k, 0, cfg.seed, cap)
+        if gaussians and name in GAUSSIAN_SIGNALS:  # the low-variance twin: 5 numbers per layer, deterministic
+            g = fit_signal_gaussian(trs)
+            label, e = "Gaussian + " + name[len("NN + "):], pair_mse(g.predict(tes.x), tes.y)
+            runs.append({"method": label, "signal": sig, "seed": 0, "train_mse": pair_mse(g.predict(trs.x), trs.y).mean(),
+                         "test_mse": e.mean()})
+            errors.append(pd.DataFrame(dict(meta, method=label, seed=0, mse=e)))
+            preds[label] = g.predict(tes.x).astype(np.float32)
         seed_preds = []
         for s in range(seeds):  # the same init stream for every signal: seed s of each signal starts from the same weights
             fit = train_mlp(trs, tes, epochs, pc.lr, pc.batch_size, derive_seed(cfg.seed, "predict", s), softmax)
@@ -114,7 +152,23 @@ def score_split(cfg, collected, signals: dict, seeds: int, epochs: int, softmax:
     return pd.DataFrame(runs), pd.concat(curves, ignore_index=True), pd.concat(errors, ignore_index=True), preds, te
 
 
-def _table(runs: pd.DataFrame, noise: pd.DataFrame, signals: dict) -> pd.DataFrame:
+def _overlap_note(collected, k: int) -> str:
+    """What the clean-noise row is, in numbers: the overlap of C(n, k) targets beside the floor and the thesis's value."""
+    s = collected.samples
+    train = [len(p) for t, p in collected.posteriors.items() if t in set(s.task[s.split == "train"])]
+    if not train:
+        return ""
+    n = int(np.median(train))
+    share = hyperband.clean_overlap(n, k)
+    if not np.isfinite(share):
+        return ""
+    return (f"clean noise = mean pairwise MSE of a task's C({n},{k}) clean targets, which overlap (two share "
+            f"{k - 1} of {k} posteriors at C({k + 1},{k})): dirty x {share:.3g} (dirty/{1 / share:.3g}) here, below each "
+            f"target's own noise dirty/{2 * k} (the floor); the thesis's {THESIS_TABLE_3_1['Noise (clean)'][0]:.3g} is on "
+            f"its scale (ours x {THESIS_SCALE:g}) from its own C(n,k)")
+
+
+def _table(runs: pd.DataFrame, noise: pd.DataFrame, signals: dict, note: str = "") -> pd.DataFrame:
     agg = runs.groupby("method", sort=False).agg(train_mse_mean=("train_mse", "mean"), train_mse_std=("train_mse", "std"),
                                                  test_mse_mean=("test_mse", "mean"), test_mse_std=("test_mse", "std"),
                                                  n_seeds=("seed", "nunique")).reset_index()
@@ -126,30 +180,61 @@ def _table(runs: pd.DataFrame, noise: pd.DataFrame, signals: dict) -> pd.DataFra
     agg["train_mse_thesis_scale"] = agg.train_mse_mean * THESIS_SCALE
     agg["thesis_reported_train"] = agg.method.map(lambda m: THESIS_TABLE_3_1.get(m, (np.nan, np.nan))[0])
     agg["thesis_reported_test"] = agg.method.map(lambda m: THESIS_TABLE_3_1.get(m, (np.nan, np.nan))[1])
+    agg["note"] = np.where(agg.method == "Noise (clean)", note, "")
     order = ["method", "group", "train_mse_mean", "train_mse_std", "test_mse_mean", "test_mse_std", "n_seeds",
-             "train_mse_thesis_scale", "test_mse_thesis_scale", "thesis_reported_train", "thesis_reported_test"]
+             "train_mse_thesis_scale", "test_mse_thesis_scale", "thesis_reported_train", "thesis_reported_test", "note"]
     return agg.sort_values("group", ascending=False, kind="stable")[order].reset_index(drop=True)
 
 
 COMPARED = (("NN + MI", "NN + accuracy"), ("NN + MI", "Fitted Gaussian"), ("NN + MI", "NN + arch only"),
-            ("NN + MI (raw)", "NN + accuracy"), ("NN + MI", "NN + accuracy (z)"))  # thesis pairs, then like for like
+            ("NN + MI (raw)", "NN + accuracy"), ("NN + MI", "NN + accuracy (z)"),  # thesis pairs, then like for like
+            ("NN + noise", "NN + arch only"), ("NN + MI", "NN + noise"), ("NN + accuracy", "NN + noise"),
+            ("NN + params", "NN + noise"),  # controls: any extra column, and the signal against it
+            ("Gaussian + MI", "Fitted Gaussian"), ("Gaussian + noise", "Fitted Gaussian"), ("Gaussian + MI", "Gaussian + noise"))
+UNIT = ("test pairs, averaged per task, then per source (t-interval over source means, crossed with predictor seeds "
+        "when several; sign-flip p over the seed-mean source means)")
 
 
-def _comparisons(errors: pd.DataFrame, te: Pairs | None, seed: int, pairs=COMPARED, pair_task=None) -> pd.DataFrame:
-    """a - b of test MSE with tasks as the unit (`stats.task_test`): pairs seed-averaged, then averaged per task.
+def compare(errors: pd.DataFrame, a: str, b: str, task_of, sources: dict | None = None, seed: int = 0):
+    """`stats.task_test` of a - b test MSE: per (predictor seed, pair), averaged per task, then per source; the
+    interval crossed over predictor seeds x sources when a or b was trained with >= 2 seeds (a method with one
+    seed, e.g. a fixed baseline, is the same for every seed). task_of: pair -> task (a Series indexed by pair)."""
+    wide = {m: errors[errors.method == m].pivot_table(index="pair", columns="seed", values="mse") for m in (a, b)}
+    pairs = wide[a].index.intersection(wide[b].index)
+    na, nb = wide[a].shape[1], wide[b].shape[1]
+    if na != nb and min(na, nb) > 1:  # different seed counts: compare seed means
+        wide = {m: w.mean(axis=1).to_frame(0) for m, w in wide.items()}
+        na = nb = 1
+    n_seeds = max(na, nb)
+    va, vb = (np.broadcast_to(w.loc[pairs].to_numpy(np.float64), (len(pairs), n_seeds)) for w in (wide[a], wide[b]))
+    tasks = np.repeat(task_of.loc[pairs].to_numpy(), n_seeds)
+    reps = np.tile(np.arange(n_seeds), len(pairs)) if n_seeds > 1 else None
+    return task_test(va.ravel(), vb.ravel(), tasks, seed=seed, clusters=_clusters(tasks, sources), replicates=reps)
+
+
+def _comparisons(errors: pd.DataFrame, te: Pairs | None, seed: int, pairs=COMPARED, pair_task=None,
+                 sources: dict | None = None) -> pd.DataFrame:
+    """a - b of test MSE with sources as the unit (`compare`): per pair and predictor seed, averaged per task, then
+    per source (`sources`: task -> source; without it every task counts as its own source); intervals crossed over
+    predictor seeds when there are several.
 
     The task of pair i is te.task[i], or pair_task[i] (a Series indexed by pair) when te is None.
     """
-    per_pair = errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods), seed-mean
-    idx = per_pair.index.to_numpy()
-    tasks = te.task[idx] if te is not None else pair_task.loc[idx].to_numpy()
+    task_of = pd.Series(te.task, index=np.arange(len(te))) if te is not None else pair_task
+    methods = set(errors.method)
     rows = []
     for a, b in pairs:
-        if a not in per_pair or b not in per_pair:
+        if a not in methods or b not in methods:
             continue
-        t = task_test(per_pair[a], per_pair[b], tasks, seed=seed)
-        rows.append(dict(a=a, b=b, unit="test pairs, averaged per task (t-interval over tasks, sign-flip p)", **t.__dict__))
-    return pd.DataFrame(rows, columns=["a", "b", "unit", "n", "n_tasks", "mean_diff", "ci_low", "ci_high", "p_signflip"])
+        t = compare(errors, a, b, task_of, sources, seed)
+        rows.append(dict(a=a, b=b, unit=UNIT, **t.__dict__))
+    return pd.DataFrame(rows, columns=["a", "b", "unit", "n", "n_tasks", "n_sources", "n_seeds", "mean_diff", "ci_low",
+                                       "ci_high", "p_signflip", "p_t"])
+
+
+def _clusters(tasks, sources: dict | None):
+    """The source of each task in `tasks` (None without a map: every task its own source)."""
+    return None if not sources else np.array([sources.get(str(t), str(t)) for t in tasks], dtype=object)
 
 
 def table_3_1(cfg, collected) -> pd.DataFrame:
@@ -168,18 +253,20 @@ def example_frame(exp: Experiment1, pair: int, methods: list[str]) -> pd.DataFra
 def mse_intervals(exp: Experiment1, level: float = 0.95) -> pd.DataFrame:
     """Per method: mean test MSE over test tasks (pairs seed-averaged, then per task) with a t-interval over tasks.
 
-    Columns: method, group, n_tasks, test_mse, ci_low, ci_high (our scale), the same * THESIS_SCALE,
-    thesis_reported_test. A t-interval (`minas.study.stats.mean_interval`), not a percentile bootstrap: with 4-6
-    test tasks the bootstrap's handful of distinct resamples makes it too narrow.
+    Columns: method, group, n_tasks, n_sources, test_mse, ci_low, ci_high (our scale), the same * THESIS_SCALE,
+    thesis_reported_test. The mean is over source means (task means averaged within each image source), its
+    interval a t-interval over them (`minas.study.stats.mean_interval`), not a percentile bootstrap: with 3-6
+    units the bootstrap's handful of distinct resamples makes it too narrow.
     """
     per_pair = exp.errors.groupby(["method", "pair"], sort=False).mse.mean().unstack("method")  # (P, methods)
     tasks = exp.test.task[per_pair.index.to_numpy()]
+    clusters = _clusters(tasks, exp.sources)
     rows = []
     for method in exp.runs.method.unique():
-        v = per_pair[method].groupby(tasks).mean().dropna().to_numpy(np.float64)  # (n_tasks,)
+        v, n_tasks = cluster_means(per_pair[method].to_numpy(np.float64), tasks, clusters)  # (n_sources,)
         m, low, high = mean_interval(v, level)
-        rows.append({"method": method, "group": "thesis" if method in THESIS_TABLE_3_1 else "beyond", "n_tasks": len(v),
-                     "test_mse": m, "ci_low": low, "ci_high": high})
+        rows.append({"method": method, "group": "thesis" if method in THESIS_TABLE_3_1 else "beyond", "n_tasks": n_tasks,
+                     "n_sources": len(v), "test_mse": m, "ci_low": low, "ci_high": high})
     out = pd.DataFrame(rows)
     for c in ("test_mse", "ci_low", "ci_high"):
         out[f"{c}_thesis_scale"] = out[c] * THESIS_SCALE

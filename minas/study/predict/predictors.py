@@ -10,6 +10,8 @@ Signals (the N_LAYERS numbers beside the one-hot architecture) are named strings
                  "NN fed accuracy instead of MI"; raw, so it also tells tasks apart by difficulty)
   "accuracy_z"   the accuracy z-scored against the task's reference architectures (like MI)
   "none"         zeros: the architecture alone (does any signal add anything?)
+  "noise"        N(0, 1) per layer, seeded by (task, sample): a column with unit variance and no
+                 information, the control every "signal X is worse/better" is read against (issue 23)
 Per-layer linear-probe accuracy needs stored activations (not in the store); "mi:ba" (the
 held-out classifier bound) is the closest stored per-layer probe signal.
 """
@@ -23,6 +25,7 @@ import torch
 from scipy import optimize
 from torch import nn
 
+from minas import data
 from minas.core.seeding import rng_for
 from minas.nas import hyperband
 from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, parse_architecture
@@ -34,6 +37,9 @@ def signal_matrix(collected, signal: str) -> np.ndarray:
     s = collected.samples
     if signal == "none":
         return np.zeros((len(s), N_LAYERS))
+    if signal == "noise":  # the same sample always gets the same column, whatever else was collected
+        return np.stack([rng_for(0, "noise-signal", t, i).normal(0.0, 1.0, N_LAYERS)
+                         for t, i in zip(s.task, s["sample"])]) if len(s) else np.zeros((0, N_LAYERS))
     if signal == "accuracy":
         return np.repeat(s["accuracy"].to_numpy(dtype=np.float64)[:, None], N_LAYERS, axis=1)
     if signal == "accuracy_z":
@@ -54,7 +60,20 @@ def signal_matrix(collected, signal: str) -> np.ndarray:
         values = np.nan_to_num(s[cols].to_numpy(dtype=np.float64))
         # a whole-network signal (one layer-0 column, e.g. a parameter count) enters every layer's slot, as accuracy does
         return np.repeat(values, N_LAYERS, axis=1) if values.shape[1] == 1 else values
-    raise ValueError(f"unknown signal {signal!r}; use 'mi:<method>', 'mi_raw:<method>', 'accuracy', 'accuracy_z' or 'none'")
+    raise ValueError(f"unknown signal {signal!r}; use 'mi:<method>', 'mi_raw:<method>', 'accuracy', 'accuracy_z', "
+                     "'noise' or 'none'")
+
+
+def task_sources(cfg, collected) -> dict:
+    """task -> its image source (`Task.source`, the unit of independence): the samples' `source` column when they
+    carry one (planted collections), else the data room's task (`data.get_task`)."""
+    s = collected.samples
+    if "source" in s.columns:
+        return {str(t): str(v) for t, v in s.groupby("task").source.first().items()}
+    try:
+        return {str(t): data.get_task(cfg, t).source for t in sorted(s.task.unique())}
+    except ValueError as err:  # DataError: a task the configured data source does not know
+        raise ValueError(f"cannot name the source of every task ({err}); give the samples a 'source' column") from err
 
 
 @dataclass
@@ -71,14 +90,18 @@ class Pairs:
         return len(self.x)
 
 
-def build_pairs(collected, signal: str, split: str, k: int, max_pairs_per_task: int = 0, seed: int = 0) -> Pairs:
-    """Every clean posterior of each task of `split` x every input sample of that task (Def. 2.3, sec. 3.1)."""
+def build_pairs(collected, signal: str, split: str, k: int, max_pairs_per_task: int = 0, seed: int = 0,
+                max_clean: int = 0) -> Pairs:
+    """Every clean posterior of each task of `split` x every input sample of that task (Def. 2.3, sec. 3.1).
+
+    max_clean > 0 keeps at most that many clean posteriors per task (`hyperband.clean_posteriors`: a seeded draw of
+    the C(n, k) combinations, which at k = 20 of 25 would be 53,130)."""
     s = collected.samples
     sig = signal_matrix(collected, signal)
     xs, ys, tasks, samples, cleans = [], [], [], [], []
     for task in sorted(s.loc[s.split == split, "task"].unique()):
         rows = np.flatnonzero((s.task == task).to_numpy())  # samples are in posterior order
-        clean, _ = hyperband.clean_posteriors(collected.posteriors[task], k)  # (C, 4, 23)
+        clean, _ = hyperband.clean_posteriors(collected.posteriors[task], k, max_clean, seed)  # (C, 4, 23)
         if len(clean) == 0:
             continue
         onehot = np.stack([parse_architecture(a).one_hot() for a in s.arch.iloc[rows]])  # (n, 92)
@@ -194,3 +217,66 @@ def noise_summary(collected, k: int) -> pd.DataFrame:
                      "clean": hyperband.noise_level(clean)})
     df = pd.DataFrame(rows, columns=["split", "dirty", "clean"])
     return df.groupby("split")[["dirty", "clean"]].mean()  # NaN where a split has < 2 (clean) posteriors
+
+
+def task_noise(collected, k: int, sources: dict | None = None) -> pd.DataFrame:
+    """Per task: its posteriors' dirty noise and the floor of any predictor of its clean targets, dirty / (2k).
+
+    A clean target is the mean of k posteriors drawn independently around the task's expected posterior mu, each
+    entry with variance sigma^2 = dirty / 2 (`hyperband.noise_level` is the mean pairwise MSE, 2 sigma^2, unbiased).
+    Any prediction p fixed before the target is drawn has E MSE(p, target) = MSE(p, mu) + sigma^2 / k, so
+    dirty / (2k) is the floor, whether or not the task's C(n, k) targets overlap (the overlap makes its
+    targets' pairwise MSE, the thesis's "clean noise", dirty * `hyperband.clean_overlap(n, k)` instead).
+    """
+    split = dict(zip(collected.samples.task, collected.samples.split))
+    rows = []
+    for task, posts in collected.posteriors.items():
+        dirty = hyperband.noise_level(posts)
+        rows.append({"task": task, "split": split.get(task, "?"), "source": (sources or {}).get(task, task),
+                     "n_posteriors": len(posts), "k": k, "dirty": dirty, "floor": dirty / (2 * k)})
+    return pd.DataFrame(rows, columns=["task", "split", "source", "n_posteriors", "k", "dirty", "floor"])
+
+
+@dataclass
+class SignalGaussian:
+    """A predictor with 5 numbers per layer: a * exp(-(i - mu)^2 / 2 w^2), mu = m0 + m1 s, log w = w0 + w1 s.
+
+    s is the layer's signal (the 4 columns after the one-hot), standardized on the training pairs; with
+    m1 = w1 = 0 it is the input-free fitted Gaussian. Few parameters, so little variance: it asks whether the
+    signal moves the preferred filter count or the spread of a layer at all (issue 23, item 4).
+    """
+
+    params: np.ndarray  # (N_LAYERS, 5): a, m0, m1, w0, w1
+    s_mean: np.ndarray  # (N_LAYERS,) signal mean on the training pairs
+    s_sd: np.ndarray  # (N_LAYERS,)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """(P, 92) prediction from (P, 96) inputs."""
+        s = (np.asarray(x, np.float64)[:, ONE_HOT_SIZE:] - self.s_mean) / self.s_sd  # (P, L)
+        return np.concatenate([_layer_curve(p, s[:, l]) for l, p in enumerate(self.params)], axis=1)
+
+
+def _layer_curve(p: np.ndarray, s: np.ndarray) -> np.ndarray:
+    i = np.arange(N_OPTIONS, dtype=np.float64)
+    mu, w = p[1] + p[2] * s, np.exp(np.clip(p[3] + p[4] * s, -3.0, 4.0))
+    return p[0] * np.exp(-0.5 * ((i[None, :] - mu[:, None]) / w[:, None]) ** 2)  # (P, 23)
+
+
+def fit_signal_gaussian(train: Pairs) -> SignalGaussian:
+    """Least squares of `SignalGaussian` on the training pairs, per layer, started from the input-free fit."""
+    s = train.x[:, ONE_HOT_SIZE:].astype(np.float64)  # (P, L)
+    s_mean, s_sd = s.mean(axis=0), s.std(axis=0)
+    s_sd = np.where(s_sd > 1e-12, s_sd, 1.0)
+    z = (s - s_mean) / s_sd
+    y = train.y.astype(np.float64).reshape(len(train), N_LAYERS, N_OPTIONS)
+    start = fit_gaussian(y.mean(axis=0))
+    params = np.zeros((N_LAYERS, 5))
+    i = np.arange(N_OPTIONS, dtype=np.float64)
+    for l in range(N_LAYERS):
+        row = start[l]
+        w = row / row.sum() if row.sum() > 0 else np.full(N_OPTIONS, 1 / N_OPTIONS)
+        mu = float((w * i).sum())
+        p0 = np.array([row.max(), mu, 0.0, np.log(max(np.sqrt((w * (i - mu) ** 2).sum()), 0.3)), 0.0])
+        res = optimize.least_squares(lambda p: (_layer_curve(p, z[:, l]) - y[:, l]).ravel(), p0, method="trf")
+        params[l] = res.x if res.success else p0
+    return SignalGaussian(params, s_mean, s_sd)

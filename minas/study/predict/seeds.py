@@ -6,7 +6,8 @@ repeats the whole collection (architecture draws, trainings, MI estimates, Hyper
 collection seed. The unit of evidence stays the held-out task: per collection seed, a - b of test
 MSE is averaged within each task (pairs averaged over predictor seeds first, as in
 `experiment._comparisons`); those (seed, task) differences are averaged over seeds within each task,
-and the t-interval and sign-flip p (`stats.task_test`) rest on the task means. The between-seed sd
+then within each image source, and the t-interval and sign-flip p (`stats.task_test`) rest on the
+source means. The between-seed sd
 of each collection's own mean difference says how much one collection's verdict moves with another.
 """
 from __future__ import annotations
@@ -16,17 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from minas.study.predict.experiment import COMPARED, Experiment1, run_experiment
+from minas.study.predict.experiment import COMPARED, Experiment1, _clusters, run_experiment
 from minas.study.stats import task_test
 
-UNIT = "per-task a - b averaged over collection seeds (t-interval over tasks, sign-flip p)"
+UNIT = "per-task a - b averaged over collection seeds, then per source (t-interval and sign-flip p over source means)"
 
 
 @dataclass
 class SeedPooling:
     """Experiment 1's comparisons pooled over collection seeds."""
 
-    table: pd.DataFrame  # a, b, unit, n (test pairs over all seeds), n_tasks, n_seeds, mean_diff, ci_low, ci_high, p_signflip,
+    table: pd.DataFrame  # a, b, unit, n (test pairs over all seeds), n_tasks, n_sources, n_seeds, mean_diff, ci_low, ci_high, p_signflip,
                          # sd_between_seeds, seed_min, seed_max (range of the collections' own mean differences)
     per_task: pd.DataFrame  # a, b, seed, task, pairs, diff: a - b of test MSE per (collection seed, held-out task)
     by_seed: pd.DataFrame  # each collection's own comparisons (experiment.comparisons) with its seed
@@ -55,18 +56,21 @@ def pool_seeds(exps: list[Experiment1], seeds: list[int], pairs=COMPARED, seed: 
         raise ValueError(f"one Experiment 1 per collection seed: got {len(exps)} results for seeds {list(seeds)}")
     per_task = pd.concat([task_differences(e, pairs).assign(seed=int(s)) for e, s in zip(exps, seeds)], ignore_index=True)
     per_task = per_task[["a", "b", "seed", "task", "pairs", "diff"]]
+    sources = {t: s for e in exps for t, s in (e.sources or {}).items()}
     rows = []
     for a, b in pairs:
         g = per_task[(per_task.a == a) & (per_task.b == b)]
         if g.empty:
             continue
-        t = task_test(g["diff"].to_numpy(), np.zeros(len(g)), g.task.to_numpy(), seed=seed)  # mean over seeds per task
+        t = task_test(g["diff"].to_numpy(), np.zeros(len(g)), g.task.to_numpy(), seed=seed,  # crossed: seeds x sources
+                      clusters=_clusters(g.task.to_numpy(), sources), replicates=g.seed.to_numpy())
         own = g.groupby("seed")["diff"].mean()  # (n_seeds,) each collection's own mean difference over its tasks
-        rows.append(dict(a=a, b=b, unit=UNIT, n=int(g.pairs.sum()), n_tasks=t.n_tasks, n_seeds=int(g.seed.nunique()), mean_diff=t.mean_diff,
+        rows.append(dict(a=a, b=b, unit=UNIT, n=int(g.pairs.sum()), n_tasks=t.n_tasks, n_sources=t.n_sources,
+                         n_seeds=int(g.seed.nunique()), mean_diff=t.mean_diff,
                          ci_low=t.ci_low, ci_high=t.ci_high, p_signflip=t.p_signflip,
                          sd_between_seeds=float(own.std(ddof=1)) if len(own) > 1 else np.nan,
                          seed_min=float(own.min()), seed_max=float(own.max())))
-    table = pd.DataFrame(rows, columns=["a", "b", "unit", "n", "n_tasks", "n_seeds", "mean_diff", "ci_low", "ci_high",
+    table = pd.DataFrame(rows, columns=["a", "b", "unit", "n", "n_tasks", "n_sources", "n_seeds", "mean_diff", "ci_low", "ci_high",
                                         "p_signflip", "sd_between_seeds", "seed_min", "seed_max"])
     by_seed = pd.concat([e.comparisons.assign(seed=int(s)) for e, s in zip(exps, seeds)], ignore_index=True)
     return SeedPooling(table, per_task.reset_index(drop=True), by_seed, [int(s) for s in seeds])
@@ -97,7 +101,8 @@ def pooling_note(p: SeedPooling) -> str:
         return "No comparison could be pooled over collection seeds."
     sd = ", ".join(f"{r.a} minus {r.b} {r.sd_between_seeds:.2g} (collections' own means {r.seed_min:.2g} to {r.seed_max:.2g})"
                    for r in t.itertuples())
-    return (f"Each 95% CI rests on {int(t.n_tasks.min())}" + (f"-{int(t.n_tasks.max())}" if t.n_tasks.nunique() > 1 else "")
-            + f" held-out task means, each the mean over {int(t.n_seeds.max())} collection seeds (seeds {p.seeds}): "
+    return (f"Each 95% CI rests on {int(t.n_sources.min())}" + (f"-{int(t.n_sources.max())}" if t.n_sources.nunique() > 1 else "")
+            + f" independent source means of {int(t.n_tasks.max())} held-out task means, each task's the mean over "
+            f"{int(t.n_seeds.max())} collection seeds (seeds {p.seeds}): "
             "the whole collection (architecture draws, trainings, MI estimates, Hyperband instances) was repeated per seed. "
             f"Between-seed sd of each difference: {sd}.")
