@@ -144,7 +144,9 @@ def _key_before(cfg) -> str:
     blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}
     blob["collection"].pop("seeds", None)
     blob["mi"]["methods"] = blob["mi"].pop("signals")  # the name the old key hashed
-    blob["train"].pop("group_size")  # added since, at its default
+    blob["train"].pop("group_size")  # added since, at their defaults
+    for k in ("lam_mode", "max_clean"):
+        blob["hyperband"].pop(k)
     blob["train"]["precision"] += keys.precision_suffix(cfg)
     blob["controller"] = {k: d["controller"][k] for k in ("lr", "datasets_per_iteration", "optimizer")}
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]

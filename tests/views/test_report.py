@@ -70,7 +70,10 @@ def _key_before(cfg) -> str:
     d.pop("output_dir", None)
     if d["collection"]["seeds"] == 1:
         d["collection"].pop("seeds")
-    d["train"].pop("group_size")  # added since, at its default
+    d["train"].pop("group_size")  # added since, at their defaults
+    for section, added in (("hyperband", ("lam_mode", "max_clean")), ("predict", ("holdout",))):
+        for k in added:
+            d[section].pop(k)
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
