@@ -70,6 +70,8 @@ def test_smoke_series_end_to_end(smoke_run):
     lo, hi = m4["mi_minus_accuracy_ci"]
     assert lo <= m4["mi_minus_accuracy"] <= hi
     assert m4["crossval_folds"] >= 2 and m4["crossval_tasks"] > m4["n_test_tasks"]  # every task held out once
+    assert m4["n_sources"] >= 1 and 0 <= m4["own_power_perfect"] <= 1 and m4["budget_floor"] > 0  # the signal budget
+    assert m4["budget_gain"] == pytest.approx(m4["budget_gain"]) and len(m4["budget_gain_ci"]) == 2
     lo, hi = m4["crossval_mi_minus_accuracy_ci"]
     assert lo <= m4["crossval_mi_minus_accuracy"] <= hi and 0 < m4["crossval_mi_minus_accuracy_p"] <= 1
     m5 = metrics["05_controller_training"]
@@ -84,9 +86,10 @@ def test_smoke_series_end_to_end(smoke_run):
     assert "<table" in report and "data:image/png;base64," in report and "src=\"http" not in report
     assert report.index("id='verdict'") < report.index("id='figures'") < report.index("id='tables'") < report.index("id='provenance'")
     undetected = m6["detectable_effect"] is None or not math.isfinite(m6["detectable_effect"])  # NaN is stored as null
-    assert report.count("data:image/png;base64,") == m6["report_figures"] and len(m6["verdict"]) == 3 + undetected
+    assert report.count("data:image/png;base64,") == m6["report_figures"] and len(m6["verdict"]) == 4 + undetected
     assert ("absence of evidence" in m6["verdict"][-1]) == undetected  # the answer says when the power check saw nothing
-    assert all(html.escape(s) in report for s in m6["verdict"]) and "95% CI" in m6["verdict"][0]
+    assert all(html.escape(s) in report for s in m6["verdict"]) and "95% CI" in m6["verdict"][1]
+    assert m6["verdict"][0].startswith(("First:", "A perfect per-layer signal", "The signal budget"))  # the budget leads
     for name, m in metrics.items():
         flat = json.dumps(m)
         assert "NaN" not in flat, f"{name} recorded NaN"

@@ -169,6 +169,8 @@ class PredictConfig:
     holdout: str = _f("family", choices=("family", "source"),
                       doc="fixed split: family keeps the data's meta split; source also drops training tasks that "
                           "share an image source with a test task (cross-validation always holds out whole sources)")
+    power_reps: int = _f(40, lo=1, doc="notebook 04: planted collections per strength when it sizes its own test's power "
+                                       "in the world it measured (power.calibrated_power)")
 
 
 @dataclass

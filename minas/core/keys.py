@@ -44,7 +44,7 @@ NOT_NUMBERS = ("output_dir", "engine")
 # default, so a new key at its default keeps every stored key and saved result (list every new field of a
 # section here, or tests/core/test_keys.py fails: the pinned keys moved)
 ADDED_LATER: dict[str, tuple[str, ...]] = {"train": ("group_size",), "hyperband": ("lam_mode", "max_clean"),
-                                          "predict": ("holdout",)}
+                                          "predict": ("holdout", "power_reps")}
 # section -> {key's name now: its name when stores were first keyed}: hashed under the old name
 RENAMED: dict[str, dict[str, str]] = {"mi": {"signals": "methods"}}
 

@@ -122,7 +122,7 @@ def verdict(budget: SignalBudget) -> str:
     """The sentence a report opens with, chosen from G, its CI, G / s and the G / s a test over the sources needs."""
     b = budget
     where = f"{b.n_tasks} held-out tasks from {b.n_sources} independent sources; {b.unit}"
-    g = (f"G = {b.gain:.2g} (95% CI {b.gain_low:.2g} to {b.gain_high:.2g}), {b.gain / b.gaussian:.1%} of the "
+    g = (f"G = {b.gain:.2g} (95% CI [{b.gain_low:+.2g}, {b.gain_high:+.2g}]), {b.gain / b.gaussian:.1%} of the "
          f"input-free Gaussian's {b.gaussian:.3g}; floor dirty/(2k) = {b.floor:.3g} at k = {b.k}")
     if not np.isfinite(b.gain_low) or not np.isfinite(b.g_over_s):
         return (f"The signal budget cannot be judged with {b.n_sources} independent source(s) ({where}): {g}. "

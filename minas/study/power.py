@@ -33,7 +33,8 @@ from minas.study.collection import signal_columns
 from minas.study.predict import run_cross_validation, score_split
 from minas.study.predict.experiment import compare
 from minas.study.stats import binomial_interval, task_test
-from minas.study.synthetic import calibrated_collected, synthetic_collected
+from minas.study.predict import task_sources
+from minas.study.synthetic import TASK_WIDTHS, calibrated_collected, planted_gain, synthetic_collected
 
 SIGNAL = {"NN + MI": "mi:mine_fast"}  # the planted signal, fed as notebook 04 feeds MI
 
@@ -138,6 +139,20 @@ def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, 
                      "gain": gain, "floor": floor, "seeds": seeds, "epochs": epochs,
                      "design": f"{folds}-fold over sources" if folds else "fixed split"})
     return pd.DataFrame(rows)
+
+
+def own_power(cfg, exp, collected, gain: float, floor: float, strengths=(0.0, 1.0)) -> pd.DataFrame:
+    """Power of notebook 04's own fixed-split test in the world it measured: `calibrated_power` with this run's G and
+    floor (`budget.signal_budget`), its training and held-out tasks and their sources, cfg.predict.power_reps planted
+    collections per strength. G outside what a planted world reaches (0 .. its largest) is clipped; column
+    `gain_measured` keeps the run's own value."""
+    src = task_sources(cfg, collected)
+    test = sorted(np.unique(exp.test.task))
+    train = sorted(set(collected.samples[collected.samples.split == "train"].task) - set(test))
+    reachable = min(max(gain, 0.0), planted_gain(1.0, TASK_WIDTHS[-1]))
+    table = calibrated_power(cfg, reachable, floor, len(train), len(test), strengths=strengths, reps=cfg.predict.power_reps,
+                             sources=[src[t] for t in train + test])
+    return table.assign(gain_measured=gain)
 
 
 def detectable_effect(curve: pd.DataFrame, power: float = 0.8) -> float:

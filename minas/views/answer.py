@@ -15,6 +15,7 @@ import pandas as pd
 from minas.core.config import StudyConfig
 from minas.nas.proxies import PROXIES
 from minas.nas.space import N_LAYERS
+from minas.study import budget
 from minas.study import power as power_stats
 from minas.study.analysis import correlation_summary
 from minas.study.controller import EXPERIMENTS, THESIS_TABLE_3_2
@@ -162,8 +163,9 @@ def power_finding(pw: pd.DataFrame, pw_cv: pd.DataFrame, exp: Experiment1, cv: C
 
 
 def verdict(a: Analysis, pw: pd.DataFrame, pw_cv: pd.DataFrame, n_train: int, n_test: int) -> list[str]:
-    """The answer in three sentences (Exp 1, Exp 2, per-layer signals), and a fourth when the power check detected
-    no planted signal at this scale (then a negative answer is absence of evidence)."""
+    """The answer: first the signal budget (whether a perfect per-layer signal could be seen at all, when the saved
+    Experiment 1 carries its task noise), then three sentences (Exp 1 with its noise control, Exp 2, per-layer
+    signals), and one more when the power check detected no planted signal at this scale (absence of evidence)."""
     c = a.exp.comparisons[a.exp.comparisons.unit.str.startswith("test pair")]
     acc, gauss = (Difference.of(c, "NN + MI", b) for b in ("NN + accuracy", "Fitted Gaussian"))
     lead = ("Per-layer MI helps predict which filter counts Hyperband keeps" if acc.ci_high < 0 and gauss.ci_high < 0 else
@@ -189,7 +191,13 @@ def verdict(a: Analysis, pw: pd.DataFrame, pw_cv: pd.DataFrame, n_train: int, n_
         t = part["top"]
         s3 += (f"; the largest is {t['method']} at layer {t['layer']} with {t['target'].replace(' | size', '')}, "
                f"partial rho {num(t['rho'], signed=True)} ({ci(*t['ci'], signed=True)})")
+    if ((c.a == "NN + noise") & (c.b == "NN + arch only")).any():
+        noise = Difference.of(c, "NN + noise", "NN + arch only")
+        s1 += (f" Read any 'worse' against the control: a column of pure noise changes the same MLP's test MSE by "
+               f"{estimate(noise.mean_diff, noise.ci_low, noise.ci_high, signed=True)} against the architecture alone.")
     out = [s1, s2, s3 + "."]
+    if not getattr(a.exp, "task_noise", pd.DataFrame()).empty:  # the signal budget leads: can any signal help here?
+        out.insert(0, budget.verdict(budget.signal_budget(a.exp)))
     x, x_cv = power_stats.detectable_effect(pw), power_stats.detectable_effect(pw_cv)
     if not np.isfinite(x):
         out.append(f"Read it with the power check: at this scale ({n_train} training, {n_test} test tasks) a planted "

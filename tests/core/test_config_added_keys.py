@@ -8,7 +8,7 @@ import pytest
 from minas.core import config, describe, keys
 
 SECTIONS = [("data", "train"), ("data", "train", "mi"), ("data", "train", "hyperband")]  # training, signal, bracket keys
-NEW = {"hyperband": ("lam_mode", "max_clean"), "predict": ("holdout",), "train": ("group_size",)}
+NEW = {"hyperband": ("lam_mode", "max_clean"), "predict": ("holdout", "power_reps"), "train": ("group_size",)}
 
 
 def _hash_before(cfg, *names) -> str:

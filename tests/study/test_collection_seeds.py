@@ -74,7 +74,7 @@ def test_hashes_of_one_collection_stay_as_before(tmp_path):
     before["collection"].pop("seeds")
     before["mi"]["methods"] = before["mi"].pop("signals")  # the name stores were first keyed with
     before["train"].pop("group_size")  # added since, at their defaults
-    for section, added in (("hyperband", ("lam_mode", "max_clean")), ("predict", ("holdout",))):
+    for section, added in (("hyperband", ("lam_mode", "max_clean")), ("predict", ("holdout", "power_reps"))):
         for k in added:
             before[section].pop(k)
     import hashlib

@@ -144,7 +144,8 @@ def test_verdict_states_effects_with_their_intervals(study, controller):
     corr = pd.DataFrame({"method": ["ba", "ba"], "layer": pd.array([1, 2], dtype="Int64"), "target": ["hs", "hs | size"],
                          "rho": [0.3, -0.6], "ci_low": [0.1, -0.8], "ci_high": [0.5, -0.4]})
     a = dataclasses.replace(a, exp=dataclasses.replace(a.exp, comparisons=comparisons), vs_uniform=vs_uniform, correlations=corr)
-    s1, s2, s3 = answer.verdict(a, _power(True), _power(True), 4, 2)
+    lead, s1, s2, s3 = answer.verdict(a, _power(True), _power(True), 4, 2)
+    assert lead.startswith(("First:", "A perfect per-layer signal", "The signal budget")) and "independent source" in lead
     n_pairs, n_tasks = len(a.exp.test), len(np.unique(a.exp.test.task))
     assert s1.startswith("This run finds no evidence")  # the accuracy CI straddles 0
     assert "+0.004 (95% CI [-0.001, +0.009])" in s1 and "-0.002 (95% CI [-0.003, -0.001])" in s1
@@ -152,10 +153,10 @@ def test_verdict_states_effects_with_their_intervals(study, controller):
     assert "+0.012 (95% CI [-0.01, +0.03]; thesis +0.002)" in s2 and "-0.03 (95% CI [-0.05, -0.01]; thesis -0.041)" in s2 and "5 training" in s2
     assert "1 of 1 per-layer correlations" in s3 and "1 of 1 once" in s3 and "ba at layer 2 with hs, partial rho -0.6 (95% CI [-0.8, -0.4])" in s3
     undetected = answer.verdict(a, _power(False), _power(True), 4, 2)
-    assert len(undetected) == 4 and "(4 training, 2 test tasks)" in undetected[3] and "absence of evidence" in undetected[3]
-    assert "cross-validated over every task: 3e-05" in undetected[3]
+    assert len(undetected) == 5 and "(4 training, 2 test tasks)" in undetected[4] and "absence of evidence" in undetected[4]
+    assert "cross-validated over every task: 3e-05" in undetected[4]
     comparisons.loc[0, ["ci_low", "ci_high"]] = [-0.01, -0.001]
-    assert answer.verdict(a, _power(True), _power(True), 4, 2)[0].startswith("Per-layer MI helps")
+    assert answer.verdict(a, _power(True), _power(True), 4, 2)[1].startswith("Per-layer MI helps")
 
 
 def test_headline_and_conclusions_on_real_results(study, controller):

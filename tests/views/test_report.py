@@ -71,7 +71,7 @@ def _key_before(cfg) -> str:
     if d["collection"]["seeds"] == 1:
         d["collection"].pop("seeds")
     d["train"].pop("group_size")  # added since, at their defaults
-    for section, added in (("hyperband", ("lam_mode", "max_clean")), ("predict", ("holdout",))):
+    for section, added in (("hyperband", ("lam_mode", "max_clean")), ("predict", ("holdout", "power_reps"))):
         for k in added:
             d[section].pop(k)
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
