@@ -22,7 +22,7 @@ from minas.core.registry import DATA_FAMILIES, SIGNALS
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (minas/core/config.py -> ../..)
 PARAMS_DIR = ROOT / "params"
-PROFILES = ("smoke", "default", "full")
+PROFILES = ("smoke", "default", "full", "powered")
 
 
 def _f(default, *, lo=None, hi=None, choices=None, doc=""):

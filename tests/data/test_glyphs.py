@@ -135,3 +135,12 @@ def test_cli_tasks_lists_the_smoke_profile(capsys, tmp_path):
     assert out[0].split()[:3] == ["name", "family", "source"] and len(out) == len(cfg.data.tasks) + 2
     n_sources = len({data.get_task(cfg, n).source for n in cfg.data.tasks})
     assert out[-1] == f"sources: {n_sources}"
+
+
+@pytest.mark.skipif(not fonts.noto_installed(), reason="fonts-noto-core not installed (apt-get install fonts-noto-core)")
+def test_the_powered_profile_takes_one_task_from_each_of_at_least_30_sources():
+    cfg = config.load("powered")
+    known = DATA_FAMILIES.get("glyphs-noto").task_names(cfg)
+    assert set(cfg.data.tasks) <= set(known), sorted(set(cfg.data.tasks) - set(known))
+    scripts = {name.removeprefix("glyphs-noto-").rsplit("-", 1)[0] for name in cfg.data.tasks}
+    assert len(scripts) == len(cfg.data.tasks) >= 30 and scripts <= set(fonts.scripts("noto"))
