@@ -234,6 +234,19 @@ def dashboard_link(cfg: config.StudyConfig) -> str | None:
         return None
 
 
+PLAN_ENV = "MINAS_PLAN"  # off: `minas run` skips the plan line (the tests' many stand-in runs)
+
+
+def _plan_line(cfg: config.StudyConfig) -> str:
+    """The plan's total (minas.study.plan.total_line); a plan that cannot be made is said, never a reason to stop."""
+    from minas.study import plan  # deferred with torch
+
+    try:
+        return plan.total_line(cfg, cfg.out / "throughput.json")
+    except Exception as err:  # noqa: BLE001 (informative only: whatever the plan lacks, the run goes on)
+        return f"plan: not available ({type(err).__name__}: {err})"
+
+
 def run(profile: str = "default", only: str | None = None, overrides: dict | None = None, log=print,
         cell_timeout: int | None = None, progress_bars: bool = False) -> list[Path]:
     """Execute the selected notebooks in order; returns the executed notebook paths.
@@ -258,6 +271,8 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
         from minas import data  # deferred: builds on torch, which a config error never needs
 
         data.check_data(cfg)  # a missing or corrupt data file fails here, not in notebook 03
+        if os.environ.get(PLAN_ENV, "on") != "off":
+            log(f"[minas] {_plan_line(cfg)}")
         out = cfg.out / "notebooks"
         out.mkdir(parents=True, exist_ok=True)
         prov = report.portable(provenance(cfg), cfg.out)  # no folder of this machine in what the run records

@@ -55,11 +55,10 @@ def _digest(blob: dict, **dump) -> str:
 
 def _as_first_keyed(cfg: StudyConfig) -> dict:
     """`cfg.to_dict()` as stores were first keyed: renamed keys under their old names (RENAMED), keys added
-    later (ADDED_LATER) left out while at their defaults."""
+    later (ADDED_LATER) left out."""
     d = cfg.to_dict()
-    for name, added in ADDED_LATER.items():
-        defaults = dataclasses.asdict(type(getattr(cfg, name))())
-        d[name] = {k: v for k, v in d[name].items() if not (k in added and v == defaults[k])}
+    for name, added in ADDED_LATER.items():  # none of them existed then, whatever their value now
+        d[name] = {k: v for k, v in d[name].items() if k not in added}
     return {name: ({RENAMED[name].get(k, k): v for k, v in value.items()} if name in RENAMED else value)
             for name, value in d.items()}
 

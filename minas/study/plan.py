@@ -12,6 +12,7 @@ measures this machine, or a JSON file measured elsewhere). Counts follow `collec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -243,6 +244,25 @@ def hours(works: list[Work], tp: Throughput, workers: int) -> list[dict]:
 
 COLUMNS = ("trainings", "convergence_trainings", "arch_epochs", "images", "mi_estimates", "mi_rows", "hyperband_instances",
            "controller_instances", "hours")
+
+
+def total_line(cfg: StudyConfig, cache: Path) -> str:
+    """The line `minas run` prints first: the profile's planned minutes per notebook on this machine, from a
+    throughput calibrated once and kept in `cache` (the output folder's throughput.json)."""
+    shapes, _ = task_shapes(cfg)
+    works = count(cfg, shapes)
+    if cache.exists():
+        tp = load_throughput(cache)
+    else:
+        import torch  # deferred: counting needs no torch
+
+        torch.set_num_threads(1)
+        tp = calibrate(cfg, [m for w in works for m in w.mi_rows], shapes)
+        tp.save(cache)
+    rows = hours(works, tp, cfg.engine.workers)
+    per = ", ".join(f"{r['notebook'][:2]} {r['hours'] * 60:.1f}" for r in rows[:-1])
+    return (f"plan: about {rows[-1]['hours'] * 60:.0f} min on this machine ({per} min; 04's predictors not counted; "
+            f"`python -m minas plan --profile {cfg.profile}` shows the counts)")
 
 
 def report(cfg: StudyConfig, throughput: str | None = None, save: str | None = None) -> str:

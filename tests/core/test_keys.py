@@ -21,7 +21,8 @@ BEFORE = {
 
 # The controller and saved-result keys by this module's rule (paths and engine left out), as first computed
 # by it: pinned so that a new params key moves them only on purpose (`keys.ADDED_LATER`, CONTRIBUTING.md).
-NOW = {("smoke", "fp32"): ("a62911cc3cab", "19b203983ac3"), ("default", "fp32"): ("69dbbbdb446a", "1b2bfd18ab3f"),
+NOW = {("smoke", "fp32"): ("a62911cc3cab", "ae161b2e98d4"),  # smoke result key: predict.power_reps 3 (issue 23)
+       ("default", "fp32"): ("69dbbbdb446a", "1b2bfd18ab3f"),
        ("default", "bf16"): ("5188eda24fbd", "285b73e6c335")}
 
 

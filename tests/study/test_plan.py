@@ -113,3 +113,12 @@ def test_calibration_measures_this_machine(cfg):
     assert len(tp.points) == len(throughput.WIDTHS) and tp.mi_seconds_per_1000["ba"] > 0
     assert tp.points[0][1] < tp.points[-1][1]  # 120 filters cost more per image than 20
     assert tp.startup_seconds > 0 and set(tp.power_seconds) == {"fixed", "4-fold"}
+
+
+def test_the_run_line_calibrates_once_and_reads_the_cache_after(tmp_path):
+    cfg = config.load("smoke", output_dir=str(tmp_path))
+    cache = tmp_path / "throughput.json"
+    first = plan.total_line(cfg, cache)
+    assert cache.exists() and first.startswith("plan: about ") and "01 " in first and "06 " in first
+    stamp = cache.stat().st_mtime_ns
+    assert plan.total_line(cfg, cache) == first and cache.stat().st_mtime_ns == stamp  # read back, not recalibrated
