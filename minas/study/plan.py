@@ -17,6 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from minas.core.config import StudyConfig
+from minas.data import catalog, fashion, thesis
+from minas.data.task import DataError
+from minas.mi import ESTIMATORS
+from minas.mi.validation import SUITE_TASKS, shape_problems
+from minas.study import collection, layer_mi
+from minas.study.controller import EXPERIMENTS
 from minas.study.throughput import Throughput, calibrate, load_throughput, uniform_seconds
 
 CONVERGE_EXTRA = 6.5  # epochs before the best one: default of 2026-12-01 took 8.5 epochs per input sample at patience 2
@@ -93,8 +99,6 @@ def task_shapes(cfg: StudyConfig) -> tuple[list[TaskShape], str]:
     Loads each task as notebook 01 does; a thesis or fashion task whose files are not on this machine
     (DataError) is planned from its data set's published size capped by data.max_train/test_per_task.
     """
-    from minas.data import catalog, fashion, thesis
-    from minas.data.task import DataError
 
     out, guessed = [], []
     for fam in catalog.families(cfg):
@@ -137,10 +141,6 @@ def _hyperband(cfg: StudyConfig, w: Work, shape: TaskShape, n: float) -> None:
 
 def count(cfg: StudyConfig, shapes: list[TaskShape] | None = None) -> list[Work]:
     """Every notebook's work for the profile `cfg` (shapes: `task_shapes(cfg)` unless given)."""
-    from minas.mi import ESTIMATORS
-    from minas.mi.validation import SUITE_TASKS, shape_problems
-    from minas.study import collection, layer_mi
-    from minas.study.controller import EXPERIMENTS
 
     shapes = shapes if shapes is not None else task_shapes(cfg)[0]
     by_name = {s.name: s for s in shapes}

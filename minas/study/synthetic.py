@@ -16,6 +16,7 @@ from minas.core.seeding import rng_for
 from minas.nas import hyperband
 from minas.nas.space import N_LAYERS, N_OPTIONS, sample_architectures
 from minas.study.collection import Collected, signal_columns
+from minas.study.predict.predictors import fit_gaussian
 
 PREF_MEAN, PREF_SD = 11.0, float(np.sqrt((17**2 - 1) / 12))  # mean and sd of the discrete uniform on 3..19
 
@@ -83,7 +84,6 @@ def _task_means(prefs: np.ndarray, share: float, width: float = TASK_WIDTHS[0]) 
 
 def planted_gain(share: float, width: float = TASK_WIDTHS[0], n: int = 256) -> float:
     """G of a planted world: mean MSE of the Gaussian fitted to the mean posterior against each task's expected one."""
-    from minas.study.predict.predictors import fit_gaussian
 
     prefs = rng_for(0, "planted-gain").uniform(3, 19, size=(n, N_LAYERS))
     mu = _task_means(prefs, share, width)

@@ -32,10 +32,12 @@ import pandas as pd
 from scipy import stats
 
 from minas import data
+from minas.core.config import load
 from minas.core.progress import bar as progress_bar
 from minas.core.seeding import derive_seed, rng_for
 from minas.nas import cnn, hyperband
 from minas.nas.space import sample_architectures
+from minas.study.jobs import signal_values
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,6 @@ def regime_sweep(cfg, tasks: list[str], regimes: dict[str, dict], n_archs: int =
 
     Returns (runs, icc): every training row, and `icc_table` per (regime, task, epochs, value).
     """
-    from minas.core.config import load
 
     runs, tables = [], []
     for name, overrides in regimes.items():
@@ -194,7 +195,6 @@ def signal_reliability(cfg, task_name: str, methods: list[str], n_archs: int = 8
     `icc_by_signal` turns it into an ICC per (signal, layer): a signal whose ICC is near 0 cannot
     tell architectures apart, whatever its relation to accuracy.
     """
-    from minas.study.jobs import signal_values
 
     task = data.get_task(cfg, task_name)
     archs = sample_architectures(n_archs, rng_for(cfg.seed, "target", task_name))

@@ -16,9 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from minas import data
 from minas.core.config import StudyConfig
+from minas.data.task import DataError, make_task
 from minas.nas import cnn
 from minas.nas.space import Architecture, sample_architectures
+from minas.study import power
+from minas.study.jobs import signal_values
 
 WIDTHS = (20, 60, 120)  # filters per layer of the calibration networks
 CAL_ROWS = 256  # training rows per calibration measurement
@@ -72,7 +76,6 @@ def calibrate(cfg: StudyConfig, methods, shapes: list) -> Throughput:
     signal call per method at the study's rows (up to CAL_MI_ROWS; seconds each), one torch thread as every job."""
     import torch
 
-    from minas.study.jobs import signal_values
 
     task = _calibration_task(cfg, shapes)
     device = cnn.pick_device(cfg.device)
@@ -123,7 +126,6 @@ def _power_seconds(cfg: StudyConfig, shapes: list, clock=time.process_time) -> d
     timed at 1 and 2 predictor epochs, extended linearly to the notebook's predict.epochs // 2."""
     import warnings
 
-    from minas.study import power
 
     n_tr, n_te = (sum(s.split == split for s in shapes) for split in ("train", "test"))
     out = {}
@@ -143,8 +145,6 @@ def _power_seconds(cfg: StudyConfig, shapes: list, clock=time.process_time) -> d
 
 def _calibration_task(cfg: StudyConfig, shapes: list):
     """The profile's first task that loads here; else (no data here) seeded random images of its first task's shape."""
-    from minas import data
-    from minas.data.task import DataError, make_task
 
     for s in shapes:
         try:

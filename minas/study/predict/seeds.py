@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from minas.study.collection import load_collected, seed_configs
 from minas.study.predict.experiment import COMPARED, Experiment1, _clusters, run_experiment
 from minas.study.stats import task_test
 
@@ -78,7 +79,6 @@ def pool_seeds(exps: list[Experiment1], seeds: list[int], pairs=COMPARED, seed: 
 
 def seed_experiments(cfg, store, first: Experiment1 | None = None) -> list[Experiment1]:
     """Experiment 1 on each collection seed's collection (`collection.seed_configs`); `first`: the profile seed's, if run."""
-    from minas.study.collection import load_collected, seed_configs
 
     out = []
     for i, c in enumerate(seed_configs(cfg)):
@@ -88,7 +88,6 @@ def seed_experiments(cfg, store, first: Experiment1 | None = None) -> list[Exper
 
 def run_seed_pooling(cfg, store, first: Experiment1 | None = None) -> SeedPooling:
     """Experiment 1 per collection seed (reusing `first` for the profile seed), pooled by `pool_seeds`."""
-    from minas.study.collection import seed_configs
 
     seeds = [c.seed for c in seed_configs(cfg)]
     return pool_seeds(seed_experiments(cfg, store, first), seeds, seed=cfg.seed)
