@@ -182,7 +182,9 @@ def verdict(a: Analysis, pw: pd.DataFrame, pw_cv: pd.DataFrame, n_train: int, n_
     parts = [f"{names.get(p, p)} {num(r.diff_mean, 3, signed=True)} ({ci(r.ci_low, r.ci_high, signed=True)}"
              + (f"; thesis {thesis[p] - thesis['uniform']:+.3f})" if p in thesis.index else ")") for p, r in tr.iterrows()]
     s2 = ("The REINFORCE controller's priors change the mean score of Hyperband's output against the uniform prior by "
-          f"{' and '.join(parts)}, over {int(tr.n_tasks.max()) if len(tr) else 0} training data sets.")
+          f"{' and '.join(parts)}, over {int(tr.n_tasks.max()) if len(tr) else 0} training data sets"
+          + (f" from {int(tr.n_sources.max())} independent source{'s' if int(tr.n_sources.max()) != 1 else ''} (CIs over "
+             "source means)." if "n_sources" in tr else "."))
     plain, part = correlation_summary(a.correlations), correlation_summary(a.correlations, partial=True)
     s3 = (f"Within a data set, {plain['ci_excluding_0']} of {plain['tested']} per-layer correlations of a signal with accuracy "
           "or score have a 95% CI excluding 0 (correlated tests: they share tasks and architectures), and "

@@ -163,8 +163,9 @@ def controller_findings(table: pd.DataFrame, paired: pd.DataFrame, by_run: pd.Da
     learned = [p for p in list(PRIORS)[1:] if ("train", p) in pv.index]
     for e in learned:
         r = pv.loc[("train", e)]
+        over = f" (CI and p over {int(r.n_sources)} independent sources)" if "n_sources" in r.index else ""
         lines.append(f"{e}: beats uniform on {int(r.wins)} of {int(r.n_tasks)} training data sets, mean difference "
-                     f"{estimate(r.diff_mean, r.ci_low, r.ci_high, 3, signed=True)}, Wilcoxon p = {num(r.wilcoxon_p, 3)}.")
+                     f"{estimate(r.diff_mean, r.ci_low, r.ci_high, 3, signed=True)}, Wilcoxon p = {num(r.wilcoxon_p, 3)}{over}.")
     for e in learned:
         r = br.loc[("train", e)]
         lines.append(f"{e} over {int(r.n_runs)} controller runs: difference to uniform "

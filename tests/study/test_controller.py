@@ -1,5 +1,6 @@
 """The REINFORCE controller on fake objectives: learning, baseline, sampling, Exp 1 mix, resume."""
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -256,3 +257,14 @@ def test_every_prior_and_controller_run_sees_the_same_draw_seeds(tmp_path):
     assert row.loc[("train", "exp2"), "n_runs"] == 2 and np.isfinite(row.loc[("train", "exp2"), "ci_low"])
     assert row.loc[("train", "uniform"), "diff_mean"] == 0
     assert (table.ci_low <= table["mean"]).all() or table.ci_low.isna().any()
+
+
+def test_priors_against_uniform_are_judged_over_sources_when_given():
+    evals = pd.DataFrame({"split": "train", "prior": ["uniform"] * 4 + ["exp1"] * 4, "task": ["a", "b", "c", "d"] * 2,
+                          "avg_score": [0.5, 0.5, 0.5, 0.5, 0.6, 0.7, 0.4, 0.45]})
+    by_task = ctl.compare_to_uniform(evals).iloc[0]
+    assert (by_task.n_tasks, by_task.n_sources) == (4, 4) and by_task.diff_mean == pytest.approx(0.0375)
+    clustered = ctl.compare_to_uniform(evals, {"a": "s1", "b": "s1", "c": "s2", "d": "s2"}).iloc[0]
+    assert (clustered.n_tasks, clustered.n_sources, clustered.wins) == (4, 2, 2)
+    assert clustered.diff_mean == pytest.approx(((0.1 + 0.2) / 2 + (-0.1 - 0.05) / 2) / 2)
+    assert clustered.ci_high - clustered.ci_low > by_task.ci_high - by_task.ci_low  # 1 degree of freedom: wider

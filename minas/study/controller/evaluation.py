@@ -104,9 +104,10 @@ def table_3_2(evals: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def compare_to_uniform(evals: pd.DataFrame) -> pd.DataFrame:
+def compare_to_uniform(evals: pd.DataFrame, sources: dict | None = None) -> pd.DataFrame:
     """Per (split, prior): paired over tasks, mean of (prior - uniform) per-task avg_score, its 95% t-interval
-    over tasks (`stats.mean_interval`: the tasks are the units, too few for a percentile bootstrap) and a Wilcoxon p."""
+    (`stats.mean_interval`) and a Wilcoxon p. sources (task -> image source): the tasks of one source are averaged
+    first and the interval and p are over those source means, the independent units (`n_sources`)."""
     from scipy.stats import wilcoxon
 
     per_task = evals.groupby(["split", "prior", "task"])["avg_score"].mean().unstack("prior")
@@ -115,10 +116,12 @@ def compare_to_uniform(evals: pd.DataFrame) -> pd.DataFrame:
         for prior in [c for c in g.columns if c != "uniform"]:
             both = g[[prior, "uniform"]].dropna()
             d = both[prior] - both["uniform"]
-            p = wilcoxon(d).pvalue if len(d) > 1 and (d != 0).any() else np.nan
-            _, lo, hi = mean_interval(d)
-            rows.append({"split": split, "prior": prior, "diff_mean": d.mean(), "ci_low": lo, "ci_high": hi,
-                         "wins": int((d > 0).sum()), "n_tasks": len(d), "wilcoxon_p": p})
+            tasks = d.index.get_level_values("task")
+            units = d.groupby([sources.get(t, t) for t in tasks] if sources else list(tasks)).mean()
+            p = wilcoxon(units).pvalue if len(units) > 1 and (units != 0).any() else np.nan
+            _, lo, hi = mean_interval(units)
+            rows.append({"split": split, "prior": prior, "diff_mean": units.mean(), "ci_low": lo, "ci_high": hi,
+                         "wins": int((d > 0).sum()), "n_tasks": len(d), "n_sources": len(units), "wilcoxon_p": p})
     return pd.DataFrame(rows)
 
 
