@@ -1,10 +1,13 @@
 """Collection seeds: `collection.seeds` repeats the whole collection, seed 0 keeps every key it had."""
 import dataclasses
 
+import numpy as np
+
 import pytest
 
 from minas.core import check, config, describe, keys
 from minas.core.store import Store, seed_suffix, suffix_seed
+from minas.nas.space import parse_architecture
 from minas.study import collection
 
 
@@ -111,3 +114,19 @@ def test_two_seeds_collect_apart_and_seed_0_is_the_one_seed_collection(tmp_path)
     after = s1.frame("trainings")
     assert again.input_jobs == summary.input_jobs / 2  # seed 1's only
     assert after[after.seed == 0].reset_index(drop=True).equals(before)  # not one seed-0 row rewritten
+
+
+def test_balanced_size_penalty_scores_each_task_with_its_own_lambda(tmp_path):
+    from minas.core.engine import Engine
+    from minas.core.store import Store
+    from minas.nas import hyperband
+
+    cfg = config.load("smoke", output_dir=str(tmp_path), **{**TINY, "hyperband.lam_mode": "balanced"})
+    store = Store(tmp_path / "store.sqlite")
+    with Engine(workers=0, progress=False) as eng:
+        collection.collect(cfg, store, eng)
+    lam = collection.runner.task_lambda(cfg, store, "digits8")
+    assert lam > 0 and lam != cfg.hyperband.lam
+    rows = collection.load_collected(cfg, store).brackets
+    want = [hyperband.score(r.accuracy, parse_architecture(r.arch), lam) for r in rows.itertuples()]
+    assert len(rows) and np.allclose(rows.score, want)

@@ -75,6 +75,24 @@ def _rung_trainings(spec: BracketSpec, survivors: list[int]) -> int:
     return distinct + sum(min(distinct, k) for k in survivors)
 
 
+def task_lambda(cfg: StudyConfig, store: Store, task: str) -> float:
+    """The size penalty of a task's Hyperband instances: `hyperband.lam`, or with `lam_mode: balanced` the task's
+    own, sd(accuracy) / sd(sum of filters) over its reference architectures' converged trainings (thesis A.4's
+    set: the standardization architectures and the input samples, trained before any instance runs)."""
+    hb = cfg.hyperband
+    if hb.lam_mode != "balanced":
+        return hb.lam
+    std, inputs = input_archs(cfg, task)
+    tkey = keys.training_key(cfg)
+    rows = [(store.get_training(task, a.id, cfg.seed, 0, tkey, kind="converge"), a) for a in std + inputs]
+    done = [(r["accuracy"], a.total_filters()) for r, a in rows if r is not None]
+    try:
+        return hyperband.balanced_lambda([acc for acc, _ in done], [f for _, f in done])
+    except ValueError as err:
+        raise ValueError(f"hyperband.lam_mode balanced on task {task!r}: {err}; {len(done)} of {len(rows)} reference "
+                         "architectures are trained (notebook 03 trains them before its Hyperband instances)") from err
+
+
 class _Brackets:
     """The Hyperband instances of one `run_brackets` call: the live ones, their results and their bar."""
 
@@ -84,12 +102,14 @@ class _Brackets:
         self.tcfg, self.bcfg = keys.training_key(cfg), keys.bracket_key(cfg)
         self.out: dict[int, hyperband.BracketResult] = {}
         self.live: dict[int, hyperband.Bracket] = {}
+        lam: dict[str, float] = {}  # task -> its size penalty, for the tasks with an instance still to run
         for n, s in enumerate(specs):
             done = store.get_bracket(s.tag, s.task, s.instance, self.bcfg)
             if done is not None and done["archs"] == [a.id for a in s.archs]:
                 self.out[n] = hyperband.BracketResult.from_dict(done["result"])
             else:
-                self.live[n] = hyperband.Bracket(list(s.archs), list(hb.survivors), list(hb.epochs_per_rung), hb.lam)
+                lam[s.task] = lam[s.task] if s.task in lam else task_lambda(cfg, store, s.task)
+                self.live[n] = hyperband.Bracket(list(s.archs), list(hb.survivors), list(hb.epochs_per_rung), lam[s.task])
         self.started = time.perf_counter()
         self.expected = {n: _rung_trainings(specs[n], hb.survivors) for n in self.live}
         self.reported = dict.fromkeys(self.live, 0)  # trainings fed to each instance so far (stored or computed)
