@@ -26,7 +26,7 @@ from minas.study import jobs
 from minas.study.stats import mean_interval
 
 SIZE = "sum_filters"  # the size baseline's method name: the architecture's total filter count
-COLUMNS = ["method", "layer", "target", "n_tasks", "n_archs", "tau", "tau_low", "tau_high",
+COLUMNS = ["method", "layer", "target", "n_tasks", "n_sources", "n_archs", "tau", "tau_low", "tau_high",
            "rho", "rho_low", "rho_high", "seconds_per_arch"]
 
 
@@ -74,13 +74,23 @@ def _bounded(per_task: np.ndarray) -> tuple[float, float, float]:
     return m, float(np.clip(lo, -1.0, 1.0)), float(np.clip(hi, -1.0, 1.0))
 
 
+def _by_source(per_task: np.ndarray, tasks: list[str], sources: dict | None) -> np.ndarray:
+    """Per-task values averaged within each image source (the independent units); as they are without sources."""
+    if not sources:
+        return per_task
+    frame = pd.DataFrame({"source": [sources.get(t, t) for t in tasks], "value": per_task})
+    return frame.dropna().groupby("source").value.mean().to_numpy()
+
+
 def rank_agreement(values: pd.DataFrame, scores: pd.DataFrame, lam: float, targets=("accuracy", "hs"),
-                   size_baseline: bool = True) -> pd.DataFrame:
+                   size_baseline: bool = True, sources: dict | None = None) -> pd.DataFrame:
     """Within-task Kendall tau and Spearman rho of every (method, layer) with each target; mean over tasks
     with 95% t-intervals over tasks; seconds per architecture. One row per (method, layer, target) (COLUMNS).
 
     values: task, arch, method, layer, value (NaN for a failure), seconds; scores: task, arch, accuracy
     (and seconds, unused here). With `size_baseline`, the total filter count joins as method "sum_filters".
+    sources (task -> image source): per-task correlations are averaged within each source first and the
+    intervals are over those source means (`n_sources`).
     """
     scored = with_targets(scores.groupby(["task", "arch"], as_index=False).mean(numeric_only=True), lam)
     vals = values[["task", "arch", "method", "layer", "value", "seconds"]]
@@ -92,13 +102,14 @@ def rank_agreement(values: pd.DataFrame, scores: pd.DataFrame, lam: float, targe
     cost = signal_costs(vals).set_index("method").seconds_per_arch
     rows = []
     for (method, layer), g in joined.groupby(["method", "layer"], sort=True):
-        tasks = [t for _, t in g.groupby("task")]
+        names, tasks = zip(*[(name, t) for name, t in g.groupby("task")])
         for target in targets:
             per = np.array([task_correlations(t.value.to_numpy(float), t[target].to_numpy(float)) for t in tasks])
             tau, rho, n = per[:, 0], per[:, 1], per[:, 2]
             used = np.isfinite(rho)
-            rows.append([method, int(layer), target, int(used.sum()), int(n[used].sum()),
-                         *_bounded(tau), *_bounded(rho), float(cost.get(method, np.nan))])
+            tau_u, rho_u = _by_source(tau, list(names), sources), _by_source(rho, list(names), sources)
+            rows.append([method, int(layer), target, int(used.sum()), int(np.isfinite(rho_u).sum()), int(n[used].sum()),
+                         *_bounded(tau_u), *_bounded(rho_u), float(cost.get(method, np.nan))])
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -77,7 +77,7 @@ def report_tables(a: Analysis, **more: pd.DataFrame) -> dict[str, pd.DataFrame]:
     rank_agreement, signal_costs, reliability, power), each titled with how its intervals were computed."""
     titles = {"table_3_1": "Table 3.1 (MSE; thesis columns are the thesis's reported values)",
               "intervals": "Table 3.1 intervals (95% t-interval over test data sets)",
-              "rank_agreement": "Every signal vs accuracy and hs: Kendall tau, Spearman rho (t-intervals over tasks), cost",
+              "rank_agreement": "Every signal vs accuracy and hs: Kendall tau, Spearman rho (t-intervals over source means), cost",
               "signal_costs": "Cost of each signal per architecture", "reliability": "Test-retest ICC per signal and layer",
               "power": "Power over planted collections"}
     unknown = sorted(set(more) - set(titles))

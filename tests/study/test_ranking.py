@@ -133,3 +133,12 @@ def test_the_figure_draws_every_signal_and_the_size_band():
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert sorted(labels) == ["mi L1", "mi L2", "naswot", ranking.SIZE]
     assert labels[0] == "naswot"  # sorted by rho, best at the top: naswot (rho 0.8) sits at the bottom
+
+
+def test_with_sources_the_interval_is_over_source_means():
+    values = _values("mi", {"a": [1, 2, 3, 4], "b": [1, 2, 4, 3], "c": [4, 3, 2, 1]}, layer=1)
+    scores = _scores(("a", "b", "c"))
+    by_task = _row(ranking.rank_agreement(values, scores, lam=0.0), "mi", layer=1)
+    clustered = _row(ranking.rank_agreement(values, scores, lam=0.0, sources={"a": "s", "b": "s", "c": "t"}), "mi", layer=1)
+    assert (by_task.n_tasks, by_task.n_sources) == (3, 3) and (clustered.n_tasks, clustered.n_sources) == (3, 2)
+    assert clustered.rho == pytest.approx(((1.0 + 0.8) / 2 - 1.0) / 2)  # the two tasks of source s averaged first
