@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 import torch
+from train_throughput import _sync  # the benchmark beside this one (benchmarks/ is the script's folder)
 
 from minas import data
 from minas.core import config
@@ -64,11 +65,6 @@ def _best_of(work, device) -> float:
         _sync(device)
         best = min(best, time.perf_counter() - t0)
     return best
-
-
-def _sync(device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def main() -> None:

@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from minas.nas.cnn import CNN
+from minas.nas.cnn import CNN, layer_activations
 from minas.nas.space import Architecture
 
 MOMENTUM = 0.9  # as cnn._optimizer: SGD, nesterov
@@ -46,13 +45,7 @@ class PackedCNN(nn.Module):
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Per-layer activations, each (B, N * W_i, H_i, W_i), as `CNN.features`."""
-        acts = []
-        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
-            if i in (1, 2):
-                x = F.max_pool2d(x, 2)
-            x = F.relu(norm(conv(x)))
-            acts.append(x)
-        return acts
+        return layer_activations(self.convs, self.norms, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, N * C, H, W) -> (N, B, K)
         pooled = self.features(x)[-1].mean(dim=(2, 3))  # (B, N * C_4)

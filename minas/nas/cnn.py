@@ -20,6 +20,18 @@ from minas.nas.device import native_bf16, pick_device, resolve_precision  # noqa
 from minas.nas.space import Architecture, parse_architecture
 
 
+def layer_activations(convs, norms, x: torch.Tensor) -> list[torch.Tensor]:
+    """The thesis stem's per-layer activations: conv, BatchNorm, ReLU, with 2x2 max-pooling before layers 2 and 3
+    (shared by one network, `CNN`, and N networks packed side by side, `minas.nas._packed`)."""
+    acts = []
+    for i, (conv, norm) in enumerate(zip(convs, norms)):
+        if i in (1, 2):
+            x = F.max_pool2d(x, 2)
+        x = F.relu(norm(conv(x)))
+        acts.append(x)
+    return acts
+
+
 class CNN(nn.Module):
     """4 x [conv 3x3 -> BatchNorm -> ReLU], max-pool 2 after layers 1 and 2, global mean, linear.
 
@@ -38,13 +50,7 @@ class CNN(nn.Module):
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Per-layer activations, each (B, C_i, H_i, W_i)."""
-        acts = []
-        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
-            if i in (1, 2):
-                x = F.max_pool2d(x, 2)
-            x = F.relu(norm(conv(x)))
-            acts.append(x)
-        return acts
+        return layer_activations(self.convs, self.norms, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, K)
         return self.head(self.features(x)[-1].mean(dim=(2, 3)))
