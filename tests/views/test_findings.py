@@ -176,10 +176,10 @@ def test_headline_and_conclusions_on_real_results(study, controller):
 
 
 def test_ranking_sentence_names_the_best_proxy_and_the_anchor():
-    rows = [["synflow", 0, "accuracy", 5, 40, 0.5, 0.4, 0.6, 0.85, 0.8, 0.9, 0.01],
-            ["mine_fast", 2, "accuracy", 5, 40, 0.1, 0.0, 0.2, 0.2, -0.1, 0.5, 3.0],
-            [SIZE, 0, "accuracy", 5, 40, 0.3, 0.2, 0.4, 0.4, 0.3, 0.5, 0.0],
-            ["synflow", 0, "hs", 5, 40, 0.9, 0.8, 1.0, 0.95, 0.9, 1.0, 0.01]]
+    rows = [["synflow", 0, "accuracy", 5, 3, 40, 0.5, 0.4, 0.6, 0.85, 0.8, 0.9, 0.01],  # 5 tasks from 3 sources
+            ["mine_fast", 2, "accuracy", 5, 3, 40, 0.1, 0.0, 0.2, 0.2, -0.1, 0.5, 3.0],
+            [SIZE, 0, "accuracy", 5, 3, 40, 0.3, 0.2, 0.4, 0.4, 0.3, 0.5, 0.0],
+            ["synflow", 0, "hs", 5, 3, 40, 0.9, 0.8, 1.0, 0.95, 0.9, 1.0, 0.01]]
     agree = pd.DataFrame(rows, columns=COLUMNS)
     r = answer.ranking_finding(agree)
     assert r.best_proxy_rho == 0.85
