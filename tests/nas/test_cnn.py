@@ -2,20 +2,9 @@
 import pytest
 import torch
 
-from minas import data
 from minas.core import config
 from minas.nas import cnn
 from minas.nas.space import Architecture
-
-
-@pytest.fixture(scope="module")
-def cfg():
-    return config.load("smoke")
-
-
-@pytest.fixture(scope="module")
-def task(cfg):
-    return data.get_task(cfg, "mnist")
 
 
 def test_shapes_for_1_and_3_channels():

@@ -2,22 +2,11 @@
 import pytest
 import torch
 
-from minas import data
 from minas.core import config, keys
 from minas.nas import _packed, cnn, population
 from minas.nas.space import Architecture
 
 ARCHS = [Architecture((10, 20, 15, 10)), Architecture((15, 10, 25, 20)), Architecture((10, 10, 10, 10))]
-
-
-@pytest.fixture(scope="module")
-def cfg():
-    return config.load("smoke")
-
-
-@pytest.fixture(scope="module")
-def task(cfg):
-    return data.get_task(cfg, "mnist")
 
 
 def _fresh(task, dtype):
