@@ -5,15 +5,10 @@
 set -u
 DIR=/usr/share/datasets/fashion-mnist
 [ -f "$DIR/train-images-idx3-ubyte.gz" ] && exit 0
-if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
-  echo "minas: Fashion-MNIST is not installed and apt needs root here. Get it one of three ways:" >&2
-  echo "  (1) sudo apt-get install dataset-fashion-mnist; (2) --set data.download=true on a machine with internet;" >&2
-  echo "  (3) copy the four *-ubyte.gz files into <data.root>/fashion-mnist (data.root: ~/.cache/minas/data)." >&2
-  exit 0
-fi
-if command -v apt-get >/dev/null; then
-  $SUDO apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 \
-    || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; } \
-    || echo "minas: apt-get could not install dataset-fashion-mnist; see README for the other two ways" >&2
-fi
+. "$(dirname "$0")/_apt.sh"
+apt_where_usable dataset-fashion-mnist \
+  "minas: Fashion-MNIST is not installed and apt needs root here. Get it one of three ways:
+  (1) sudo apt-get install dataset-fashion-mnist; (2) --set data.download=true on a machine with internet;
+  (3) copy the four *-ubyte.gz files into <data.root>/fashion-mnist (data.root: ~/.cache/minas/data)." \
+  "minas: apt-get could not install dataset-fashion-mnist; see README for the other two ways"
 exit 0

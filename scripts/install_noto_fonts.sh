@@ -9,14 +9,9 @@ PY=${2:-.venv/bin/python}
 SOURCE=$("$PY" -c "import sys; from minas.core import config; print(config.load(sys.argv[1]).data.source)" "$PROFILE" 2>/dev/null) || exit 0
 case "+$SOURCE+" in *+glyphs-noto+*) ;; *) exit 0 ;; esac
 ls /usr/share/fonts/truetype/noto/NotoSans-*.tt[fc] >/dev/null 2>&1 && exit 0
-if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
-  echo "minas: profile $PROFILE renders glyphs from fonts-noto-core, which is not installed and apt needs root here:" >&2
-  echo "  sudo apt-get install fonts-noto-core   (or set data.source to glyphs: matplotlib's DejaVu/STIX fonts)" >&2
-  exit 0
-fi
-if command -v apt-get >/dev/null; then
-  $SUDO apt-get install -y -q fonts-noto-core >/dev/null 2>&1 \
-    || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q fonts-noto-core >/dev/null 2>&1; } \
-    || echo "minas: apt-get could not install fonts-noto-core; install it by hand or use data.source glyphs" >&2
-fi
+. "$(dirname "$0")/_apt.sh"
+apt_where_usable fonts-noto-core \
+  "minas: profile $PROFILE renders glyphs from fonts-noto-core, which is not installed and apt needs root here:
+  sudo apt-get install fonts-noto-core   (or set data.source to glyphs: matplotlib's DejaVu/STIX fonts)" \
+  "minas: apt-get could not install fonts-noto-core; install it by hand or use data.source glyphs"
 exit 0
