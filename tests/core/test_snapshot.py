@@ -35,12 +35,17 @@ def _checkpointed(path: Path) -> None:
     con.close()
 
 
-def test_a_corrupt_store_is_found_without_writing_and_the_message_names_the_snapshots(tmp_path):
-    path = tmp_path / "store.sqlite"
+def _written(path: Path, n: int = 400) -> None:
+    """A closed store at `path` holding n trainings, all of it in the main file."""
     s = Store(path)
-    _fill(s, 400)
+    _fill(s, n)
     s.close()
     _checkpointed(path)
+
+
+def test_a_corrupt_store_is_found_without_writing_and_the_message_names_the_snapshots(tmp_path):
+    path = tmp_path / "store.sqlite"
+    _written(path)
     snap = snapshot.snapshot(tmp_path, "03_collection", keep=2)
     _corrupt(path)
     before = _bytes(path)
@@ -76,10 +81,7 @@ def test_snapshots_keep_the_newest_and_restore_rolls_back_keeping_the_replaced_s
 
 def test_a_snapshot_of_a_corrupt_store_fails_and_keeps_the_good_ones(tmp_path):
     path = tmp_path / "store.sqlite"
-    s = Store(path)
-    _fill(s, 400)
-    s.close()
-    _checkpointed(path)
+    _written(path)
     good = snapshot.snapshot(tmp_path, "01", keep=1)
     _corrupt(path)
     with pytest.raises(StoreError, match="failed its check after 02"):
