@@ -23,15 +23,11 @@ is still read, and carried over to the new key by its reader (`controller.traini
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # typing only: config imports this module's room
-    from minas.core.config import StudyConfig
-
 import dataclasses
 import hashlib
 import json
 
+from minas.core.config import RENAMED_KEYS, StudyConfig
 from minas.core.registry import ARITHMETICS
 from minas.core.store import seed_suffix
 
@@ -45,8 +41,18 @@ NOT_NUMBERS = ("output_dir", "engine")
 # section here, or tests/core/test_keys.py fails: the pinned keys moved)
 ADDED_LATER: dict[str, tuple[str, ...]] = {"train": ("group_size",), "hyperband": ("lam_mode", "max_clean"),
                                           "predict": ("holdout", "power_reps")}
-# section -> {key's name now: its name when stores were first keyed}: hashed under the old name
-RENAMED: dict[str, dict[str, str]] = {"mi": {"signals": "methods"}}
+
+
+def _renamed_by_section() -> dict[str, dict[str, str]]:
+    """config.RENAMED_KEYS the other way round: section -> {key's name now: its name when stores were first keyed}."""
+    out: dict[str, dict[str, str]] = {}
+    for old, new in RENAMED_KEYS.items():
+        section, now = new.split(".")
+        out.setdefault(section, {})[now] = old.split(".")[1]
+    return out
+
+
+RENAMED = _renamed_by_section()  # hashed under the old name, so stores keep their keys
 
 
 def _digest(blob: dict, **dump) -> str:
