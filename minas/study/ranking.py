@@ -22,8 +22,7 @@ from scipy import stats
 from minas.core import keys
 from minas.core.config import StudyConfig
 from minas.nas.space import parse_architecture
-from minas.study import jobs
-from minas.study.stats import mean_interval
+from minas.study.stats import cluster_means, mean_interval
 
 SIZE = "sum_filters"  # the size baseline's method name: the architecture's total filter count
 COLUMNS = ["method", "layer", "target", "n_tasks", "n_sources", "n_archs", "tau", "tau_low", "tau_high",
@@ -75,11 +74,8 @@ def _bounded(per_task: np.ndarray) -> tuple[float, float, float]:
 
 
 def _by_source(per_task: np.ndarray, tasks: list[str], sources: dict | None) -> np.ndarray:
-    """Per-task values averaged within each image source (the independent units); as they are without sources."""
-    if not sources:
-        return per_task
-    frame = pd.DataFrame({"source": [sources.get(t, t) for t in tasks], "value": per_task})
-    return frame.dropna().groupby("source").value.mean().to_numpy()
+    """Per-task values averaged within each image source (the independent units, `stats.cluster_means`)."""
+    return cluster_means(per_task, tasks, [sources.get(t, t) for t in tasks] if sources else None)[0]
 
 
 def rank_agreement(values: pd.DataFrame, scores: pd.DataFrame, lam: float, targets=("accuracy", "hs"),

@@ -21,7 +21,7 @@ from minas.study.controller.policy import (
     input_vector,
 )
 from minas.study.controller.training import ControllerRun
-from minas.study.stats import mean_interval
+from minas.study.stats import cluster_means, mean_interval
 
 THESIS_TABLE_3_2 = pd.DataFrame({  # thesis Table 3.2: mean hs of Hyperband output, 20 training sets
     "prior": ["uniform", "exp1", "exp2"], "thesis_mean": [0.504, 0.506, 0.463], "thesis_std": [0.014, 0.015, 0.000]})
@@ -116,8 +116,8 @@ def compare_to_uniform(evals: pd.DataFrame, sources: dict | None = None) -> pd.D
         for prior in [c for c in g.columns if c != "uniform"]:
             both = g[[prior, "uniform"]].dropna()
             d = both[prior] - both["uniform"]
-            tasks = d.index.get_level_values("task")
-            units = d.groupby([sources.get(t, t) for t in tasks] if sources else list(tasks)).mean()
+            tasks = list(d.index.get_level_values("task"))
+            units = cluster_means(d.to_numpy(), tasks, [sources.get(t, t) for t in tasks] if sources else None)[0]
             p = wilcoxon(units).pvalue if len(units) > 1 and (units != 0).any() else np.nan
             _, lo, hi = mean_interval(units)
             rows.append({"split": split, "prior": prior, "diff_mean": units.mean(), "ci_low": lo, "ci_high": hi,
