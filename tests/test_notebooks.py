@@ -8,6 +8,7 @@ import pytest
 
 from minas import pipeline
 from minas.core import config
+from minas.views import answer
 
 
 def _parameters_cell(path):
@@ -81,13 +82,13 @@ def test_smoke_series_end_to_end(smoke_run):
     assert (out / "04_posterior_prediction" / "experiment1" / "manifest.json").is_file()  # 06 reads it, never retrains
     assert {r["method"] for r in m6["rank_agreement"]} >= {"sum_filters", *cfg.mi.signals}
     assert {r["method"] for r in m6["signal_reliability"]} >= {"target: accuracy", "target: hs"}
-    assert [r["strength"] for r in m6["power"]][0] == 0.0 and all(0 <= r["power"] <= 1 for r in m6["power"])
+    assert m6["power"] == m4["own_power"] and m6["own_power_perfect"] == m4["own_power_perfect"]  # 06 reads 04's own check
     report = (out / "report.html").read_text()
     assert "<table" in report and "data:image/png;base64," in report and "src=\"http" not in report
     assert report.index("id='verdict'") < report.index("id='figures'") < report.index("id='tables'") < report.index("id='provenance'")
-    undetected = m6["detectable_effect"] is None or not math.isfinite(m6["detectable_effect"])  # NaN is stored as null
-    assert report.count("data:image/png;base64,") == m6["report_figures"] and len(m6["verdict"]) == 4 + undetected
-    assert ("absence of evidence" in m6["verdict"][-1]) == undetected  # the answer says when the power check saw nothing
+    assert report.count("data:image/png;base64,") == m6["report_figures"] and len(m6["verdict"]) == 5
+    underpowered = m6["own_power_perfect"] < answer.POWER_TARGET  # the answer says what a null result is worth here
+    assert ("absence of evidence" in m6["verdict"][-1]) == underpowered and "independent sources" in m6["verdict"][-1]
     assert all(html.escape(s) in report for s in m6["verdict"]) and "95% CI" in m6["verdict"][1]
     assert m6["verdict"][0].startswith(("First:", "A perfect per-layer signal", "The signal budget"))  # the budget leads
     for name, m in metrics.items():

@@ -16,15 +16,15 @@ from minas.core.config import StudyConfig
 from minas.nas.proxies import PROXIES
 from minas.nas.space import N_LAYERS
 from minas.study import budget
-from minas.study import power as power_stats
 from minas.study.analysis import correlation_summary
 from minas.study.controller import EXPERIMENTS, THESIS_TABLE_3_2
 from minas.study.predict import THESIS_TABLE_3_1, CrossValidation, Experiment1, SeedPooling
 from minas.study.ranking import SIZE
-from minas.views.findings import Difference, ci, estimate, num, signal_name
+from minas.views.findings import Difference, ci, estimate, num, own_power_finding, signal_name
 from minas.views.report import read_metrics
 
 NAS_BENCH_ANCHOR = 0.8  # best single zero-cost proxy, Spearman with final accuracy, NAS-Bench-201 CIFAR-10 (Abdelfattah et al. 2021)
+POWER_TARGET = 0.8  # the power at which a null result counts as a negative one (the usual planning target)
 LIKE_FOR_LIKE = (("NN + MI (raw)", "NN + accuracy"), ("NN + MI", "NN + accuracy (z)"))
 
 
@@ -33,7 +33,7 @@ class Analysis:
     """What notebook 06 read back and computed: the inputs of its answer."""
 
     exp: Experiment1  # notebook 04's fixed split
-    cv: CrossValidation  # notebook 04's leave-one-family-out
+    cv: CrossValidation  # notebook 04's cross-validation (leave-one-source-out)
     pooled: SeedPooling | None  # notebook 04's comparisons over collection seeds (None with one seed)
     table_3_2: pd.DataFrame  # controller.table_3_2 of notebook 05's evaluation runs
     vs_uniform: pd.DataFrame  # controller.compare_to_uniform of the same
@@ -60,8 +60,9 @@ class Reliability:
 
 
 def crossval_caption(cv: CrossValidation) -> str:
-    """'leave-one-family-out: 5 folds, NNs 1 seed x 20 epochs per fold'."""
-    return f"leave-one-family-out: {len(cv.folds)} folds, NNs {cv.seeds} seed x {cv.epochs} epochs per fold"
+    """'leave-one-source-out: 5 folds, NNs 1 seed x 20 epochs per fold' (leave-one-family-out when the folds are families)."""
+    unit = "source" if cv.sources and set(cv.folds.family) <= set(cv.sources.values()) else "family"
+    return f"leave-one-{unit}-out: {len(cv.folds)} folds, NNs {cv.seeds} seed x {cv.epochs} epochs per fold"
 
 
 def table_3_1(exp: Experiment1) -> pd.DataFrame:
@@ -79,7 +80,7 @@ def report_tables(a: Analysis, **more: pd.DataFrame) -> dict[str, pd.DataFrame]:
               "intervals": "Table 3.1 intervals (95% t-interval over test data sets)",
               "rank_agreement": "Every signal vs accuracy and hs: Kendall tau, Spearman rho (t-intervals over source means), cost",
               "signal_costs": "Cost of each signal per architecture", "reliability": "Test-retest ICC per signal and layer",
-              "power": "Power over planted collections"}
+              "power": "Power of notebook 04's own test over planted collections with this run's G and floor (Clopper-Pearson 95% CIs)"}
     unknown = sorted(set(more) - set(titles))
     if unknown:
         raise ValueError(f"report_tables: no title for {unknown}; known: {sorted(titles)}")
@@ -88,8 +89,8 @@ def report_tables(a: Analysis, **more: pd.DataFrame) -> dict[str, pd.DataFrame]:
                    "Prior vs uniform, paired over data sets": a.vs_uniform,
                    "Experiment 1 paired comparisons": a.exp.comparisons, "Signal vs architecture alone": a.signal_value,
                    "Per-layer signal correlations": a.correlations, "MI by depth": a.depth, "AutoBuild per layer": a.autobuild,
-                   f"Experiment 1 leave-one-family-out ({crossval_caption(a.cv)}; t-intervals over held-out tasks)": a.cv.table,
-                   "Experiment 1 leave-one-family-out comparisons (sign-flip p over task means)": a.cv.comparisons})
+                   f"Experiment 1 cross-validated ({crossval_caption(a.cv)}; t-intervals over held-out source means)": a.cv.table,
+                   "Experiment 1 cross-validated comparisons (sign-flip p over source means)": a.cv.comparisons})
     tables.update({titles[k]: v for k, v in more.items() if k not in ("table_3_1", "intervals")})
     if a.pooled is not None:
         tables[f"Experiment 1 pooled over {len(a.pooled.seeds)} collection seeds (t-intervals over task means)"] = a.pooled.table
@@ -149,23 +150,35 @@ def reliability_finding(icc: pd.DataFrame, recorded: pd.DataFrame, tasks: list[s
     return Reliability(text + ".", unreliable)
 
 
-def power_finding(pw: pd.DataFrame, pw_cv: pd.DataFrame, exp: Experiment1, cv: CrossValidation, n_test: int) -> str:
-    """What Experiment 1 could have detected (power.power_curve on the fixed split and k-fold) beside what it saw."""
-    seen, seen_cv = (Difference.of(c, "NN + MI", "NN + arch only") for c in (exp.comparisons, cv.comparisons))
-    n_cv = int(pw_cv.n_tasks.iloc[0])
-    strongest = pw_cv[pw_cv.strength == pw_cv.strength.max()].iloc[0]
-    return ("Fixed split: " + power_stats.power_summary(pw, n_test)
-            + f" We saw NN + MI minus NN + arch only {seen.text()}. False-positive rate at strength 0: {pw.power.iloc[0]:.2f}. "
-            + f"Cross-validated over all {n_cv} tasks: " + power_stats.power_summary(pw_cv, n_cv)
-            + f" Leave-one-family-out saw {seen_cv.text()}; even a signal equal to the planted preference (strength "
-            f"{strongest.strength:g}) moved the test MSE by only {num(strongest.effect, signed=True)} (sd "
-            f"{num(strongest.effect_sd)} across planted collections).")
+def own_power(cfg: StudyConfig) -> pd.DataFrame:
+    """The power check notebook 04 recorded (`power.own_power`: its own fixed-split test in the world it measured)."""
+    return pd.DataFrame(read_metrics(cfg, "04_posterior_prediction")["own_power"])
 
 
-def verdict(a: Analysis, pw: pd.DataFrame, pw_cv: pd.DataFrame, n_train: int, n_test: int) -> list[str]:
+def power_finding(own: pd.DataFrame, exp: Experiment1) -> str:
+    """What Experiment 1 could have detected (notebook 04's own power check) beside what it saw."""
+    seen = Difference.of(exp.comparisons, "NN + MI", "NN + arch only")
+    return own_power_finding(own) + f" Experiment 1 saw NN + MI minus NN + arch only {seen.text()}."
+
+
+def power_sentence(own: pd.DataFrame, target: float = POWER_TARGET) -> str:
+    """The verdict's last sentence: how far a null result here is a negative result, from the power of notebook 04's
+    own test to detect a perfect per-layer signal (strength 1) in the world this run measured."""
+    one = own.set_index("strength").loc[1.0]
+    n, power = int(one.n_sources), f"power {num(one.power, 2)} ({ci(one.power_low, one.power_high)})"
+    if one.power >= target:
+        return (f"Read it with the power check: with this run's signal budget and {n} independent sources, the comparison "
+                f"detects a perfect per-layer signal with {power}, so where MI shows no gain that is a negative result: MI "
+                "carries no per-layer signal here as useful as a perfect one.")
+    return (f"Read it with the power check: with this run's signal budget and {n} independent sources, a perfect per-layer "
+            f"signal is detected with {power} only (target {target:g}), so a negative verdict here is absence of evidence, "
+            "not evidence that MI carries nothing.")
+
+
+def verdict(a: Analysis, own: pd.DataFrame) -> list[str]:
     """The answer: first the signal budget (whether a perfect per-layer signal could be seen at all, when the saved
     Experiment 1 carries its task noise), then three sentences (Exp 1 with its noise control, Exp 2, per-layer
-    signals), and one more when the power check detected no planted signal at this scale (absence of evidence)."""
+    signals), and last what the power of notebook 04's own test (`own`) makes of a null result (`power_sentence`)."""
     c = a.exp.comparisons[a.exp.comparisons.unit.str.startswith("test pair")]
     acc, gauss = (Difference.of(c, "NN + MI", b) for b in ("NN + accuracy", "Fitted Gaussian"))
     lead = ("Per-layer MI helps predict which filter counts Hyperband keeps" if acc.ci_high < 0 and gauss.ci_high < 0 else
@@ -200,13 +213,7 @@ def verdict(a: Analysis, pw: pd.DataFrame, pw_cv: pd.DataFrame, n_train: int, n_
     out = [s1, s2, s3 + "."]
     if not getattr(a.exp, "task_noise", pd.DataFrame()).empty:  # the signal budget leads: can any signal help here?
         out.insert(0, budget.verdict(budget.signal_budget(a.exp)))
-    x, x_cv = power_stats.detectable_effect(pw), power_stats.detectable_effect(pw_cv)
-    if not np.isfinite(x):
-        out.append(f"Read it with the power check: at this scale ({n_train} training, {n_test} test tasks) a planted "
-                   "per-layer signal was not detected either" + (" (nor cross-validated over every task)" if not np.isfinite(x_cv)
-                   else f" on the fixed split (cross-validated over every task: {num(x_cv)})")
-                   + ", so a negative verdict here is absence of evidence, not evidence that MI carries nothing.")
-    return out
+    return out + [power_sentence(own)]
 
 
 def headline(a: Analysis) -> dict:

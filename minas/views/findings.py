@@ -106,7 +106,7 @@ def experiment1_findings(exp: Experiment1) -> list[str]:
 
 
 def crossval_findings(cv: CrossValidation, exp: Experiment1) -> list[str]:
-    """What leave-one-family-out says: every comparison, the folds scored, and the fixed split beside it."""
+    """What the cross-validation (leave-one-source-out) says: every comparison, the folds scored, and the fixed split beside it."""
     lines = [Difference.of(cv.comparisons, a, b).sentence() for a, b in zip(cv.comparisons.a, cv.comparisons.b)]
     skipped = cv.folds[cv.folds.skipped != ""]
     lines.append(f"Folds: {len(cv.folds) - len(skipped)} scored, {len(skipped)} skipped (a held-out task with too few "

@@ -276,19 +276,26 @@ def correlation_figure(corr: pd.DataFrame):
 
 
 @styled
-def power_figure(curve: pd.DataFrame, power: float = 0.8):
-    """Left: detection rate per planted strength, one line per design, the target power dashed. Right: the
-    planted effect on test MSE (mean over planted collections, bars: their sd); below 0 the signal helps."""
+def power_figure(own: pd.DataFrame, power: float = 0.8):
+    """Notebook 04's own power check (`power.own_power`). Left: per planted strength, how often the test detects the
+    planted signal (CI wholly below 0) and how often it calls any difference (CI excludes 0), Clopper-Pearson 95%
+    bars, the target power and 0.05 dashed. Right: the planted effect on test MSE (mean, bars: sd over collections)."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.3))
-    for i, (design, g) in enumerate(curve.groupby("design", sort=False)):
-        label = f"{design} ({int(g.n_tasks.iloc[0])} task means)"
-        a.plot(g.strength, g.power, marker="o", label=label)
-        b.errorbar(g.strength + 0.01 * (i - 0.5), g.effect, yerr=g.effect_sd, marker="o", capsize=3, label=label)
+    x = own.strength.to_numpy(float)
+    for col, label, dx in (("power", "detected (CI below 0)", -0.01), ("rejected", "any difference (CI excludes 0)", 0.01)):
+        low, high = own[f"{col}_low"].to_numpy(float), own[f"{col}_high"].to_numpy(float)
+        v = own[col].to_numpy(float)
+        a.errorbar(x + dx, v, yerr=[v - low, high - v], marker="o", capsize=3, label=label)
     a.axhline(power, ls="--", color="gray", lw=1, label=f"target power {power}")
-    a.set(xlabel="planted strength\n(correlation of the MI z-score with the task's preference)",
-          ylabel="detection rate (alpha 0.05)", ylim=(-0.03, 1.03), title="how often the planted signal is detected")
+    a.axhline(0.05, ls=":", color="gray", lw=1, label="alpha 0.05")
+    first = own.iloc[0]
+    a.set(xlabel="planted strength (1: a perfect per-layer signal)", ylabel="rate over planted collections",
+          ylim=(-0.03, 1.03), title=f"{int(first.reps)} collections, {int(first.n_tasks)} held-out tasks, "
+          f"{int(first.n_sources)} sources", xticks=x)
+    b.errorbar(x, own.effect, yerr=own.effect_sd.fillna(0), marker="o", capsize=3)
     b.axhline(0, color="black", lw=0.8)
-    b.set(xlabel="planted strength", ylabel=f"effect on test {MSE_LABEL}", title="NN + MI minus its shuffled twin (< 0: helps)")
+    b.set(xlabel="planted strength", ylabel=f"effect on test {MSE_LABEL}", title="NN + signal minus its shuffled twin (< 0: helps)",
+          xticks=x)
     a.legend(fontsize=7)
     fig.tight_layout()
     return fig

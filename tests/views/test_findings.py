@@ -14,6 +14,7 @@ from minas.study import analysis, autobuild, predict
 from minas.study import controller as ctl
 from minas.study.controller import toy
 from minas.study.ranking import COLUMNS, SIZE
+from minas.study.stats import binomial_interval
 from minas.study.synthetic import synthetic_collected
 from minas.views import answer, findings, report
 from minas.views.findings import Difference, ci, estimate, num
@@ -21,7 +22,7 @@ from minas.views.findings import Difference, ci, estimate, num
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
-    """Experiment 1, its leave-one-family-out and AutoBuild on a planted collection of 6 tasks."""
+    """Experiment 1, its leave-one-source-out and AutoBuild on a planted collection of 6 tasks."""
     out = tmp_path_factory.mktemp("findings")
     cfg = minas.load("smoke", output_dir=str(out), **{"predict.epochs": 2, "predict.seeds": 2, "mi.signals": ["mine_fast", "ba"]})
     col = synthetic_collected(n_train=4, n_test=2, n_samples=3)
@@ -50,9 +51,15 @@ def _analysis(study, controller) -> answer.Analysis:
                            analysis.depth_trend(archs, sorted(col.signals)), analysis.importance_summary(ev.importances))
 
 
-def _power(detected: bool, n_tasks: int = 6) -> pd.DataFrame:
-    return pd.DataFrame({"strength": [0.0, 1.0], "effect": [1e-6, -3e-5], "effect_sd": [1e-5, 1e-5],
-                         "power": [0.0, 0.9 if detected else 0.25], "n_tasks": n_tasks, "reps": 8, "design": "fixed split"})
+def _power(detected: bool, n_tasks: int = 6, reps: int = 40) -> pd.DataFrame:
+    """A power.own_power table: hits of 40 planted collections per strength, Clopper-Pearson intervals."""
+    rows = []
+    for strength, hits, called in ((0.0, 1, 2), (1.0, 36 if detected else 10, 36 if detected else 11)):
+        rows.append({"strength": strength, "effect": -3e-5 * strength, "effect_sd": 1e-5, "power": hits / reps,
+                     **dict(zip(("power_low", "power_high"), binomial_interval(hits, reps))), "rejected": called / reps,
+                     **dict(zip(("rejected_low", "rejected_high"), binomial_interval(called, reps))),
+                     "n_tasks": n_tasks, "n_sources": n_tasks, "reps": reps, "gain": 4e-5, "gain_measured": 4e-5})
+    return pd.DataFrame(rows)
 
 
 def test_one_interval_format():
@@ -144,7 +151,7 @@ def test_verdict_states_effects_with_their_intervals(study, controller):
     corr = pd.DataFrame({"method": ["ba", "ba"], "layer": pd.array([1, 2], dtype="Int64"), "target": ["hs", "hs | size"],
                          "rho": [0.3, -0.6], "ci_low": [0.1, -0.8], "ci_high": [0.5, -0.4]})
     a = dataclasses.replace(a, exp=dataclasses.replace(a.exp, comparisons=comparisons), vs_uniform=vs_uniform, correlations=corr)
-    lead, s1, s2, s3 = answer.verdict(a, _power(True), _power(True), 4, 2)
+    lead, s1, s2, s3, last = answer.verdict(a, _power(True))
     assert lead.startswith(("First:", "A perfect per-layer signal", "The signal budget")) and "independent source" in lead
     n_pairs, n_tasks = len(a.exp.test), len(np.unique(a.exp.test.task))
     assert s1.startswith("This run finds no evidence")  # the accuracy CI straddles 0
@@ -152,11 +159,12 @@ def test_verdict_states_effects_with_their_intervals(study, controller):
     assert f"{n_pairs} held-out pairs of {n_tasks} data sets" in s1
     assert "+0.012 (95% CI [-0.01, +0.03]; thesis +0.002)" in s2 and "-0.03 (95% CI [-0.05, -0.01]; thesis -0.041)" in s2 and "5 training" in s2
     assert "1 of 1 per-layer correlations" in s3 and "1 of 1 once" in s3 and "ba at layer 2 with hs, partial rho -0.6 (95% CI [-0.8, -0.4])" in s3
-    undetected = answer.verdict(a, _power(False), _power(True), 4, 2)
-    assert len(undetected) == 5 and "(4 training, 2 test tasks)" in undetected[4] and "absence of evidence" in undetected[4]
-    assert "cross-validated over every task: 3e-05" in undetected[4]
+    assert "power 0.9 (95% CI [0.76, 0.97])" in last and "a negative result" in last and "absence" not in last
+    undetected = answer.verdict(a, _power(False))
+    assert len(undetected) == 5 and "6 independent sources" in undetected[4] and "absence of evidence" in undetected[4]
+    assert "power 0.25 (95% CI [0.13, 0.41]) only (target 0.8)" in undetected[4]
     comparisons.loc[0, ["ci_low", "ci_high"]] = [-0.01, -0.001]
-    assert answer.verdict(a, _power(True), _power(True), 4, 2)[1].startswith("Per-layer MI helps")
+    assert answer.verdict(a, _power(True))[1].startswith("Per-layer MI helps")
 
 
 def test_headline_and_conclusions_on_real_results(study, controller):
@@ -170,7 +178,7 @@ def test_headline_and_conclusions_on_real_results(study, controller):
     assert len(notes) == 13 and notes[9:12] == ["ranking.", "reliability.", "power."]
     assert notes[0].startswith("Table 3.1 (thesis scale): NN + MI ") and "(thesis: 7.38e-05, 7.58e-05, 6.7e-05, 8.13e-05)" in notes[0]
     assert Difference.of(a.exp.comparisons, "NN + MI", "NN + accuracy").text() in notes[1]
-    assert notes[3].startswith("Cross-validated (leave-one-family-out: 6 folds, NNs 1 seed x 2 epochs per fold): NN + MI minus ")
+    assert notes[3].startswith("Cross-validated (leave-one-source-out: 6 folds, NNs 1 seed x 2 epochs per fold): NN + MI minus ")
     assert notes[-1].startswith("AutoBuild, Spearman of importance with filter count per layer: layer 1 ")
     assert not any(" nan" in n for n in notes)
 
@@ -211,11 +219,16 @@ def test_reliability_names_the_cells_that_cannot_rank(tmp_path):
     assert empty.sentence.endswith("notebook 01 recorded none.")
 
 
-def test_power_sentence_sets_what_was_seen_beside_what_could_be_seen(study):
-    _, _, exp, cv, _ = study
-    text = answer.power_finding(_power(True, 2), _power(False, 6), exp, cv, 2)
-    assert text.startswith("Fixed split: We could have detected a planted improvement of 3e-05")
-    assert f"We saw NN + MI minus NN + arch only {Difference.of(exp.comparisons, 'NN + MI', 'NN + arch only').text()}." in text
-    assert "Cross-validated over all 6 tasks: No planted strength was detected" in text
-    assert text.endswith("moved the test MSE by only -3e-05 (sd 1e-05 across planted collections).")
+def test_power_sentence_sets_what_was_seen_beside_what_could_be_seen(study, tmp_path):
+    _, _, exp, _, _ = study
+    own = _power(False, 2)
+    text = answer.power_finding(own, exp)
+    assert text.startswith("In 40 planted collections with this run's G and floor, 2 held-out tasks from 2 independent sources")
+    assert "perfect per-layer signal is detected with power 0.25 (95% CI [0.13, 0.41])" in text
+    assert text.endswith(f"Experiment 1 saw NN + MI minus NN + arch only {Difference.of(exp.comparisons, 'NN + MI', 'NN + arch only').text()}.")
     assert "nan" not in text
+    cfg = minas.load("smoke", output_dir=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="run notebook 04_posterior_prediction first"):
+        answer.own_power(cfg)
+    report.record_metrics(cfg, "04_posterior_prediction", {"own_power": own})  # what notebook 04 records, read back
+    pd.testing.assert_frame_equal(answer.own_power(cfg)[own.columns], own, check_dtype=False)

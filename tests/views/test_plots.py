@@ -83,14 +83,17 @@ def test_every_figure_has_labelled_axes_with_units(tmp_path):
     plt.close("all")
 
 
-def test_power_figure_draws_both_designs():
-    curve = pd.DataFrame({"strength": [0.0, 1.0] * 2, "effect": [0.0, -2e-5, 1e-6, -3e-5], "effect_sd": [1e-5] * 4,
-                          "power": [0.0, 0.25, 0.0, 0.5], "n_tasks": [6, 6, 16, 16], "reps": 8,
-                          "design": ["fixed split"] * 2 + ["4-fold over tasks"] * 2})
-    fig = plots.power_figure(curve)
+def test_power_figure_draws_detection_and_false_positives():
+    own = pd.DataFrame({"strength": [0.0, 1.0], "effect": [1e-6, -3e-5], "effect_sd": [1e-5, 2e-5],
+                        "power": [0.025, 0.5], "power_low": [0.0, 0.34], "power_high": [0.13, 0.66],
+                        "rejected": [0.05, 0.5], "rejected_low": [0.006, 0.34], "rejected_high": [0.17, 0.66],
+                        "n_tasks": 18, "n_sources": 18, "reps": 40})
+    fig = plots.power_figure(own)
     left, right = fig.axes
-    assert len(left.get_lines()) == 3 and "detection rate" in left.get_ylabel()  # two designs + the target line
+    assert len(left.containers) == 2 and len(left.get_lines()) >= 2  # two rates with bars, target and alpha lines
+    assert "40 collections, 18 held-out tasks, 18 sources" in left.get_title()
     assert "test MSE" in right.get_ylabel() and left.get_legend() is not None
+    plt.close(fig)
 
 
 def test_source_grid_draws_one_row_per_independent_source(tmp_path):
