@@ -27,7 +27,8 @@ from minas.study.throughput import Throughput, calibrate, load_throughput, unifo
 
 CONVERGE_EXTRA = 6.5  # epochs before the best one: default of 2026-12-01 took 8.5 epochs per input sample at patience 2
 FORWARD_SHARE = 1 / 3  # a forward-only image (recalibration, evaluation) costs about a third of a training image
-POWER_STRENGTHS, POWER_REPS = 4, 8  # notebook 06's power curve (its pw_args)
+CV_NETS, CV_SEEDS = 6, 3  # notebook 04's cross-validation: predict.crossval.CV_METHODS per fold, seeds=3 (its cell)
+OWN_POWER_STRENGTHS = 2  # power.own_power: strengths 0 and 1, each a planted collection and its shuffled twin
 SUITE_LAYERS = 0.25  # a known-MI suite estimate reads one layer-like input: a quarter of a 4-layer network's call
 
 
@@ -41,6 +42,7 @@ class TaskShape:
     n_test: int
     channels: int
     size: int
+    source: str = ""  # the independent image source (`Task.source`): notebook 04 cross-validates over sources
 
 
 @dataclass
@@ -57,7 +59,8 @@ class Work:
     mi_rows: dict = field(default_factory=dict)  # method -> rows read, summed over its calls (x layers share)
     hyperband_instances: int = 0
     controller_instances: int = 0
-    power_runs: int = 0  # notebook 06's power curve: strengths x repetitions, in each of its two designs
+    predictors: float = 0.0  # posterior-predictor trainings (notebook 04), in units of one on the fixed split's pairs
+    predictor_epochs: float = 0.0  # their epochs, in the same unit
     parallel: bool = False  # run by the engine's workers
 
     def add(self, shape: TaskShape, epochs: float, n: float = 1, rows: int | None = None) -> None:
@@ -105,7 +108,7 @@ def task_shapes(cfg: StudyConfig) -> tuple[list[TaskShape], str]:
         for name in [n for n in fam.task_names(cfg) if not cfg.data.tasks or n in cfg.data.tasks]:
             try:
                 t = catalog.get_task(cfg, name)
-                out.append(TaskShape(t.name, t.split, t.n_train, t.n_test, t.in_channels, t.image_size))
+                out.append(TaskShape(t.name, t.split, t.n_train, t.n_test, t.in_channels, t.image_size, t.source))
                 continue
             except DataError:
                 if fam.name == "thesis":
@@ -117,8 +120,9 @@ def task_shapes(cfg: StudyConfig) -> tuple[list[TaskShape], str]:
                 else:
                     raise
             guessed.append(name)
+            source = "tiny-imagenet" if name.startswith("tiny-imagenet") else name if fam.name == "thesis" else "fashion-mnist"
             out.append(TaskShape(name, split, min(n_tr, cfg.data.max_train_per_task),
-                                 min(n_te, cfg.data.max_test_per_task), ch, side))
+                                 min(n_te, cfg.data.max_test_per_task), ch, side, source))
     return out, f"published sizes for {len(guessed)} task(s) whose files are not here" if guessed else "data"
 
 
@@ -184,7 +188,8 @@ def count(cfg: StudyConfig, shapes: list[TaskShape] | None = None) -> list[Work]
             w3.signals(methods, rows(s), n_inputs)
             _hyperband(c, w3, s, _n_samples(c, s))
 
-    w4 = Work("04_posterior_prediction")  # predictor trainings on stored samples: not counted
+    w4 = Work("04_posterior_prediction")
+    _predictors(cfg, w4, shapes)
     w5 = Work("05_controller_training", parallel=True)
     cc = cfg.controller
     visits = cc.seeds * cc.iterations * cc.datasets_per_iteration
@@ -198,12 +203,29 @@ def count(cfg: StudyConfig, shapes: list[TaskShape] | None = None) -> list[Work]
         _hyperband(cfg, w5, s, (1 + labels * cc.seeds) * cc.eval_instances)  # uniform once, every run's priors
     w5.controller_instances = visits * len(EXPERIMENTS) + (1 + labels * cc.seeds) * cc.eval_instances * len(shapes)
 
-    w6 = Work("06_analysis", power_runs=POWER_STRENGTHS * POWER_REPS)
+    w6 = Work("06_analysis")
     for t in cfg.target.reliability_tasks:
         n = cfg.target.n_archs * cfg.target.n_seeds
         w6.converge(cfg, by_name[t], n)
         w6.signals(methods, rows(by_name[t]), n)
     return [w1, w2, w3, w4, w5, w6]
+
+
+def _predictors(cfg: StudyConfig, w: Work, shapes: list[TaskShape]) -> None:
+    """Notebook 04's predictor trainings: Experiment 1 (one NN per signal of `default_signals` x predict.seeds), its
+    own power check (OWN_POWER_STRENGTHS x power_reps planted collections and their shuffled twins, NN + signal only),
+    the cross-validation (one fold per source, CV_NETS x CV_SEEDS at half the epochs, on every other source's tasks,
+    scaled by their share of the fixed split's training tasks). The fitted Gaussians and AutoBuild are not counted."""
+    pc = cfg.predict
+    n_train = max(1, sum(s.split == "train" for s in shapes))
+    sources = {s.source or s.name for s in shapes}
+    nets = (len(cfg.mi.signals) + 5) * pc.seeds  # accuracy, MI, raw MI, arch only, accuracy z, noise; one per other signal
+    power_nets = OWN_POWER_STRENGTHS * 2 * pc.power_reps * pc.seeds
+    per_fold = (len(shapes) - len(shapes) / max(1, len(sources))) / n_train  # the tasks a fold trains on, in split units
+    cv_nets = len(sources) * CV_NETS * CV_SEEDS * per_fold
+    half = max(1, pc.epochs // 2)
+    w.predictors += nets + power_nets + cv_nets
+    w.predictor_epochs += (nets + power_nets) * pc.epochs + cv_nets * half
 
 
 def _n_samples(cfg: StudyConfig, shape: TaskShape) -> int:  # collection.n_samples, without loading the task
@@ -228,7 +250,8 @@ def hours(works: list[Work], tp: Throughput, workers: int) -> list[dict]:
                 missing.add(m)
         mi = sum(r / 1000 * tp.mi_seconds_per_1000.get(m, 0.0) for m, r in w.mi_rows.items())
         par = max(1, workers) if w.parallel else 1
-        other = tp.startup_seconds + w.power_runs * sum(tp.power_seconds.values())
+        fixed, per_epoch = tp.predictor_seconds or (0.0, 0.0)
+        other = tp.startup_seconds + w.predictors * fixed + w.predictor_epochs * per_epoch
         rows.append({"notebook": w.notebook, "trainings": w.trainings, "convergence_trainings": w.convergence_trainings,
                      "arch_epochs": round(w.arch_epochs), "images": round(sum(w.images.values())),
                      "mi_estimates": round(w.mi_estimates), "mi_rows": round(sum(w.mi_rows.values())),
@@ -261,7 +284,7 @@ def total_line(cfg: StudyConfig, cache: Path) -> str:
         tp.save(cache)
     rows = hours(works, tp, cfg.engine.workers)
     per = ", ".join(f"{r['notebook'][:2]} {r['hours'] * 60:.1f}" for r in rows[:-1])
-    return (f"plan: about {rows[-1]['hours'] * 60:.0f} min on this machine ({per} min; 04's predictors not counted; "
+    return (f"plan: about {rows[-1]['hours'] * 60:.0f} min on this machine ({per} min; "
             f"`python -m minas plan --profile {cfg.profile}` shows the counts)")
 
 
@@ -285,11 +308,10 @@ def report(cfg: StudyConfig, throughput: str | None = None, save: str | None = N
     total = rows[-1]
     per = ", ".join(f"{p[1] and 1 / p[1]:,.0f} img/s at {p[0] / 1e6:.1f} MFLOP" for p in tp.points)
     mi = ", ".join(f"{m} {s:.2f}" for m, s in tp.mi_seconds_per_1000.items())
-    mi += f"; a notebook's start {tp.startup_seconds:.1f} s; power curve s per strength x rep: " + (
-        ", ".join(f"{d} {s:.2f}" for d, s in tp.power_seconds.items()) or "not measured")
+    mi += f"; a notebook's start {tp.startup_seconds:.1f} s; a posterior predictor: " + (
+        "{:.2f} s + {:.2f} s per epoch".format(*tp.predictor_seconds) if tp.predictor_seconds else "not measured")
     lines += [f"total {total['hours']:.2f} h ({total['hours'] * 60:.0f} min): training {total['train_hours']:.2f} h, "
-              f"MI and signals {total['mi_hours']:.2f} h, start-ups and 06's power curve {total['other_hours']:.2f} h; "
-              "04's predictors are not counted",
+              f"MI and signals {total['mi_hours']:.2f} h, start-ups and 04's posterior predictors {total['other_hours']:.2f} h",
               f"throughput ({tp.source}, {tp.device}, {tp.precision}): {per}; signal seconds per 1,000 rows: {mi}"]
     if total.get("unpriced_methods"):
         lines.append(f"no throughput for {', '.join(total['unpriced_methods'])}: their hours are missing")

@@ -22,6 +22,8 @@ from minas.data.task import DataError, make_task
 from minas.nas import cnn
 from minas.nas.space import Architecture, sample_architectures
 from minas.study import power
+from minas.study.predict import score_split
+from minas.study.synthetic import synthetic_collected
 from minas.study.jobs import signal_values
 
 WIDTHS = (20, 60, 120)  # filters per layer of the calibration networks
@@ -40,7 +42,8 @@ class Throughput:
     mi_seconds_per_1000: dict  # method -> seconds per 1,000 rows of one network's signal call
     source: str = "calibrated"
     startup_seconds: float = 0.0  # a notebook's start: a Python process importing what the notebooks import
-    power_seconds: dict = field(default_factory=dict)  # notebook 06's power curve: design -> seconds per strength x rep
+    predictor_seconds: list = field(default_factory=list)  # [fixed, per epoch]: one posterior predictor (notebook 04's
+    # NN) on the profile's training pairs, seconds; empty: not measured
 
     def seconds_per_image(self, flops: float) -> float:
         """Interpolated in log-log between the measured points; below them the smallest network's time (launch-bound),
@@ -63,6 +66,7 @@ def load_throughput(path: str | Path) -> Throughput:
     """A measured throughput JSON (as `Throughput.save` writes it); a clear error on a bad file."""
     try:
         d = json.loads(Path(path).read_text())
+        d.pop("power_seconds", None)  # files written before notebook 06 stopped training its own power curve
         tp = Throughput(**{**d, "source": str(path)})
         if not tp.points or any(len(p) != 2 or p[0] <= 0 or p[1] <= 0 for p in tp.points):
             raise ValueError("points must be [[flops, seconds per image], ...], all positive")
@@ -105,7 +109,7 @@ def calibrate(cfg: StudyConfig, methods, shapes: list) -> Throughput:
         signal_values(small, task, model.arch, model, (m,), 0, device)
         mi[m] = (clock() - t0) * 1000 / n
     return Throughput(str(device), precision, points, mi, startup_seconds=_startup_seconds(),
-                      power_seconds=_power_seconds(cfg, shapes, clock))
+                      predictor_seconds=_predictor_seconds(cfg, shapes, clock))
 
 
 def _startup_seconds() -> float:
@@ -121,26 +125,22 @@ def _startup_seconds() -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _power_seconds(cfg: StudyConfig, shapes: list, clock=time.process_time) -> dict:
-    """Seconds of one strength x repetition of notebook 06's power curve, per design, at the profile's task counts:
-    timed at 1 and 2 predictor epochs, extended linearly to the notebook's predict.epochs // 2."""
+def _predictor_seconds(cfg: StudyConfig, shapes: list, clock=time.process_time) -> list[float]:
+    """[fixed, per epoch] seconds of one posterior predictor (notebook 04's NN, one seed) trained on the training pairs
+    of a planted collection with the profile's task and sample counts: timed at 1 and 2 epochs."""
     import warnings
 
-
     n_tr, n_te = (sum(s.split == split for s in shapes) for split in ("train", "test"))
-    out = {}
-    for folds in (0, min(4, n_tr + n_te)):
-        took = []
-        for epochs in (1, 2):
-            t0 = clock()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                power.power_curve(cfg, n_tr, n_te, cfg.collection.n_train_samples, strengths=(0.5,), reps=1,
-                                  epochs=epochs, folds=folds)
-            took.append(clock() - t0)
-        per_epoch = max(0.0, took[1] - took[0])
-        out[f"{folds}-fold" if folds else "fixed"] = took[0] + per_epoch * (max(1, cfg.predict.epochs // 2) - 1)
-    return out
+    col = synthetic_collected(max(1, n_tr), max(1, n_te), cfg.collection.n_train_samples, methods=("mine_fast",), seed=7)
+    took = []
+    for epochs in (1, 2):
+        t0 = clock()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            score_split(cfg, col, power.SIGNAL, 1, epochs, gaussians=False)
+        took.append(clock() - t0)
+    per_epoch = max(0.0, took[1] - took[0])
+    return [max(0.0, took[0] - per_epoch), per_epoch]
 
 
 def _calibration_task(cfg: StudyConfig, shapes: list):

@@ -56,7 +56,10 @@ def test_controller_and_target_counts(cfg, works):
     assert works["01"].trainings == len(t.tasks) * t.n_archs * t.n_seeds * len(cfg.hyperband.epochs_per_rung)
     assert works["06"].convergence_trainings == len(t.reliability_tasks) * t.n_archs * t.n_seeds
     assert works["02"].mi_estimates > 0 and works["04"].images == {}
-    assert works["06"].power_runs == plan.POWER_STRENGTHS * plan.POWER_REPS
+    pc, sources = cfg.predict, {s.source for s in plan.task_shapes(cfg)[0]}
+    fixed = (len(cfg.mi.signals) + 5) * pc.seeds + 2 * 2 * pc.power_reps * pc.seeds  # Experiment 1, its own power check
+    assert works["04"].predictors > fixed and works["04"].predictor_epochs > fixed * pc.epochs  # + one CV fold per source
+    assert len(sources) >= 2 and "" not in sources
 
 
 def test_more_seeds_and_rows_cost_more(cfg, shapes):
@@ -82,9 +85,12 @@ def test_hours_from_a_throughput_file(cfg, works, tmp_path):
     assert [r for r in two if r["notebook"].startswith("03")][0]["hours"] == pytest.approx(w3["hours"] / 2)
     mi_s = sum(r / 1000 * 2.0 for r in works["03"].mi_rows.values())
     assert w3["mi_hours"] == pytest.approx(mi_s / 3600)
-    started = plan.hours(ws, throughput.Throughput(**{**vars(back), "startup_seconds": 36.0,
-                                                      "power_seconds": {"fixed": 1.0, "4-fold": 2.0}}), 1)
-    assert started[-1]["hours"] - one[-1]["hours"] == pytest.approx((6 * 36.0 + 32 * 3.0) / 3600)
+    started = plan.hours(ws, throughput.Throughput(**{**vars(back), "startup_seconds": 36.0, "predictor_seconds": [1.0, 0.5]}), 1)
+    w4 = works["04"]
+    assert started[-1]["hours"] - one[-1]["hours"] == pytest.approx((6 * 36.0 + w4.predictors + 0.5 * w4.predictor_epochs) / 3600)
+    old = {**json.loads(path.read_text()), "power_seconds": {"fixed": 1.0}}  # a cache written before 06 dropped its power curve
+    path.write_text(json.dumps(old))
+    assert throughput.load_throughput(path).predictor_seconds == []
 
 
 def test_bad_throughput_file_is_a_clear_error(tmp_path):
@@ -112,7 +118,7 @@ def test_calibration_measures_this_machine(cfg):
     tp = throughput.calibrate(cfg, ["ba"], plan.task_shapes(cfg)[0])
     assert len(tp.points) == len(throughput.WIDTHS) and tp.mi_seconds_per_1000["ba"] > 0
     assert tp.points[0][1] < tp.points[-1][1]  # 120 filters cost more per image than 20
-    assert tp.startup_seconds > 0 and set(tp.power_seconds) == {"fixed", "4-fold"}
+    assert tp.startup_seconds > 0 and len(tp.predictor_seconds) == 2 and sum(tp.predictor_seconds) > 0
 
 
 def test_the_run_line_calibrates_once_and_reads_the_cache_after(tmp_path):
