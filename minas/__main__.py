@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
                      help="fail a notebook cell that runs longer (0: no limit; default: the profile's engine.cell_timeout)")
     run.add_argument("--verbose", action="store_true", help="on failure, print the full traceback too")
+    run.add_argument("--redo", action="store_true",
+                     help="execute every notebook, also those finished before with the same settings and code")
     params = sub.add_parser("params", help="list every params key with its default, its value in a profile and its meaning")
     params.add_argument("--profile", default=None, help="show this profile's values beside the defaults")
     plan = sub.add_parser("plan", help="count the series' work per notebook and plan its hours on this machine")
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cell_timeout is not None:
         overrides["engine.cell_timeout"] = args.cell_timeout
     try:
-        pipeline.run(args.profile, args.only or None, overrides, progress_bars=True)
+        pipeline.run(args.profile, args.only or None, overrides, progress_bars=True, redo=args.redo)
     except failures.NotebookFailed as err:
         print(err.text(args.verbose), file=sys.stderr)
         return 1

@@ -2,11 +2,14 @@
 
 `python -m minas run --profile default [--only 01,03]` executes notebooks/NN_*.ipynb in
 order into outputs/<profile>/notebooks/. Expensive results live in the store, so rerunning
-after an interruption resumes where it stopped.
+after an interruption resumes where it stopped. A notebook that finished with the same notebook,
+settings and code (`fingerprint`) and nothing before it rerun is not executed again (`redo` forces it;
+`--only` always executes what it names).
 """
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import os
 import platform
@@ -237,6 +240,33 @@ def dashboard_link(cfg: config.StudyConfig) -> str | None:
 PLAN_ENV = "MINAS_PLAN"  # off: `minas run` skips the plan line (the tests' many stand-in runs)
 
 
+DONE_FILE = "finished.json"  # outputs/<profile>/notebooks/: notebook stem -> fingerprint of its last finished run
+
+
+def code_digest() -> str:
+    """sha256 over the minas package's Python sources (paths and contents, in path order)."""
+    h = hashlib.sha256()
+    pkg = ROOT / "minas"
+    for path in sorted(pkg.rglob("*.py")):
+        h.update(str(path.relative_to(pkg)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def fingerprint(nb: Path, params: dict, code: str) -> str:
+    """What a notebook's finished run depends on besides the store: its own file, the injected parameters (the
+    profile's settings and every override) and the package's code (`code_digest`)."""
+    blob = json.dumps({"notebook": hashlib.sha256(nb.read_bytes()).hexdigest(), "params": params, "code": code},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _finished(out: Path) -> dict:
+    try:
+        return json.loads((out / DONE_FILE).read_text())
+    except (OSError, ValueError):  # none yet, or unreadable: every notebook counts as not finished
+        return {}
+
+
 def _plan_line(cfg: config.StudyConfig) -> str:
     """The plan's total (minas.study.plan.total_line); a plan that cannot be made is said, never a reason to stop."""
     from minas.study import plan  # deferred with torch
@@ -248,8 +278,11 @@ def _plan_line(cfg: config.StudyConfig) -> str:
 
 
 def run(profile: str = "default", only: str | None = None, overrides: dict | None = None, log=print,
-        cell_timeout: int | None = None, progress_bars: bool = False) -> list[Path]:
+        cell_timeout: int | None = None, progress_bars: bool = False, redo: bool = False) -> list[Path]:
     """Execute the selected notebooks in order; returns the executed notebook paths.
+
+    Without `only`, a notebook is skipped when its last run finished with today's fingerprint and no notebook
+    before it ran in this call (its outputs are then what it would write again); `redo` executes every one.
 
     `cell_timeout`: seconds per cell (None: the profile's engine.cell_timeout; 0: no limit); a stuck or dead
     kernel then fails the run. `progress_bars`: a bar per notebook (its cells) with the live bars of the
@@ -276,12 +309,22 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
         out = cfg.out / "notebooks"
         out.mkdir(parents=True, exist_ok=True)
         prov = report.portable(provenance(cfg), cfg.out)  # no folder of this machine in what the run records
-        (cfg.out / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
         done, timings = [], {}
         timings_path = cfg.out / "timings.json"
         if timings_path.exists():
             timings = json.loads(timings_path.read_text())
+        finished, code, reuse, started = _finished(out), code_digest(), not (only or redo), False
         for i, nb in enumerate(books, 1):
+            mark = fingerprint(nb, params, code)
+            if reuse and finished.get(nb.stem) == mark and (out / nb.name).is_file():
+                log(f"[minas] {nb.name} ({i}/{len(books)}) is up to date: finished before with this notebook, these "
+                    "settings and this code (`--redo` runs it again)")
+                continue
+            if not started:  # the first notebook this call executes: the run's provenance is this call's
+                (cfg.out / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
+            reuse, started = False, True  # a notebook ran: everything after it may read new results
+            finished = {k: v for k, v in finished.items() if k < nb.stem}  # it, and all after it, may change now
+            (out / DONE_FILE).write_text(json.dumps(finished, indent=1))
             log(f"[minas] {nb.name} ({i}/{len(books)}, profile {cfg.profile}) ...")
             t0 = time.perf_counter()
             stream = _KernelStream() if progress_bars else None
@@ -302,6 +345,8 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
                     stream.close()
             timings[nb.stem] = round(time.perf_counter() - t0, 1)
             timings_path.write_text(json.dumps(timings, indent=2))
+            finished[nb.stem] = mark
+            (out / DONE_FILE).write_text(json.dumps(finished, indent=1))
             log(f"[minas] {nb.name} done in {timings[nb.stem]:.0f} s")
             snapshot.snapshot(cfg.out, nb.stem, cfg.engine.snapshots, profile=profile)  # a consistent copy to roll back to
             done.append(out / nb.name)

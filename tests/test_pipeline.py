@@ -49,6 +49,34 @@ def test_a_failing_cell_ends_in_one_short_block(stand_in, tmp_path, capsys):
     assert "raise sqlite3.DatabaseError" in capsys.readouterr().err  # the full traceback on request
 
 
+def test_a_finished_series_is_not_executed_again(tmp_path, monkeypatch):
+    """A rerun skips what finished with the same notebook, settings and code; a changed notebook runs again with
+    everything after it; --only and redo always execute; a notebook that ran makes the later ones stale."""
+    runs = tmp_path / "runs.txt"
+    series = _series(tmp_path / "notebooks", f"open({str(runs)!r}, 'a').write('01\\n')")
+    second = nbformat.read(series / "01_stand_in.ipynb", as_version=4)
+    second.cells[-1].source = f"open({str(runs)!r}, 'a').write('02\\n')"
+    nbformat.write(second, series / "02_stand_in.ipynb")
+    monkeypatch.setattr(pipeline, "NOTEBOOKS", series)
+    overrides, said = {"output_dir": str(tmp_path / "out")}, []
+
+    def run(**kw):
+        runs.write_text("")
+        pipeline.run("smoke", overrides=overrides, log=said.append, **kw)
+        return runs.read_text().split()
+    assert run() == ["01", "02"]
+    assert run() == [] and sum("is up to date" in s for s in said) == 2
+    second.cells[-1].source += "\nx = 2"
+    nbformat.write(second, series / "02_stand_in.ipynb")
+    assert run() == ["02"]
+    assert run(only="01") == ["01"]
+    assert run() == ["02"]  # 01 ran alone: 02 may read new results
+    assert run(redo=True) == ["01", "02"]
+    overrides["train.lr"] = 0.01  # another setting: another fingerprint
+    assert run() == ["01", "02"]
+    assert json.loads((tmp_path / "out" / "provenance.json").read_text())["config"]["train"]["lr"] == 0.01
+
+
 def test_a_timed_out_cell_is_reported_like_any_failure(stand_in, capsys):
     args = stand_in("import time\ntime.sleep(60)")
     assert main(args + ["--cell-timeout", "2"]) == 1
