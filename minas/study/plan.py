@@ -7,7 +7,8 @@ measures this machine, or a JSON file measured elsewhere). Counts follow `collec
 `collection_brackets`, `input_archs`, `seed_configs` (03), Algorithm 1 of Kossmann 2019 as
 `controller` runs it (M Hyperband instances per iteration, inputs fixed by `iteration_plan`) and
 `evaluate_runs`' priors (05), the suites of `mi.validation` and `study.layer_mi` (02), and `study.target`
-(01, 06). A training to convergence is planned at `CONVERGE_EXTRA` epochs past patience (max_epochs caps it).
+(01, 06). A training to convergence is planned at the epochs the throughput's calibration measured on the
+profile's first task, else at `CONVERGE_EXTRA` epochs past patience (max_epochs caps both).
 """
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ class Work:
     predictors: float = 0.0  # posterior-predictor trainings (notebook 04), in units of one on the fixed split's pairs
     predictor_epochs: float = 0.0  # their epochs, in the same unit
     parallel: bool = False  # run by the engine's workers
+    converge_epochs: float = 0.0  # epochs of a training to convergence (0: patience + CONVERGE_EXTRA)
 
     def add(self, shape: TaskShape, epochs: float, n: float = 1, rows: int | None = None) -> None:
         """n trainings of `epochs` epochs on `rows` (default all) training rows of `shape`, then recalibrate + test."""
@@ -73,7 +75,7 @@ class Work:
 
     def converge(self, cfg: StudyConfig, shape: TaskShape, n: float = 1) -> None:
         """n trainings to convergence: each epoch trains the fit rows, recalibrates and evaluates the held-out rows."""
-        epochs = min(cfg.train.max_epochs, cfg.train.patience + CONVERGE_EXTRA)
+        epochs = min(cfg.train.max_epochs, self.converge_epochs or cfg.train.patience + CONVERGE_EXTRA)
         n_val = max(2, round(cfg.train.val_fraction * shape.n_train))
         self.convergence_trainings += int(n)
         self.add(shape, epochs, n, shape.n_train - n_val)
@@ -143,8 +145,9 @@ def _hyperband(cfg: StudyConfig, w: Work, shape: TaskShape, n: float) -> None:
     w.forward_images[key] = w.forward_images.get(key, 0.0) + n * calls * (min(1024, shape.n_train) + shape.n_test)
 
 
-def count(cfg: StudyConfig, shapes: list[TaskShape] | None = None) -> list[Work]:
-    """Every notebook's work for the profile `cfg` (shapes: `task_shapes(cfg)` unless given)."""
+def count(cfg: StudyConfig, shapes: list[TaskShape] | None = None, converge_epochs: float = 0.0) -> list[Work]:
+    """Every notebook's work for the profile `cfg` (shapes: `task_shapes(cfg)` unless given; converge_epochs: what a
+    training to convergence takes, as `Throughput.converge_epochs` measured it; 0: patience + CONVERGE_EXTRA)."""
 
     shapes = shapes if shapes is not None else task_shapes(cfg)[0]
     by_name = {s.name: s for s in shapes}
@@ -155,13 +158,13 @@ def count(cfg: StudyConfig, shapes: list[TaskShape] | None = None) -> list[Work]
         return min(cfg.mi.max_rows, s.n_train)
     budgets = sum(cfg.hyperband.epochs_per_rung)
 
-    w1 = Work("01_data_prep")
+    w1 = Work("01_data_prep", converge_epochs=converge_epochs)
     for t in cfg.target.tasks:  # architecture signal: n_archs x n_seeds trainings continued through the rungs
         n = cfg.target.n_archs * cfg.target.n_seeds
         w1.add(by_name[t], budgets, n)
         w1.trainings += n * len(cfg.hyperband.epochs_per_rung)
 
-    w2 = Work("02_mine_validation")
+    w2 = Work("02_mine_validation", converge_epochs=converge_epochs)
     default, suite = methods[0], [m for m in dict.fromkeys([methods[0], "infonce", "ba"]) if m in ESTIMATORS]
     for task in SUITE_TASKS.get(cfg.profile, SUITE_TASKS["default"]):
         ms = [m for m in ESTIMATORS if not task.continuous or ESTIMATORS[m].continuous]
@@ -180,7 +183,7 @@ def count(cfg: StudyConfig, shapes: list[TaskShape] | None = None) -> list[Work]
         w2.converge(cfg, first, n_std)  # real_layers (training and held-out rows), then layer_mi_on_tasks
         w2.signals([m for m in dict.fromkeys(ms) if m in ESTIMATORS], rows(first), n_std * row_sets)
 
-    w3 = Work("03_hyperband_collection", parallel=True)
+    w3 = Work("03_hyperband_collection", parallel=True, converge_epochs=converge_epochs)
     for c in collection.seed_configs(cfg):
         for s in shapes:
             n_inputs = cfg.mi.n_standardize + _n_samples(c, s)
@@ -188,9 +191,9 @@ def count(cfg: StudyConfig, shapes: list[TaskShape] | None = None) -> list[Work]
             w3.signals(methods, rows(s), n_inputs)
             _hyperband(c, w3, s, _n_samples(c, s))
 
-    w4 = Work("04_posterior_prediction")
+    w4 = Work("04_posterior_prediction", converge_epochs=converge_epochs)
     _predictors(cfg, w4, shapes)
-    w5 = Work("05_controller_training", parallel=True)
+    w5 = Work("05_controller_training", parallel=True, converge_epochs=converge_epochs)
     cc = cfg.controller
     visits = cc.seeds * cc.iterations * cc.datasets_per_iteration
     mean_train = _mean_shape(train_tasks)
@@ -203,7 +206,7 @@ def count(cfg: StudyConfig, shapes: list[TaskShape] | None = None) -> list[Work]
         _hyperband(cfg, w5, s, (1 + labels * cc.seeds) * cc.eval_instances)  # uniform once, every run's priors
     w5.controller_instances = visits * len(EXPERIMENTS) + (1 + labels * cc.seeds) * cc.eval_instances * len(shapes)
 
-    w6 = Work("06_analysis")
+    w6 = Work("06_analysis", converge_epochs=converge_epochs)
     for t in cfg.target.reliability_tasks:
         n = cfg.target.n_archs * cfg.target.n_seeds
         w6.converge(cfg, by_name[t], n)
@@ -282,7 +285,7 @@ def total_line(cfg: StudyConfig, cache: Path) -> str:
         torch.set_num_threads(1)
         tp = calibrate(cfg, [m for w in works for m in w.mi_rows], shapes)
         tp.save(cache)
-    rows = hours(works, tp, cfg.engine.workers)
+    rows = hours(count(cfg, shapes, tp.converge_epochs), tp, cfg.engine.workers)
     per = ", ".join(f"{r['notebook'][:2]} {r['hours'] * 60:.1f}" for r in rows[:-1])
     return (f"plan: about {rows[-1]['hours'] * 60:.0f} min on this machine ({per} min; "
             f"`python -m minas plan --profile {cfg.profile}` shows the counts)")
@@ -299,7 +302,7 @@ def report(cfg: StudyConfig, throughput: str | None = None, save: str | None = N
     tp = load_throughput(throughput) if throughput else calibrate(cfg, [m for w in works for m in w.mi_rows], shapes)
     if save:
         tp.save(save)
-    rows = hours(works, tp, cfg.engine.workers)
+    rows = hours(count(cfg, shapes, tp.converge_epochs), tp, cfg.engine.workers)
     head = f"{'notebook':26s}" + "".join(f"{c.replace('_', ' ')[:13]:>14s}" for c in COLUMNS)
     lines = [f"plan of profile {cfg.profile}: {len(shapes)} tasks ({origin}), {cfg.collection.seeds} collection seed(s), "
              f"{max(1, cfg.engine.workers)} worker(s) for 03 and 05", head]
@@ -308,6 +311,8 @@ def report(cfg: StudyConfig, throughput: str | None = None, save: str | None = N
     total = rows[-1]
     per = ", ".join(f"{p[1] and 1 / p[1]:,.0f} img/s at {p[0] / 1e6:.1f} MFLOP" for p in tp.points)
     mi = ", ".join(f"{m} {s:.2f}" for m, s in tp.mi_seconds_per_1000.items())
+    mi += (f"; a training to convergence {tp.converge_epochs:.1f} epochs" if tp.converge_epochs else
+           f"; a training to convergence {cfg.train.patience + CONVERGE_EXTRA:g} epochs (not measured)")
     mi += f"; a notebook's start {tp.startup_seconds:.1f} s; a posterior predictor: " + (
         "{:.2f} s + {:.2f} s per epoch".format(*tp.predictor_seconds) if tp.predictor_seconds else "not measured")
     lines += [f"total {total['hours']:.2f} h ({total['hours'] * 60:.0f} min): training {total['train_hours']:.2f} h, "

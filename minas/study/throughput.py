@@ -29,6 +29,7 @@ from minas.study.jobs import signal_values
 WIDTHS = (20, 60, 120)  # filters per layer of the calibration networks
 CAL_ROWS = 256  # training rows per calibration measurement
 CAL_REPEATS = 3  # training timings per width; the shortest is kept
+CONVERGE_WIDTHS = (20, 60)  # filters per layer of the networks trained to convergence once each
 CAL_MI_ROWS = 600  # at most this many rows per calibration signal call (the study's own rows when fewer)
 
 
@@ -42,6 +43,7 @@ class Throughput:
     mi_seconds_per_1000: dict  # method -> seconds per 1,000 rows of one network's signal call
     source: str = "calibrated"
     startup_seconds: float = 0.0  # a notebook's start: a Python process importing what the notebooks import
+    converge_epochs: float = 0.0  # epochs a training to convergence took on the profile's first task (0: not measured)
     predictor_seconds: list = field(default_factory=list)  # [fixed, per epoch]: one posterior predictor (notebook 04's
     # NN) on the profile's training pairs, seconds; empty: not measured
 
@@ -109,6 +111,7 @@ def calibrate(cfg: StudyConfig, methods, shapes: list) -> Throughput:
         signal_values(small, task, model.arch, model, (m,), 0, device)
         mi[m] = (clock() - t0) * 1000 / n
     return Throughput(str(device), precision, points, mi, startup_seconds=_startup_seconds(),
+                      converge_epochs=_converge_epochs(cfg, task, device),
                       predictor_seconds=_predictor_seconds(cfg, shapes, clock))
 
 
@@ -123,6 +126,16 @@ def _startup_seconds() -> float:
                    check=True, capture_output=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _converge_epochs(cfg: StudyConfig, task, device) -> float:
+    """Mean epochs `cnn.train_to_convergence` runs on the task for CONVERGE_WIDTHS (0 on stand-in random images,
+    which say nothing of when a real task's held-out loss stops improving)."""
+    if task.family == "calibration":
+        return 0.0
+    runs = [cnn.train_to_convergence(task, Architecture((w,) * 4), s, cfg.train, device)[0]
+            for s, w in enumerate(CONVERGE_WIDTHS)]
+    return float(np.mean([len(r.history) for r in runs]))
 
 
 def _predictor_seconds(cfg: StudyConfig, shapes: list, clock=time.process_time) -> list[float]:

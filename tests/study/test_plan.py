@@ -62,6 +62,14 @@ def test_controller_and_target_counts(cfg, works):
     assert len(sources) >= 2 and "" not in sources
 
 
+def test_measured_convergence_epochs_price_convergence_trainings(cfg, shapes):
+    two, three = (plan.count(cfg, shapes[0], e) for e in (2.0, 3.0))
+    for a, b in zip(two, three):  # one more epoch per training to convergence, nothing else
+        assert b.arch_epochs - a.arch_epochs == pytest.approx(a.convergence_trainings) and a.trainings == b.trainings
+    capped = plan.count(cfg, shapes[0], 100.0)[2]
+    assert capped.arch_epochs == plan.count(cfg, shapes[0], float(cfg.train.max_epochs))[2].arch_epochs
+
+
 def test_more_seeds_and_rows_cost_more(cfg, shapes):
     more = config.load("smoke", **{"collection.seeds": 2, "controller.iterations": 4})
     a, b = plan.count(cfg, shapes[0]), plan.count(more, shapes[0])
@@ -119,6 +127,7 @@ def test_calibration_measures_this_machine(cfg):
     assert len(tp.points) == len(throughput.WIDTHS) and tp.mi_seconds_per_1000["ba"] > 0
     assert tp.points[0][1] < tp.points[-1][1]  # 120 filters cost more per image than 20
     assert tp.startup_seconds > 0 and len(tp.predictor_seconds) == 2 and sum(tp.predictor_seconds) > 0
+    assert 1 <= tp.converge_epochs <= cfg.train.max_epochs  # trained to convergence on the profile's first task
 
 
 def test_the_run_line_calibrates_once_and_reads_the_cache_after(tmp_path):
