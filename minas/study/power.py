@@ -1,27 +1,16 @@
-"""Power of Experiment 1's task-level test: the smallest planted effect on posterior MSE it detects.
+"""Power of Experiment 1's test in the world a run measured: how often it detects a planted per-layer signal.
 
-Source: the planted collections of `minas.study.synthetic` (a per-layer signal whose strength is
-set by hand), scored by the same code as notebook 04 (`predict.score_split`, thesis Kossmann 2019
-sec. 3.1) and judged by the same statistic (`stats.task_test`: t-interval over test-task means).
+Source: planted collections (`minas.study.synthetic.calibrated_collected`) whose target floor and gain G
+are a run's own (`budget.signal_budget`: G = MSE of the input-free fitted Gaussian minus the floor), scored
+by the same code as notebook 04 (`predict.score_split`, thesis Kossmann 2019 sec. 3.1) with the run's
+predictor seeds and epochs, and judged by the same statistic (source means, crossed over predictor seeds).
 The planted z-score has unit variance at every strength, which is its correlation with the task's
-preference (0: noise; 1: the preference itself), so the network always sees inputs on a real
-z-score's scale. For each planted strength, `reps` independent collections with the profile's numbers of tasks and
-samples; the effect is NN + MI minus the same NN fed the same signal shuffled across all samples
-of all tasks (test MSE; negative: the signal helps; the planted signal is a task's preference, so a
-shuffle within a task would keep it). The shuffled twin keeps the inputs' distribution, so
-strength 0 is a true null (an all-zero "architecture only" input is not: a net fed any noise column
-trains differently). A detection is a t-interval lying wholly below 0 at the 95% level (alpha 0.05,
-two-sided); the strength-0 row's detection rate is the test's false-positive rate. The same check
-runs on the cross-validated design (`folds`), whose interval rests on every task. The
-smallest mean effect whose detection rate reaches the target power is what the study could have
-seen; the sign-flip test over n tasks cannot reach p < 2 / 2^n at all, which is reported beside.
-
-`calibrated_power` (issue 23, item 5) plants in the measured world instead: a run's target floor and
-gain G (`budget.signal_budget`) set the planted posteriors (`synthetic.calibrated_collected`), the
-predictors train with the run's seeds and epochs (cfg.predict), statistics rest on source means as in
-notebook 04, and each power comes with its Clopper-Pearson 95% interval over >= 40 repetitions. Beside
-the one-sided detection rate (CI wholly below 0), the two-sided rejection rate (CI excluding 0) is
-the false-positive rate at strength 0.
+preference (0: noise; 1: the preference itself, a perfect per-layer signal). The effect is NN + signal minus
+the same NN fed the signal shuffled across all samples of all tasks: the shuffled twin keeps the inputs'
+distribution, so strength 0 is a true null. A detection is a 95% interval wholly below 0; the two-sided
+rejection rate (interval excluding 0) at strength 0 is the false-positive rate. Every rate comes with its
+Clopper-Pearson 95% interval over the repetitions. `folds` judges the cross-validated design instead
+(whole sources held out), whose interval rests on every task.
 """
 from __future__ import annotations
 
@@ -34,7 +23,7 @@ from minas.study.predict import run_cross_validation, score_split
 from minas.study.predict.experiment import compare
 from minas.study.stats import binomial_interval, task_test
 from minas.study.predict import task_sources
-from minas.study.synthetic import TASK_WIDTHS, calibrated_collected, planted_gain, synthetic_collected
+from minas.study.synthetic import TASK_WIDTHS, calibrated_collected, planted_gain
 
 SIGNAL = {"NN + MI": "mi:mine_fast"}  # the planted signal, fed as notebook 04 feeds MI
 
@@ -69,36 +58,6 @@ def _planted_effect(cfg, col, null, seeds: int, epochs: int, folds: int):
     task_of = runs[0].drop_duplicates("pair").set_index("pair").task
     errors = pd.concat([runs[0], runs[1].assign(method=runs[1].method.where(runs[1].method != "NN + MI", "null"))])
     return compare(errors, "NN + MI", "null", task_of, sources)
-
-
-def power_curve(cfg, n_train: int, n_test: int, n_samples: int, strengths=(0.0, 0.5, 0.8, 1.0), reps: int = 6,
-                seeds: int = 1, epochs: int | None = None, folds: int = 0) -> pd.DataFrame:
-    """Per planted strength: mean effect on test MSE, its spread, detection rate (power) over `reps` collections.
-
-    strength: the planted z-score's correlation with the task's preference (`synthetic.synthetic_collected`).
-    folds = 0 judges the fixed split (n_test task means); folds = k > 1 cross-validates over all
-    n_train + n_test tasks in k folds (the design of notebook 04's leave-one-family-out rows, with k folds
-    instead of one per family, so each fold trains on fewer tasks: a conservative stand-in).
-    Columns: strength, effect (mean over reps of the mean task difference), effect_sd, power, n_tasks, reps, design.
-    """
-    if folds == 1 or folds < 0:
-        raise ValueError(f"folds={folds}: use 0 for the fixed split or k >= 2 for k-fold over tasks")
-    epochs = epochs or cfg.predict.epochs
-    rows = []
-    for strength in strengths:
-        effects, hits, n_tasks = [], [], n_test
-        for r in range(reps):
-            col = synthetic_collected(n_train, n_test, n_samples, methods=("mine_fast",), seed=1000 * r + 7,
-                                      strength=float(strength))
-            t = _planted_effect(cfg, col, shuffled(col, seed=r), seeds, epochs, folds)
-            effects.append(t.mean_diff)
-            hits.append(bool(t.ci_high < 0))
-            n_tasks = t.n_tasks
-        low, high = binomial_interval(int(np.sum(hits)), reps)
-        rows.append({"strength": float(strength), "effect": float(np.mean(effects)), "effect_sd": float(np.std(effects, ddof=1)),
-                     "power": float(np.mean(hits)), "power_low": low, "power_high": high, "n_tasks": n_tasks, "reps": reps,
-                     "design": f"{folds}-fold over tasks" if folds else "fixed split"})
-    return pd.DataFrame(rows)
 
 
 def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, strengths=(0.0, 0.5, 1.0),
@@ -153,36 +112,3 @@ def own_power(cfg, exp, collected, gain: float, floor: float, strengths=(0.0, 1.
     table = calibrated_power(cfg, reachable, floor, len(train), len(test), strengths=strengths, reps=cfg.predict.power_reps,
                              sources=[src[t] for t in train + test])
     return table.assign(gain_measured=gain)
-
-
-def detectable_effect(curve: pd.DataFrame, power: float = 0.8) -> float:
-    """The smallest |effect| among strengths detected with at least `power`; NaN when none reaches it."""
-    ok = curve[curve.power >= power]
-    return float(ok.effect.abs().min()) if len(ok) else float("nan")
-
-
-def power_summary(curve: pd.DataFrame, n_tasks: int, power: float = 0.8) -> str:
-    """What a power curve says, in words: the smallest detected effect, or that none was detected (with the best
-    power and where); and the strengths at which the planted signal made the predictor worse (effect > 0), since
-    there a larger planted signal is not a more detectable one."""
-    x = detectable_effect(curve, power)
-    planted = curve[curve.strength > 0]
-    if np.isfinite(x):
-        out = f"We could have detected a planted improvement of {x:.2g} in test MSE (power >= {power} at alpha 0.05, {n_tasks} test tasks)"
-    elif len(planted):
-        best = planted.sort_values(["power", "strength"]).iloc[-1]
-        out = (f"No planted strength was detected with power {power} ({n_tasks} test tasks; best power {best.power:.2f}, "
-               f"at strength {best.strength:g}, mean effect {best.effect:+.2g} in test MSE)")
-    else:
-        out = "No planted strength was tried"
-    worse = planted[planted.effect > 0]
-    if len(worse):
-        out += (f"; at strength{'s' if len(worse) > 1 else ''} " + ", ".join(f"{v:g}" for v in worse.strength) + " the planted signal made the predictor worse "
-                "(mean effect " + ", ".join(f"{v:+.2g}" for v in worse.effect) + "), so a stronger signal was not a more "
-                "detectable one (a sign that with this few training tasks the network learns no map that carries over to new tasks)")
-    return out + "."
-
-
-def min_signflip_p(n_tasks: int) -> float:
-    """The smallest two-sided sign-flip p-value n task means can give: 2 / 2^n (all signs alike)."""
-    return 2.0 / 2**n_tasks

@@ -13,25 +13,10 @@ def test_shuffle_breaks_the_planted_link_but_keeps_the_values():
     assert (null.samples.task == col.samples.task).all() and null.posteriors is col.posteriors
 
 
-def test_strength_zero_plants_nothing_and_signflip_floor():
+def test_strength_zero_plants_nothing():
     flat = synthetic.synthetic_collected(n_train=2, n_test=1, n_samples=3, n_inputs=6, survivors=(4, 2), seed=3, strength=0.0)
     z = flat.samples[[c for c in flat.samples.columns if c.startswith("z_mine_fast")]].to_numpy()
     assert abs(z.mean()) < 0.5 and 0.6 < z.std() < 1.4  # noise N(0, 1) only
-    assert power.min_signflip_p(4) == 0.125 and power.min_signflip_p(6) == pytest.approx(2 / 64)
-    curve = __import__("pandas").DataFrame({"effect": [0.0, -1e-5, -3e-5], "power": [0.05, 0.5, 0.9]})
-    assert power.detectable_effect(curve) == 3e-5 and np.isnan(power.detectable_effect(curve, 0.95))
-
-
-def test_power_summary_names_harmful_strengths_and_the_best_power():
-    import pandas as pd
-
-    curve = pd.DataFrame({"strength": [0.0, 1.0, 3.0, 10.0], "effect": [-1e-6, -2e-5, 1e-5, 6e-4],
-                          "effect_sd": [1e-5] * 4, "power": [0.0, 0.375, 0.125, 0.0], "n_tasks": 6, "reps": 8})
-    text = power.power_summary(curve, 6)
-    assert text.startswith("No planted strength was detected with power 0.8 (6 test tasks; best power 0.38, at strength 1")
-    assert "at strengths 3, 10 the planted signal made the predictor worse (mean effect +1e-05, +0.0006)" in text
-    hit = curve.assign(power=[0.0, 0.9, 0.125, 0.0])
-    assert power.power_summary(hit, 6).startswith("We could have detected a planted improvement of 2e-05")
 
 
 def test_planted_scale_is_unit_variance_and_strength_is_a_correlation():
@@ -49,12 +34,13 @@ def test_cross_validated_power_rests_on_every_task():
     from minas.core import config
 
     cfg = config.load("smoke")
-    curve = power.power_curve(cfg, 3, 1, 3, strengths=(0.0,), reps=2, seeds=1, epochs=2, folds=2)
-    assert curve.design.tolist() == ["2-fold over tasks"] and curve.n_tasks.tolist() == [4]
-    fixed = power.power_curve(cfg, 3, 2, 3, strengths=(0.0,), reps=2, seeds=1, epochs=2)
+    kw = dict(strengths=(0.0,), reps=2, seeds=1, epochs=2)
+    crossed = power.calibrated_power(cfg, 5e-5, 1e-3, 3, 1, folds=2, **kw)
+    assert crossed.design.tolist() == ["2-fold over sources"] and crossed.n_tasks.tolist() == [4]
+    fixed = power.calibrated_power(cfg, 5e-5, 1e-3, 3, 2, **kw)
     assert fixed.design.tolist() == ["fixed split"] and fixed.n_tasks.tolist() == [2]
-    with pytest.raises(ValueError, match="folds=1"):
-        power.power_curve(cfg, 3, 1, 3, folds=1)
+    with pytest.raises(ValueError, match="n_test=0"):
+        power.calibrated_power(cfg, 5e-5, 1e-3, 3, 0, **kw)
 
 
 def test_positive_control_detects_a_perfect_signal_and_holds_false_positives_near_5_percent():
