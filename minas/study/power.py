@@ -26,6 +26,7 @@ from minas.study.predict import task_sources
 from minas.study.synthetic import TASK_WIDTHS, calibrated_collected, planted_gain
 
 SIGNAL = {"NN + MI": "mi:mine_fast"}  # the planted signal, fed as notebook 04 feeds MI
+PREDICTORS = ("NN + MI", "Gaussian + MI")  # whose test the power is of
 
 
 def shuffled(col, method: str = "mine_fast", seed: int = 0):
@@ -36,9 +37,11 @@ def shuffled(col, method: str = "mine_fast", seed: int = 0):
     return type(col)(**{**col.__dict__, "samples": s})
 
 
-def _planted_effect(cfg, col, null, seeds: int, epochs: int, folds: int):
-    """Source-level test of NN + MI on `col` minus the same NN on its shuffled twin `null` (same pairs, same order;
-    `experiment.compare`: crossed over predictor seeds when there are several, as notebook 04's comparisons).
+def _planted_effect(cfg, col, null, seeds: int, epochs: int, folds: int, predictor: str = "NN + MI"):
+    """Source-level test of `predictor` on `col` minus the same predictor on its shuffled twin `null` (same pairs,
+    same order; `experiment.compare`: crossed over predictor seeds when there are several, as notebook 04's
+    comparisons). predictor: "NN + MI" (the thesis MLP) or "Gaussian + MI" (the 20-parameter fitted Gaussian whose
+    per-layer mean and width are linear in the signal; fixed split only).
 
     folds = 0: the collection's own train/test split (notebook 04's fixed split). folds = k: every task held out
     once, tasks dealt round-robin into k folds and scored by notebook 04's cross-validation code
@@ -46,6 +49,8 @@ def _planted_effect(cfg, col, null, seeds: int, epochs: int, folds: int):
     """
     source = col.samples.groupby("task").source.first() if "source" in col.samples else None
     sources = dict(source) if source is not None else None
+    if predictor not in PREDICTORS or (folds and predictor != "NN + MI"):
+        raise ValueError(f"predictor {predictor!r}: one of {PREDICTORS} (cross-validated folds: NN + MI only)")
     if folds:
         tasks = sorted(col.samples.task.unique())
         groups = sorted(set(source)) if source is not None else tasks
@@ -54,15 +59,18 @@ def _planted_effect(cfg, col, null, seeds: int, epochs: int, folds: int):
         runs = [run_cross_validation(cfg, c, families, SIGNAL, seeds, epochs, by="family",
                                      sources=sources or {t: t for t in tasks}).errors for c in (col, null)]
     else:
-        runs = [score_split(cfg, c, SIGNAL, seeds, epochs, gaussians=False)[2] for c in (col, null)]
+        gaussian = predictor != "NN + MI"  # its NN is trained too (1 seed x 1 epoch: unread)
+        runs = [score_split(cfg, c, SIGNAL, 1 if gaussian else seeds, 1 if gaussian else epochs, gaussians=gaussian)[2]
+                for c in (col, null)]
     task_of = runs[0].drop_duplicates("pair").set_index("pair").task
-    errors = pd.concat([runs[0], runs[1].assign(method=runs[1].method.where(runs[1].method != "NN + MI", "null"))])
-    return compare(errors, "NN + MI", "null", task_of, sources)
+    errors = pd.concat([runs[0], runs[1].assign(method=runs[1].method.where(runs[1].method != predictor, "null"))])
+    return compare(errors, predictor, "null", task_of, sources)
 
 
 def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, strengths=(0.0, 0.5, 1.0),
                      reps: int = 40, seeds: int | None = None, epochs: int | None = None, tasks_per_source: int = 1,
-                     folds: int = 0, level: float = 0.95, sources: list | None = None) -> pd.DataFrame:
+                     folds: int = 0, level: float = 0.95, sources: list | None = None,
+                     predictor: str = "NN + MI") -> pd.DataFrame:
     """Power of notebook 04's test in a planted world with the run's measured `gain` (G) and target `floor`.
 
     Planted collections (`synthetic.calibrated_collected`) have the profile's samples per task and k
@@ -72,7 +80,7 @@ def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, 
     power (CI wholly below 0) with power_low/power_high (Clopper-Pearson), rejected (CI excludes 0: at strength 0
     the false-positive rate) with its interval, s (mean over reps of se x sqrt(n_sources): the paired sd of the source
     differences, crossed predictor-seed noise included), n_tasks, n_sources, reps,
-    gain, floor, seeds, epochs, design.
+    gain, floor, seeds, epochs, design, predictor (whose test: `PREDICTORS`).
     """
     if reps < 1 or n_train < 1 or n_test < 1:
         raise ValueError(f"reps={reps}, n_train={n_train}, n_test={n_test}: each must be >= 1")
@@ -85,7 +93,7 @@ def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, 
             col = calibrated_collected(n_train, n_test, c.n_train_samples, c.n_test_samples, k, floor, gain,
                                        float(strength), seed=1000 * r + 11, tasks_per_source=tasks_per_source,
                                        sources=sources)
-            tests.append(_planted_effect(cfg, col, shuffled(col, seed=r), seeds, epochs, folds))
+            tests.append(_planted_effect(cfg, col, shuffled(col, seed=r), seeds, epochs, folds, predictor))
         hits = sum(t.ci_high < 0 for t in tests)
         rejected = sum(t.ci_high < 0 or t.ci_low > 0 for t in tests)
         units = tests[0].n_sources
@@ -96,7 +104,7 @@ def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, 
                      "rejected": rejected / reps, **dict(zip(("rejected_low", "rejected_high"), binomial_interval(rejected, reps, level))),
                      "s": float(np.nanmean(s)), "n_tasks": tests[0].n_tasks, "n_sources": units, "reps": reps,
                      "gain": gain, "floor": floor, "seeds": seeds, "epochs": epochs,
-                     "design": f"{folds}-fold over sources" if folds else "fixed split"})
+                     "design": f"{folds}-fold over sources" if folds else "fixed split", "predictor": predictor})
     return pd.DataFrame(rows)
 
 

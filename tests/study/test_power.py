@@ -67,6 +67,22 @@ def test_positive_control_detects_a_perfect_signal_and_holds_false_positives_nea
     assert abs(null.effect.item()) < 3 * null.effect_sd.item() / np.sqrt(40)  # no planted effect on average
 
 
+def test_the_low_variance_predictor_has_its_own_power():
+    """The 20-parameter Gaussian + MI, judged like the NN: a perfect signal on 20 training tasks is found; bad
+    predictor names and cross-validated Gaussians are refused."""
+    from minas.core import config
+
+    cfg = config.load("smoke", **{"mi.signals": ["mine_fast"], "collection.n_train_samples": 5,
+                                  "collection.n_test_samples": 5, "hyperband.n_clean": 5})
+    world = dict(gain=2e-3, floor=1e-3, n_train=20, n_test=8, reps=3)
+    hit = power.calibrated_power(cfg, strengths=(1.0,), predictor="Gaussian + MI", **world)
+    assert hit.power.item() == 1.0 and hit.effect.item() < 0 and hit.predictor.item() == "Gaussian + MI"
+    with pytest.raises(ValueError, match="one of"):
+        power.calibrated_power(cfg, strengths=(1.0,), predictor="ridge", **world)
+    with pytest.raises(ValueError, match="NN \\+ MI only"):
+        power.calibrated_power(cfg, strengths=(1.0,), predictor="Gaussian + MI", folds=2, **world)
+
+
 def test_calibrated_world_has_the_measured_floor_and_gain():
     from minas.nas import hyperband
     from minas.study.predict import fit_gaussian
