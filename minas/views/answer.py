@@ -182,12 +182,13 @@ def verdict(a: Analysis, own: pd.DataFrame) -> list[str]:
     c = a.exp.comparisons[a.exp.comparisons.unit.str.startswith("test pair")]
     acc, gauss = (Difference.of(c, "NN + MI", b) for b in ("NN + accuracy", "Fitted Gaussian"))
     lead = ("Per-layer MI helps predict which filter counts Hyperband keeps" if acc.ci_high < 0 and gauss.ci_high < 0 else
-            "Per-layer MI predicts Hyperband's choices worse than a baseline" if acc.ci_low > 0 or gauss.ci_low > 0 else
+            "Per-layer MI predicts Hyperband's choices worse than accuracy does" if acc.ci_low > 0 else
             "This run finds no evidence that per-layer MI helps predict which filter counts Hyperband keeps")
     s1 = (f"{lead}: fed MI instead of accuracy, the predictor's test MSE changes by "
           f"{estimate(acc.mean_diff, acc.ci_low, acc.ci_high, signed=True)}, and against the input-free fitted Gaussian by "
           f"{estimate(gauss.mean_diff, gauss.ci_low, gauss.ci_high, signed=True)}, on {len(a.exp.test)} held-out pairs of "
-          f"{len(np.unique(a.exp.test.task))} data sets (negative: MI is better; CIs over the data sets' means).")
+          f"{len(np.unique(a.exp.test.task))} data sets (negative: MI is better; CIs over the means of "
+          + (f"{int(c.n_sources.iloc[0])} independent sources)." if "n_sources" in c else "the data sets)."))
     thesis = THESIS_TABLE_3_2.set_index("prior").thesis_mean
     tr = a.vs_uniform[a.vs_uniform.split == "train"].set_index("prior")
     names = {"exp1": "Exp 1 scored with every input from the prior", "exp2": "Exp 2 (all from the prior)",
