@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minas import pipeline  # noqa: E402 (after the path line: runs from a checkout without an install)
-from minas.core import config, parse  # noqa: E402
+from minas import pipeline  # after the path line: runs from a checkout without an install
+from minas.core import config, parse
 
 
 def keep(out: Path, dest: Path, figures: tuple[str, ...]) -> list[Path]:

@@ -19,10 +19,9 @@ import pandas as pd
 
 from minas.core.seeding import rng_for
 from minas.study.collection import signal_columns
-from minas.study.predict import run_cross_validation, score_split
+from minas.study.predict import run_cross_validation, score_split, task_sources
 from minas.study.predict.experiment import compare
-from minas.study.stats import binomial_interval, task_test
-from minas.study.predict import task_sources
+from minas.study.stats import binomial_interval
 from minas.study.synthetic import TASK_WIDTHS, calibrated_collected, planted_gain
 
 SIGNAL = {"NN + MI": "mi:mine_fast"}  # the planted signal, fed as notebook 04 feeds MI
