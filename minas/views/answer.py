@@ -93,7 +93,7 @@ def report_tables(a: Analysis, **more: pd.DataFrame) -> dict[str, pd.DataFrame]:
                    "Experiment 1 cross-validated comparisons (sign-flip p over source means)": a.cv.comparisons})
     tables.update({titles[k]: v for k, v in more.items() if k not in ("table_3_1", "intervals")})
     if a.pooled is not None:
-        tables[f"Experiment 1 pooled over {len(a.pooled.seeds)} collection seeds (t-intervals over task means)"] = a.pooled.table
+        tables[f"Experiment 1 pooled over {len(a.pooled.seeds)} collection seeds (t-intervals over source means)"] = a.pooled.table
     return tables
 
 
@@ -252,7 +252,7 @@ def conclusions(a: Analysis, *sentences: str) -> list[str]:
         "Table 3.1 (thesis scale): " + ", ".join(f"{m} {num(t.loc[m, 'test_mse_thesis_scale'], 3)}" for m in shown)
         + " (thesis: " + ", ".join(num(THESIS_TABLE_3_1[m][1], 3) for m in shown) + ").",
         f"NN + MI minus NN + accuracy: {acc.text()}; minus fitted Gaussian: {gauss.text()} ({len(a.exp.test)} test pairs; "
-        "t-intervals over task means).",
+        "t-intervals over source means).",
         "Like for like (fixed split): " + "; ".join(f"{a_} minus {b}: {Difference.of(a.exp.comparisons, a_, b).text()}"
                                                   for a_, b in LIKE_FOR_LIKE if (a_, b) in pairs) + ".",
         f"Cross-validated ({crossval_caption(a.cv)}): " + "; ".join(

@@ -62,6 +62,7 @@ class Difference:
     ci_high: float
     p_signflip: float
     n_tasks: int
+    n_sources: int | None = None  # the independent units the interval and p rest on (None: the tasks themselves)
 
     @classmethod
     def of(cls, comparisons: pd.DataFrame, a: str, b: str) -> "Difference":
@@ -70,7 +71,8 @@ class Difference:
         if rows.empty:
             raise KeyError(f"no comparison {a!r} minus {b!r}; the table has {list(zip(comparisons.a, comparisons.b))}")
         r = rows.iloc[0]
-        return cls(a, b, float(r.mean_diff), float(r.ci_low), float(r.ci_high), float(r.p_signflip), int(r.n_tasks))
+        sources = int(r.n_sources) if "n_sources" in r.index and pd.notna(r.n_sources) else None
+        return cls(a, b, float(r.mean_diff), float(r.ci_low), float(r.ci_high), float(r.p_signflip), int(r.n_tasks), sources)
 
     @property
     def relation(self) -> str:
@@ -80,9 +82,13 @@ class Difference:
         return "higher (worse) than" if self.ci_low > 0 else "not distinguishable from"
 
     def text(self, digits: int = 2) -> str:
-        """'-2.1e-05 (95% CI [-4e-05, -3e-06]), sign-flip p 0.031 over 6 tasks (at best 0.031)'."""
+        """'-2.1e-05 (95% CI [-4e-05, -3e-06]), sign-flip p 0.25 over 3 sources (6 tasks; at best 0.25)': the p-value's
+        floor 2 / 2^n is that of its units (the sources when the table names them, else the tasks)."""
+        n = self.n_sources or self.n_tasks
+        units = (f"{n} sources" + (f" ({self.n_tasks} tasks; at best" if n != self.n_tasks else " (at best")
+                 if self.n_sources else f"{n} tasks (at best")
         return (f"{estimate(self.mean_diff, self.ci_low, self.ci_high, digits, signed=True)}, sign-flip p "
-                f"{num(self.p_signflip)} over {self.n_tasks} tasks (at best {num(2.0 / 2 ** self.n_tasks)})")
+                f"{num(self.p_signflip)} over {units} {num(2.0 / 2 ** n)})")
 
     def sentence(self) -> str:
         """'a minus b: <text>: a's error is <relation> b's.'"""

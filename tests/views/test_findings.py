@@ -80,12 +80,15 @@ def test_a_difference_reads_its_row_and_is_judged_by_its_interval(study):
         d = Difference.of(comparisons, r.a, r.b)
         assert (d.mean_diff, d.ci_low, d.ci_high, d.n_tasks) == (r.mean_diff, r.ci_low, r.ci_high, r.n_tasks)
         assert f"{r.mean_diff:+.2g} (95% CI [{r.ci_low:+.2g}, {r.ci_high:+.2g}])" in d.text()
-        assert f"over {r.n_tasks} tasks (at best {2 / 2 ** r.n_tasks:.2g})" in d.text()
+        n, tasks = r.n_sources, f" ({r.n_tasks} tasks; at" if r.n_sources != r.n_tasks else " (at"
+        assert f"over {n} sources{tasks} best {2 / 2 ** n:.2g})" in d.text()  # the p-value's floor is its units'
         expected = "lower (better) than" if r.ci_high < 0 else "higher (worse) than" if r.ci_low > 0 else "not distinguishable from"
         assert d.relation == expected and d.sentence().endswith(f"{r.a}'s error is {expected} {r.b}'s.")
     better = Difference("NN + MI", "Uniform", -2e-5, -3e-5, -1e-5, 0.03, 6)
     assert better.sentence() == ("NN + MI minus Uniform: -2e-05 (95% CI [-3e-05, -1e-05]), sign-flip p 0.03 over 6 tasks "
                                  "(at best 0.031): NN + MI's error is lower (better) than Uniform's.")
+    three = Difference("NN + MI", "Uniform", -2e-5, -3e-5, -1e-5, 0.25, 6, 3)
+    assert "sign-flip p 0.25 over 3 sources (6 tasks; at best 0.25)" in three.text()
     with pytest.raises(KeyError, match=re.escape("no comparison 'NN + MI' minus 'Oracle'")):
         Difference.of(comparisons, "NN + MI", "Oracle")
 
