@@ -29,7 +29,7 @@ _TABLES = {
     "trainings": """
         task TEXT NOT NULL, arch TEXT NOT NULL, seed INTEGER NOT NULL, epochs INTEGER NOT NULL,
         config TEXT NOT NULL, kind TEXT NOT NULL, accuracy REAL, test_loss REAL, seconds REAL,
-        checkpoint TEXT, history TEXT, created REAL,
+        checkpoint TEXT, history TEXT, created REAL, engine TEXT,
         PRIMARY KEY (task, arch, seed, epochs, config, kind)""",
     # one row per (task, arch, seed, method, layer, config): an MI estimate (value NULL if it failed)
     "mi": """
@@ -50,6 +50,9 @@ _TABLES = {
 
 
 TABLES = tuple(_TABLES)
+# table -> columns added after stores were written (same schema version: an older store gains them, NULL in its
+# rows); `engine` says what trained a result: "cnn" (one network at a time) or "population" (NULL: cnn, before it)
+ADDED_COLUMNS = {"trainings": {"engine": "TEXT"}}
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 FIX = ("nothing was written to it; roll back to a snapshot with `python -m minas restore --profile P`, "
        "see `python -m minas check --profile P`, or move the file away to start a fresh store")
@@ -127,6 +130,11 @@ class Store:
             con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             for name, cols in _TABLES.items():
                 con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+            for name, added in ADDED_COLUMNS.items():
+                have = {r[1] for r in con.execute(f"PRAGMA table_info({name})")}
+                for col, kind in added.items():
+                    if col not in have:
+                        con.execute(f"ALTER TABLE {name} ADD COLUMN {col} {kind}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -18,7 +18,7 @@ from minas.core import keys
 from minas.core.config import StudyConfig
 from minas.core.registry import SIGNALS, SignalInput, SignalValue
 from minas.core.seeding import derive_seed
-from minas.nas import cnn
+from minas.nas import cnn, population
 from minas.nas.space import parse_architecture
 
 
@@ -80,6 +80,14 @@ def _load(path: Path) -> cnn.TrainState | None:
         return None  # missing or torn: the caller retrains (training is deterministic)
 
 
+def _fixed_row(cfg: StudyConfig, task_name: str, arch_id: str, epochs: int, res: cnn.TrainResult, dest: Path) -> dict:
+    return {
+        "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": keys.training_key(cfg),
+        "kind": "fixed", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
+        "checkpoint": str(dest), "history": res.history, "engine": res.engine,
+    }
+
+
 def train_fixed(cfg: StudyConfig, task_name: str, arch_id: str, epochs: int, from_epochs: int) -> dict:
     """Train to `epochs` total, continuing from the checkpoint at `from_epochs` when it exists."""
     task = data.get_task(cfg, task_name)
@@ -89,11 +97,61 @@ def train_fixed(cfg: StudyConfig, task_name: str, arch_id: str, epochs: int, fro
     resume = _load(src) if from_epochs else None
     res = cnn.train(task, arch, epochs, cfg.seed, cfg.train, device, resume=resume)
     _save(res.state, dest)  # the source stays: another bracket may continue it too; the driver prunes
+    return _fixed_row(cfg, task_name, arch_id, epochs, res, dest)
+
+
+def train_group(cfg: StudyConfig, task_name: str, items: list[tuple[str, int, int]]) -> list[dict]:
+    """`train_fixed` for several (arch, epochs, from_epochs) of one task as one population (`minas.nas.population`).
+
+    Each network continues from its own checkpoint where it exists and gets its own checkpoint and row, as
+    `train_fixed` would give it (to float noise; the row's `engine` says "population").
+    """
+    task = data.get_task(cfg, task_name)
+    device = cnn.pick_device(cfg.device)
+    archs = [parse_architecture(a) for a, _, _ in items]
+    resumes = [_load(checkpoint_path(cfg, task_name, a, cfg.seed, f)) if f else None for a, _, f in items]
+    results = population.train(task, archs, [e for _, e, _ in items], cfg.seed, cfg.train, device, resumes=resumes)
+    rows = []
+    for (arch_id, epochs, _), res in zip(items, results):
+        dest = checkpoint_path(cfg, task_name, arch_id, cfg.seed, epochs)
+        _save(res.state, dest)
+        rows.append(_fixed_row(cfg, task_name, arch_id, epochs, res, dest))
+    return rows
+
+
+def _converged_row(cfg: StudyConfig, task_name: str, arch_id: str, res: cnn.TrainResult, path: Path) -> dict:
     return {
-        "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": keys.training_key(cfg),
-        "kind": "fixed", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
-        "checkpoint": str(dest), "history": res.history,
+        "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": 0, "config": keys.training_key(cfg),
+        "kind": "converge", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
+        "checkpoint": str(path), "history": res.history, "engine": res.engine,
     }
+
+
+def _keep_converged(cfg: StudyConfig, task_name: str, arch_id: str, res: cnn.TrainResult) -> dict:
+    """Write a converged training's checkpoint and, beside it, its row (a driver killed before storing it loses nothing)."""
+    path = checkpoint_path(cfg, task_name, arch_id, cfg.seed, 0)
+    training = _converged_row(cfg, task_name, arch_id, res, path)
+    _save(res.state, path)
+    _write_atomic(path.with_suffix(".json"), lambda tmp: tmp.write_text(json.dumps(training)))
+    return training
+
+
+def has_converged(cfg: StudyConfig, task_name: str, arch_id: str) -> bool:
+    """Whether an input sample's converged checkpoint and its row are on disk (its signals then need no training)."""
+    path = checkpoint_path(cfg, task_name, arch_id, cfg.seed, 0)
+    return path.exists() and path.with_suffix(".json").exists()
+
+
+def converge_group(cfg: StudyConfig, task_name: str, arch_ids: list[str]) -> list[str]:
+    """Train several architectures of one task to convergence as one population and keep each one's checkpoint
+    and row, as `input_sample` would (to float noise); returns the architectures. Their signals are separate
+    `input_sample` jobs, which find the checkpoints."""
+    task = data.get_task(cfg, task_name)
+    device = cnn.pick_device(cfg.device)
+    got = population.train_to_convergence(task, [parse_architecture(a) for a in arch_ids], cfg.seed, cfg.train, device)
+    for arch_id, (res, _) in zip(arch_ids, got):
+        _keep_converged(cfg, task_name, arch_id, res)
+    return list(arch_ids)
 
 
 def input_sample(cfg: StudyConfig, task_name: str, arch_id: str, methods: tuple[str, ...]) -> dict:
@@ -105,14 +163,7 @@ def input_sample(cfg: StudyConfig, task_name: str, arch_id: str, methods: tuple[
     state, row_path = _load(path), path.with_suffix(".json")
     if state is None or not row_path.exists():
         res, model = cnn.train_to_convergence(task, arch, cfg.seed, cfg.train, device)
-        training = {
-            "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": 0, "config": keys.training_key(cfg),
-            "kind": "converge", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
-            "checkpoint": str(path), "history": res.history,
-        }
-        _save(res.state, path)
-        # the row travels with the checkpoint: a driver killed before storing it loses nothing
-        _write_atomic(row_path, lambda tmp: tmp.write_text(json.dumps(training)))
+        training = _keep_converged(cfg, task_name, arch_id, res)
     else:
         model = cnn.load_model(state, task.in_channels, task.n_classes, device)
         training = json.loads(row_path.read_text())

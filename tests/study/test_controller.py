@@ -268,3 +268,25 @@ def test_priors_against_uniform_are_judged_over_sources_when_given():
     assert (clustered.n_tasks, clustered.n_sources, clustered.wins) == (4, 2, 2)
     assert clustered.diff_mean == pytest.approx(((0.1 + 0.2) / 2 + (-0.1 - 0.05) / 2) / 2)
     assert clustered.ci_high - clustered.ci_low > by_task.ci_high - by_task.ci_low  # 1 degree of freedom: wider
+
+
+def test_runs_side_by_side_equal_runs_alone_in_one_hyperband_call_per_iteration(tmp_path):
+    """train_controllers pools every run's instances of an iteration into one env.run call and computes every
+    planned input sample first; each run's numbers are those it gets alone."""
+    cfg = cfg_for(tmp_path, **{"controller.iterations": 4, "controller.seeds": 2})
+    calls, asked = [], []
+    env = toy_env(calls)
+    features = env.features
+    env.features = lambda pairs: asked.append(list(pairs)) or features(pairs)
+    together = ctl.train_controllers(cfg, Store(tmp_path / "a.sqlite"), env)
+    assert len(calls) == 4 and all(len(c) == 4 * cfg.controller.datasets_per_iteration for c in calls)
+    planned = ctl.planned_inputs(env, cfg, list(together))
+    assert asked[0] == planned and len(planned) == len(set(planned))
+    assert all(set(pairs) <= set(planned) for pairs in asked[1:])  # later reads only read what was computed first
+    for (exp, run), got in together.items():
+        alone = ctl.train_controller(cfg, Store(tmp_path / f"{exp}{run}.sqlite"), toy_env(), exp, run)
+        np.testing.assert_array_equal(got.iterations.reward, alone.iterations.reward)
+        np.testing.assert_array_equal(got.priors, alone.priors)
+    again = []
+    ctl.train_controllers(cfg, Store(tmp_path / "a.sqlite"), toy_env(again))
+    assert again == []  # finished: nothing runs

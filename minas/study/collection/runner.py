@@ -4,6 +4,14 @@ Input samples are one job each (train to convergence, then every signal). Hyperb
 together rung by rung: a rung asks for the trainings it lacks, stored ones are fed back at once, and a
 training several instances want is one job. Every finished training goes to the store before anything
 else happens, so a killed run loses at most the jobs in flight.
+
+With `train.group_size` other than 1, trainings that are asked for together are trained as populations
+(`minas.nas.population`: one step for a group of networks, each as if alone): the input samples' convergence
+trainings of a task (their signals stay one job each), and the trainings of one task and epoch count that the
+Hyperband rungs ask for at once (every instance's first rung together, then each rung as it closes), sorted by
+width so that padding stays low (`population.group_architectures`). Which trainings share a group depends on
+what is stored and, on a Dask cluster, on the order rungs close; a group's results equal separate trainings
+to float noise (exactly in float64), and the store keeps the first result of each training.
 """
 from __future__ import annotations
 
@@ -18,7 +26,8 @@ from minas.core.config import StudyConfig
 from minas.core.engine import Engine, Job
 from minas.core.progress import bar
 from minas.core.store import Store
-from minas.nas import hyperband
+from minas.nas import hyperband, population
+from minas.nas.device import pick_device
 from minas.nas.space import parse_architecture
 from minas.study import jobs
 from minas.study.collection.columns import signal_layers
@@ -46,21 +55,51 @@ def _own_bar(engine: Engine):
         engine.progress = shown
 
 
+def groups_for(cfg: StudyConfig, arch_ids: list[str]) -> list[list[int]]:
+    """Indices of `arch_ids` (trainings of one task asked for together) in the populations they train as: one
+    each with train.group_size 1; else groups by `population.group_architectures` at the size chosen for the
+    device (`population.choose_group_size`: train.group_size 0 picks per device)."""
+    if cfg.train.group_size == 1 or len(arch_ids) < 2:
+        return [[i] for i in range(len(arch_ids))]
+    size, widest = population.choose_group_size(cfg.train.group_size, pick_device(cfg.device))
+    return population.group_architectures([parse_architecture(a) for a in arch_ids], size, widest)
+
+
 def run_input_samples(cfg: StudyConfig, store: Store, engine: Engine, pairs: list[tuple[str, str]]) -> int:
-    """Make sure every (task, arch) has a converged training and every configured signal; returns the jobs run."""
-    todo = []
+    """Make sure every (task, arch) has a converged training and every configured signal; returns the jobs run.
+
+    With train.group_size other than 1, the convergence trainings still to do are trained as populations per
+    task first (`jobs.converge_group`); each architecture's signals then run as its own job."""
+    todo = {}
     signals = tuple(cfg.mi.signals)
     mcfg = keys.signal_key(cfg)
     for task, arch in dict.fromkeys(pairs):
         missing = tuple(s for s in signals if len(store.get_mi(task, arch, cfg.seed, s, mcfg)) < len(signal_layers(s)))
         if missing:
-            todo.append(Job(f"input|{task}|{arch}|{cfg.seed}|{mcfg}|{','.join(missing)}", jobs.input_sample, (cfg, task, arch, missing)))
+            todo[(task, arch)] = Job(f"input|{task}|{arch}|{cfg.seed}|{mcfg}|{','.join(missing)}", jobs.input_sample,
+                                     (cfg, task, arch, missing))
     tcfg = keys.training_key(cfg)
+    first: list[Job] = list(todo.values())
+    if cfg.train.group_size != 1 and todo:
+        untrained: dict[str, list[str]] = {}
+        for task, arch in todo:
+            if store.get_training(task, arch, cfg.seed, 0, tcfg, kind="converge") is None and not jobs.has_converged(cfg, task, arch):
+                untrained.setdefault(task, []).append(arch)
+        grouped = [(task, [archs[i] for i in g]) for task, archs in untrained.items() for g in groups_for(cfg, archs) if len(g) > 1]
+        waiting = {(task, a) for task, g in grouped for a in g}
+        first = [Job(f"converge|{task}|{','.join(g)}|{cfg.seed}|{tcfg}", jobs.converge_group, (cfg, task, g), {"task": task})
+                 for task, g in grouped] + [job for pair, job in todo.items() if pair not in waiting]
+
+    def after(job: Job, result) -> list[Job]:  # a population converged: its members' signals are next
+        return [todo[(job.meta["task"], a)] for a in result] if job.fn is jobs.converge_group else []
+
     if todo:
         _announce(engine)
     with _own_bar(engine) as shown, bar(len(todo), "input samples (train + signals)", unit="arch", leave=False,
                                         disable=not shown or not todo) as progress:
-        for _, result in engine.run(todo):
+        for job, result in engine.run(first, follow=after):
+            if job.fn is jobs.converge_group:
+                continue
             tr = result["training"]
             if store.get_training(tr["task"], tr["arch"], tr["seed"], 0, tcfg, kind="converge") is None:
                 store.put_training(tr)
@@ -114,6 +153,7 @@ class _Brackets:
         self.expected = {n: _rung_trainings(specs[n], hb.survivors) for n in self.live}
         self.reported = dict.fromkeys(self.live, 0)  # trainings fed to each instance so far (stored or computed)
         self.have: set[tuple[str, str, int]] = set()  # (task, arch, epochs) trainings seen in the store
+        self.waiting: dict[tuple[str, str, int], list[int]] = {}  # (task, arch, epochs) in flight -> instances asking
         # not left behind when done: a caller in a loop (the controller) would stack one per iteration
         self.progress = bar(sum(self.expected.values()), f"Hyperband trainings ({len(self.live)} instances)",
                             unit="training", leave=False, disable=not progress_shown or not self.live)
@@ -135,20 +175,45 @@ class _Brackets:
             self.tick(n)
         return missing
 
-    def advance(self, n: int) -> list[Job]:
-        """Feed stored accuracies to instance n rung after rung; return jobs for what is still missing."""
+    def advance(self, n: int) -> list[tuple[str, str, int, int]]:
+        """Feed stored accuracies to instance n rung after rung; return the trainings it still lacks as
+        (task, arch, epochs, from_epochs), each one only once while it is in flight (a later asker waits on it)."""
         b, s = self.live[n], self.specs[n]
         while not b.done:
             missing = self._stored(n, b)
             if missing:
-                return [Job(f"train|{s.task}|{a.id}|{self.cfg.seed}|{b.epochs}|{self.tcfg}", jobs.train_fixed,
-                            (self.cfg, s.task, a.id, b.epochs, b.prev_epochs), {"bracket": n}) for a in missing]
+                wants = []
+                for a in missing:
+                    asked = self.waiting.setdefault((s.task, a.id, b.epochs), [])
+                    if not asked:
+                        wants.append((s.task, a.id, b.epochs, b.prev_epochs))
+                    asked.append(n)
+                return wants
         res = b.outcome()
         self.store.put_bracket(s.tag, s.task, s.instance, self.bcfg, [a.id for a in s.archs], res.to_dict(),
                                time.perf_counter() - self.started)
         self.out[n] = res
         self.tick(n, max(0, self.expected[n] - self.reported[n]))  # duplicate architectures asked for fewer trainings
         return []
+
+    def jobs_for(self, wants: list[tuple[str, str, int, int]]) -> list[Job]:
+        """Jobs for trainings asked for together: one each (`jobs.train_fixed`), or with train.group_size other
+        than 1 populations of one task and epoch count (`jobs.train_group`, grouped by `groups_for`)."""
+        cfg, out = self.cfg, []
+        batches: dict[tuple[str, int, int], list[str]] = {}
+        for task, arch, epochs, prev in wants:
+            batches.setdefault((task, epochs, prev), []).append(arch)
+        for (task, epochs, prev), archs in batches.items():
+            for g in groups_for(cfg, archs):
+                if len(g) == 1:
+                    a = archs[g[0]]
+                    out.append(Job(f"train|{task}|{a}|{cfg.seed}|{epochs}|{self.tcfg}", jobs.train_fixed,
+                                   (cfg, task, a, epochs, prev)))
+                else:
+                    items = [(archs[i], epochs, prev) for i in g]
+                    out.append(Job(f"group|{task}|{','.join(a for a, _, _ in items)}|{cfg.seed}|{epochs}|{self.tcfg}",
+                                   jobs.train_group, (cfg, task, items)))
+        return out
 
     def needed(self, task: str) -> set[tuple[str, int]]:
         """(arch, epochs) checkpoints of a task that an unfinished instance may still continue.
@@ -169,34 +234,38 @@ class _Brackets:
         """Drop the task's fixed-epoch checkpoints that no rung can continue any more (Hyperband eliminated them)."""
         jobs.prune_checkpoints(self.cfg, task, self.needed(task))
 
-    def follow(self, job: Job, result: dict) -> list[Job]:
-        """Store a finished training, report it to its instance, and ask for the next rung when this one closed."""
-        self.store.put_training(result)
-        self.have.add((result["task"], result["arch"], result["epochs"]))
-        n = job.meta["bracket"]
-        if n in self.out:
-            return []
-        b = self.live[n]
-        rung = b.rung
-        b.report(parse_architecture(result["arch"]), result["epochs"], result["accuracy"])
-        self.tick(n)
-        if b.rung == rung:
-            return []
-        new = self.advance(n)
-        self.prune(self.specs[n].task)
-        return new
+    def follow(self, job: Job, result: dict | list[dict]) -> list[Job]:
+        """Store finished trainings, report each to every instance waiting on it, and ask for the next rungs
+        of those whose rung closed (together, so that they can share populations)."""
+        wants, closed = [], []
+        for row in result if isinstance(result, list) else [result]:
+            self.store.put_training(row)
+            self.have.add((row["task"], row["arch"], row["epochs"]))
+            for n in self.waiting.pop((row["task"], row["arch"], row["epochs"]), []):
+                if n in self.out:
+                    continue
+                b = self.live[n]
+                rung = b.rung
+                b.report(parse_architecture(row["arch"]), row["epochs"], row["accuracy"])
+                self.tick(n)
+                if b.rung != rung:
+                    closed.append(n)
+        for n in closed:
+            wants += self.advance(n)
+        for task in dict.fromkeys(self.specs[n].task for n in closed):
+            self.prune(task)
+        return self.jobs_for(wants)
 
 
 def run_brackets(cfg: StudyConfig, store: Store, engine: Engine, specs: list[BracketSpec]) -> list[hyperband.BracketResult]:
     """Run Hyperband instances together, rung by rung, reusing every stored training."""
     runs = _Brackets(cfg, store, specs, engine.progress)
     try:
-        first = [job for n in list(runs.live) for job in runs.advance(n)]
+        first = runs.jobs_for([w for n in list(runs.live) for w in runs.advance(n)])
         for task in dict.fromkeys(s.task for s in specs):  # also what a killed run left behind
             runs.prune(task)
         if first:
             _announce(engine)
-        # the same training may be wanted by several instances: each waits on the one job
         with _own_bar(engine):
             for _ in engine.run(first, follow=runs.follow):
                 pass

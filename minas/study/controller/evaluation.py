@@ -38,6 +38,13 @@ def evaluate_priors(env: Environment, policies: dict[str, Policy | None], tasks:
     controller run the policies come from (column controller_run; -1 on uniform rows). avg_score is
     HS / survivors, the mean hs of the Hyperband output (thesis Table 3.2).
     """
+    keys, specs = _eval_specs(env, policies, tasks, instances, run, as_trained)
+    return _eval_frame(env, policies, keys, env.run(specs), run)
+
+
+def _eval_specs(env: Environment, policies: dict[str, Policy | None], tasks: list[str], instances: int, run: int,
+                as_trained: bool) -> tuple[list, list]:
+    """evaluate_priors up to Hyperband: ((label, policy name, share), task, k) per instance and its spec."""
     labels = []  # (label, policy name, share of the inputs from the prior)
     for name, pol in policies.items():
         labels.append((name, name, 1.0))
@@ -52,7 +59,10 @@ def evaluate_priors(env: Environment, policies: dict[str, Policy | None], tasks:
         prior = None if pol is None else pol.priors(input_vector(arch, feats[(t, arch)])[None])[0]
         tag = f"controller-eval-{label}" + (f"-s{run}" if run and pol is not None else "")
         specs.append(env.eval_spec(tag, t, k, prior, share))
-    results = env.run(specs)
+    return keys, specs
+
+
+def _eval_frame(env: Environment, policies: dict[str, Policy | None], keys: list, results: list, run: int) -> pd.DataFrame:
     return pd.DataFrame([{"prior": label, "task": t, "split": "test" if t in env.test_tasks else "train",
                           "instance": k, "input_arch": env.eval_input(t, k).id,
                           "hs": r.summed_score, "avg_score": r.summed_score / len(r.scores), "survivors": r.survivors,
@@ -61,11 +71,17 @@ def evaluate_priors(env: Environment, policies: dict[str, Policy | None], tasks:
 
 
 def evaluate_runs(env: Environment, runs: dict[tuple[str, int], ControllerRun], tasks: list[str], instances: int) -> pd.DataFrame:
-    """evaluate_priors for the uniform prior once and every (experiment, controller run)'s final policy, one frame."""
-    parts = [evaluate_priors(env, {"uniform": None, **{e: r.policy for (e, s), r in runs.items() if s == 0}}, tasks, instances)]
-    for s in sorted({s for _, s in runs} - {0}):
-        parts.append(evaluate_priors(env, {e: r.policy for (e, s2), r in runs.items() if s2 == s}, tasks, instances, run=s))
-    return pd.concat(parts, ignore_index=True)
+    """evaluate_priors for the uniform prior once and every (experiment, controller run)'s final policy, one frame;
+    every instance of every run goes to Hyperband in one call (side by side)."""
+    parts = [({"uniform": None, **{e: r.policy for (e, s), r in runs.items() if s == 0}}, 0)]
+    parts += [({e: r.policy for (e, s2), r in runs.items() if s2 == s}, s) for s in sorted({s for _, s in runs} - {0})]
+    plans = [(policies, run, *_eval_specs(env, policies, tasks, instances, run, True)) for policies, run in parts]
+    results = env.run([spec for *_, specs in plans for spec in specs])
+    frames, at = [], 0
+    for policies, run, keys, specs in plans:
+        frames.append(_eval_frame(env, policies, keys, results[at : at + len(specs)], run))
+        at += len(specs)
+    return pd.concat(frames, ignore_index=True)
 
 
 def seed_table(evals: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:

@@ -131,9 +131,22 @@ def iteration_plan(env: Environment, m: int, it: int, run: int = 0) -> tuple[lis
     return [str(t) for t in tasks], sample_architecture(rng_for(env.seed, "controller", "input", run, it))
 
 
-def run_iteration(env: Environment, policy: Policy, opt: torch.optim.Optimizer, experiment: str, it: int,
-                  m: int, previous: dict[str, float], run: int = 0) -> Iteration:
-    """One iteration of Algorithm 1: predict, sample, run Hyperband, reward, one REINFORCE step."""
+@dataclass
+class _Proposal:
+    """An iteration up to its Hyperband runs: the policy's priors and the instances drawn from them."""
+
+    it: int
+    tasks: list[str]
+    arch: Architecture
+    x: torch.Tensor  # (M, 96) policy input
+    log_probs: torch.Tensor  # (M, 4, 23), with its graph (the update's gradient flows through it)
+    priors: np.ndarray
+    specs: list[BracketSpec]
+    from_prior: list
+
+
+def propose(env: Environment, policy: Policy, experiment: str, it: int, m: int, run: int = 0) -> _Proposal:
+    """Algorithm 1 up to Hyperband: predict each task's prior and draw its instance's inputs."""
     tasks, arch = iteration_plan(env, m, it, run)
     x = torch.as_tensor(np.stack([input_vector(arch, z) for z in env.features([(t, arch) for t in tasks])]))  # (M, 96)
     log_probs = policy(x)  # (M, 4, 23)
@@ -144,62 +157,137 @@ def run_iteration(env: Environment, policy: Policy, opt: torch.optim.Optimizer, 
                            rng_for(env.seed, "controller", experiment, run, it, task))
         specs.append(BracketSpec(run_kind(experiment, run), task, it, draw.archs))
         from_prior.append(draw.prior_drawn)
-    hs = [r.summed_score for r in env.run(specs)]
+    return _Proposal(it, tasks, arch, x, log_probs, priors, specs, from_prior)
+
+
+def finish(env: Environment, opt: torch.optim.Optimizer, p: _Proposal, hs: list[float], previous: dict[str, float],
+           policy: Policy) -> Iteration:
+    """Algorithm 1 after Hyperband: the reward from the instances' HS, one REINFORCE step, the iteration's record."""
     # R = HS - HS of the task's previous visit; at a task's first visit there is none, and the
     # environment's first_baseline stands in (real world: mean HS of its uniform collection brackets)
-    base = [previous[t] if t in previous else float(env.first_baseline(t)) for t in tasks]
+    base = [previous[t] if t in previous else float(env.first_baseline(t)) for t in p.tasks]
     reward = float(sum(h - b for h, b in zip(hs, base)))  # thesis eq. 2.7
     opt.zero_grad()
-    scaled, ce = reinforce_loss(log_probs, from_prior, reward)
+    scaled, ce = reinforce_loss(p.log_probs, p.from_prior, reward)
     scaled.backward()
     opt.step()
-    mean_prior = priors.mean(axis=0)
+    mean_prior = p.priors.mean(axis=0)
     return Iteration(
-        iteration=it, tasks=tasks, input_arch=arch.id, features=x[:, -N_LAYERS:].tolist(),
-        inputs=[[a.id for a in s.archs] for s in specs], n_from_prior=len(from_prior[0]),
+        iteration=p.it, tasks=p.tasks, input_arch=p.arch.id, features=p.x[:, -N_LAYERS:].tolist(),
+        inputs=[[a.id for a in s.archs] for s in p.specs], n_from_prior=len(p.from_prior[0]),
         hs=hs, baseline=base, reward=reward, loss=ce, scaled_loss=reward * ce,
-        priors=np.round(priors, 6).tolist(), entropy=entropy(mean_prior).tolist(),
+        priors=np.round(p.priors, 6).tolist(), entropy=entropy(mean_prior).tolist(),
         max_prob=mean_prior.max(axis=-1).tolist(),
-        input_spread=float(0.5 * np.abs(priors - mean_prior).sum(axis=-1).mean()),  # mean TV to the mean prior
+        input_spread=float(0.5 * np.abs(p.priors - mean_prior).sum(axis=-1).mean()),  # mean TV to the mean prior
         state=_pack(policy, opt))
+
+
+def run_iteration(env: Environment, policy: Policy, opt: torch.optim.Optimizer, experiment: str, it: int,
+                  m: int, previous: dict[str, float], run: int = 0) -> Iteration:
+    """One iteration of Algorithm 1: predict, sample, run Hyperband, reward, one REINFORCE step."""
+    p = propose(env, policy, experiment, it, m, run)
+    return finish(env, opt, p, [r.summed_score for r in env.run(p.specs)], previous, policy)
+
+
+class _Run:
+    """One controller run (experiment, run) advanced an iteration at a time, from the store where it is there."""
+
+    def __init__(self, cfg: StudyConfig, store, env: Environment, experiment: str, run: int):
+        if experiment not in EXPERIMENTS:
+            raise ValueError(f"unknown controller experiment {experiment!r}; choose one of {sorted(EXPERIMENTS)}")
+        self.cfg, self.store, self.env, self.experiment, self.run = cfg, store, env, experiment, run
+        self.kind, self.both = run_kind(experiment, run), keys.controller_keys(cfg)
+        self.policy = new_policy(cfg.seed, run)
+        self.opt = make_optimizer(self.policy, cfg.controller)
+        self.previous: dict[str, float] = {}
+        self.done: list[Iteration] = []
+        self.resumed: list[bool] = []
+        self.pending_state: str | None = None
+
+    def _keep(self, rec: Iteration, stored: bool) -> None:
+        self.previous.update(zip(rec.tasks, rec.hs))
+        self.done.append(dataclasses.replace(rec, state=None))
+        self.resumed.append(stored)
+
+    def from_store(self, it: int) -> bool:
+        """Take iteration `it` from the store when it is there (carried to the new key if stored under the old)."""
+        stored, under = _stored(self.store, self.kind, it, self.both)
+        if stored is None:
+            return False
+        rec = Iteration.from_dict(stored)
+        self.pending_state = rec.state
+        if under != self.both[0]:  # stored under the old key: carried to the new one as the run resumes
+            self.store.put_result(self.kind, str(it), self.both[0], stored)
+        self._keep(rec, True)
+        return True
+
+    def propose(self, it: int) -> _Proposal:
+        if self.pending_state is not None:
+            _unpack(self.pending_state, self.policy, self.opt)
+            self.pending_state = None
+        return propose(self.env, self.policy, self.experiment, it, self.cfg.controller.datasets_per_iteration, self.run)
+
+    def finish(self, p: _Proposal, hs: list[float]) -> None:
+        rec = finish(self.env, self.opt, p, hs, self.previous, self.policy)
+        self.store.put_result(self.kind, str(p.it), self.both[0], rec.to_dict())
+        self._keep(rec, False)
+
+    def result(self) -> ControllerRun:
+        if self.pending_state is not None:
+            _unpack(self.pending_state, self.policy, self.opt)
+        return _assemble(self.experiment, self.done, self.resumed, self.policy)
+
+
+def planned_inputs(env: Environment, cfg: StudyConfig, runs: list[tuple[str, int]]) -> list[tuple[str, Architecture]]:
+    """Every (task, input architecture) the runs' iterations will read features of: fixed in advance by
+    `iteration_plan` (it depends on the run and the iteration only), so they can be computed as one pool."""
+    m = cfg.controller.datasets_per_iteration
+    pairs = []
+    for run in sorted({r for _, r in runs}):
+        for it in range(cfg.controller.iterations):
+            tasks, arch = iteration_plan(env, m, it, run)
+            pairs += [(t, arch) for t in tasks]
+    return list(dict.fromkeys(pairs))
+
+
+def train_controllers(cfg: StudyConfig, store, env: Environment,
+                      runs: list[tuple[str, int]] | None = None) -> dict[tuple[str, int], ControllerRun]:
+    """Algorithm 1 for cfg.controller.iterations in every (experiment, controller run) (default: every experiment
+    x cfg.controller.seeds), side by side, resuming from finished iterations in the store.
+
+    Every input sample the runs will need is computed first, as one pool of jobs (`planned_inputs`). Then the runs
+    advance in step: iteration `it` of every run draws its instances from its own policy, all of them run as one
+    call of `env.run` (so the engine keeps every worker busy and can pool their trainings), and each run takes its
+    own REINFORCE step. Each run's numbers are those it gets alone (`train_controller`): its draws, rewards and
+    updates depend on its own policy and seeds only.
+    """
+    runs = runs if runs is not None else [(e, s) for s in range(cfg.controller.seeds) for e in EXPERIMENTS]
+    states = [_Run(cfg, store, env, e, s) for e, s in runs]
+    cc = cfg.controller
+    todo = [(st.run, it) for st in states for it in range(cc.iterations)
+            if _stored(store, st.kind, it, st.both)[0] is None]
+    if todo:
+        pairs = planned_inputs(env, cfg, [(st.experiment, st.run) for st in states])
+        env.features(pairs)  # computes the missing input samples (MI) as one pool; read back per iteration
+    names = ", ".join(f"{e} run {s}" for e, s in runs)
+    outer = bar(cc.iterations * len(states), f"controller ({names}): iterations", unit="it")
+    for it in range(cc.iterations):
+        proposals = [(st, st.propose(it)) for st in states if not st.from_store(it)]
+        outer.update(len(states) - len(proposals))
+        if proposals:
+            results = env.run([spec for _, p in proposals for spec in p.specs])
+            at = 0
+            for st, p in proposals:
+                st.finish(p, [r.summed_score for r in results[at : at + len(p.specs)]])
+                at += len(p.specs)
+                outer.update(1)
+    outer.close()
+    return {(st.experiment, st.run): st.result() for st in states}
 
 
 def train_controller(cfg: StudyConfig, store, env: Environment, experiment: str, run: int = 0) -> ControllerRun:
     """Algorithm 1 for cfg.controller.iterations (controller run `run`), resuming from finished iterations in the store."""
-    if experiment not in EXPERIMENTS:
-        raise ValueError(f"unknown controller experiment {experiment!r}; choose one of {sorted(EXPERIMENTS)}")
-    cc, kind, both = cfg.controller, run_kind(experiment, run), keys.controller_keys(cfg)
-    policy = new_policy(cfg.seed, run)
-    opt = make_optimizer(policy, cc)
-    previous: dict[str, float] = {}
-    done, resumed, pending_state = [], [], None
-    outer = bar(cc.iterations, f"controller {experiment} run {run}: iterations", unit="it")
-    for it in range(cc.iterations):
-        stored, under = _stored(store, kind, it, both)
-        if stored is not None:
-            rec = Iteration.from_dict(stored)
-            pending_state = rec.state
-            if under != both[0]:  # stored under the old key: carried to the new one as the run resumes
-                store.put_result(kind, str(it), both[0], stored)
-        else:
-            if pending_state is not None:
-                _unpack(pending_state, policy, opt)
-                pending_state = None
-            rec = run_iteration(env, policy, opt, experiment, it, cc.datasets_per_iteration, previous, run)
-            store.put_result(kind, str(it), both[0], rec.to_dict())
-        previous.update(zip(rec.tasks, rec.hs))
-        done.append(dataclasses.replace(rec, state=None))
-        resumed.append(stored is not None)
-        outer.update(1)
-    outer.close()
-    if pending_state is not None:
-        _unpack(pending_state, policy, opt)
-    return _assemble(experiment, done, resumed, policy)
-
-
-def train_controllers(cfg: StudyConfig, store, env: Environment) -> dict[tuple[str, int], ControllerRun]:
-    """Every experiment x controller run (cfg.controller.seeds): (experiment, run) -> ControllerRun."""
-    return {(e, s): train_controller(cfg, store, env, e, s) for s in range(cfg.controller.seeds) for e in EXPERIMENTS}
+    return train_controllers(cfg, store, env, [(experiment, run)])[(experiment, run)]
 
 
 def load_run(cfg: StudyConfig, store, experiment: str, run: int = 0) -> ControllerRun | None:
