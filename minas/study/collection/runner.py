@@ -83,9 +83,11 @@ def run_input_samples(cfg: StudyConfig, store: Store, engine: Engine, pairs: lis
     if cfg.train.group_size != 1 and todo:
         untrained: dict[str, list[str]] = {}
         for task, arch in todo:
-            if store.get_training(task, arch, cfg.seed, 0, tcfg, kind="converge") is None and not jobs.has_converged(cfg, task, arch):
+            stored = store.get_training(task, arch, cfg.seed, 0, tcfg, kind="converge") is not None
+            if not stored and not jobs.has_converged(cfg, task, arch):
                 untrained.setdefault(task, []).append(arch)
-        grouped = [(task, [archs[i] for i in g]) for task, archs in untrained.items() for g in groups_for(cfg, archs) if len(g) > 1]
+        grouped = [(task, [archs[i] for i in g]) for task, archs in untrained.items()
+                   for g in groups_for(cfg, archs) if len(g) > 1]
         waiting = {(task, a) for task, g in grouped for a in g}
         first = [Job(f"converge|{task}|{','.join(g)}|{cfg.seed}|{tcfg}", jobs.converge_group, (cfg, task, g), {"task": task})
                  for task, g in grouped] + [job for pair, job in todo.items() if pair not in waiting]

@@ -20,7 +20,7 @@ from minas.core.config import StudyConfig
 from minas.core.seeding import rng_for
 from minas.nas.hyperband import BracketResult
 from minas.nas.space import N_LAYERS, Architecture, sample_architecture
-from minas.study import collection, jobs
+from minas.study import collection
 from minas.study.collection import BracketSpec
 from minas.study.controller.policy import paired_draw
 
