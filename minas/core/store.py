@@ -29,7 +29,7 @@ _TABLES = {
     "trainings": """
         task TEXT NOT NULL, arch TEXT NOT NULL, seed INTEGER NOT NULL, epochs INTEGER NOT NULL,
         config TEXT NOT NULL, kind TEXT NOT NULL, accuracy REAL, test_loss REAL, seconds REAL,
-        checkpoint TEXT, history TEXT, created REAL, engine TEXT,
+        checkpoint TEXT, history TEXT, created REAL, engine TEXT, device TEXT,
         PRIMARY KEY (task, arch, seed, epochs, config, kind)""",
     # one row per (task, arch, seed, method, layer, config): an MI estimate (value NULL if it failed)
     "mi": """
@@ -51,8 +51,9 @@ _TABLES = {
 
 TABLES = tuple(_TABLES)
 # table -> columns added after stores were written (same schema version: an older store gains them, NULL in its
-# rows); `engine` says what trained a result: "cnn" (one network at a time) or "population" (NULL: cnn, before it)
-ADDED_COLUMNS = {"trainings": {"engine": "TEXT"}}
+# rows): `engine` says what trained a result, "cnn" (one network at a time) or "population"; `device` where, "cpu" or
+# "cuda"; neither is part of a key (a result is reused whichever engine or device computed it)
+ADDED_COLUMNS = {"trainings": {"engine": "TEXT", "device": "TEXT"}}
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 FIX = ("nothing was written to it; roll back to a snapshot with `python -m minas restore --profile P`, "
        "see `python -m minas check --profile P`, or move the file away to start a fresh store")

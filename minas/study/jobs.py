@@ -80,11 +80,12 @@ def _load(path: Path) -> cnn.TrainState | None:
         return None  # missing or torn: the caller retrains (training is deterministic)
 
 
-def _fixed_row(cfg: StudyConfig, task_name: str, arch_id: str, epochs: int, res: cnn.TrainResult, dest: Path) -> dict:
+def _fixed_row(cfg: StudyConfig, task_name: str, arch_id: str, epochs: int, res: cnn.TrainResult, dest: Path,
+               device: torch.device) -> dict:
     return {
         "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": keys.training_key(cfg),
         "kind": "fixed", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
-        "checkpoint": str(dest), "history": res.history, "engine": res.engine,
+        "checkpoint": str(dest), "history": res.history, "engine": res.engine, "device": device.type,
     }
 
 
@@ -97,7 +98,7 @@ def train_fixed(cfg: StudyConfig, task_name: str, arch_id: str, epochs: int, fro
     resume = _load(src) if from_epochs else None
     res = cnn.train(task, arch, epochs, cfg.seed, cfg.train, device, resume=resume)
     _save(res.state, dest)  # the source stays: another bracket may continue it too; the driver prunes
-    return _fixed_row(cfg, task_name, arch_id, epochs, res, dest)
+    return _fixed_row(cfg, task_name, arch_id, epochs, res, dest, device)
 
 
 def train_group(cfg: StudyConfig, task_name: str, items: list[tuple[str, int, int]]) -> list[dict]:
@@ -115,22 +116,18 @@ def train_group(cfg: StudyConfig, task_name: str, items: list[tuple[str, int, in
     for (arch_id, epochs, _), res in zip(items, results):
         dest = checkpoint_path(cfg, task_name, arch_id, cfg.seed, epochs)
         _save(res.state, dest)
-        rows.append(_fixed_row(cfg, task_name, arch_id, epochs, res, dest))
+        rows.append(_fixed_row(cfg, task_name, arch_id, epochs, res, dest, device))
     return rows
 
 
-def _converged_row(cfg: StudyConfig, task_name: str, arch_id: str, res: cnn.TrainResult, path: Path) -> dict:
-    return {
-        "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": 0, "config": keys.training_key(cfg),
-        "kind": "converge", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
-        "checkpoint": str(path), "history": res.history, "engine": res.engine,
-    }
-
-
-def _keep_converged(cfg: StudyConfig, task_name: str, arch_id: str, res: cnn.TrainResult) -> dict:
+def _keep_converged(cfg: StudyConfig, task_name: str, arch_id: str, res: cnn.TrainResult, device: torch.device) -> dict:
     """Write a converged training's checkpoint and, beside it, its row (a driver killed before storing it loses nothing)."""
     path = checkpoint_path(cfg, task_name, arch_id, cfg.seed, 0)
-    training = _converged_row(cfg, task_name, arch_id, res, path)
+    training = {
+        "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": 0, "config": keys.training_key(cfg),
+        "kind": "converge", "accuracy": res.accuracy, "test_loss": res.test_loss, "seconds": res.seconds,
+        "checkpoint": str(path), "history": res.history, "engine": res.engine, "device": device.type,
+    }
     _save(res.state, path)
     _write_atomic(path.with_suffix(".json"), lambda tmp: tmp.write_text(json.dumps(training)))
     return training
@@ -150,7 +147,7 @@ def converge_group(cfg: StudyConfig, task_name: str, arch_ids: list[str]) -> lis
     device = cnn.pick_device(cfg.device)
     got = population.train_to_convergence(task, [parse_architecture(a) for a in arch_ids], cfg.seed, cfg.train, device)
     for arch_id, (res, _) in zip(arch_ids, got):
-        _keep_converged(cfg, task_name, arch_id, res)
+        _keep_converged(cfg, task_name, arch_id, res, device)
     return list(arch_ids)
 
 
@@ -163,7 +160,7 @@ def input_sample(cfg: StudyConfig, task_name: str, arch_id: str, methods: tuple[
     state, row_path = _load(path), path.with_suffix(".json")
     if state is None or not row_path.exists():
         res, model = cnn.train_to_convergence(task, arch, cfg.seed, cfg.train, device)
-        training = _keep_converged(cfg, task_name, arch_id, res)
+        training = _keep_converged(cfg, task_name, arch_id, res, device)
     else:
         model = cnn.load_model(state, task.in_channels, task.n_classes, device)
         training = json.loads(row_path.read_text())

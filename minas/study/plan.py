@@ -318,6 +318,10 @@ def report(cfg: StudyConfig, throughput: str | None = None, save: str | None = N
     lines += [f"total {total['hours']:.2f} h ({total['hours'] * 60:.0f} min): training {total['train_hours']:.2f} h, "
               f"MI and signals {total['mi_hours']:.2f} h, start-ups and 04's posterior predictors {total['other_hours']:.2f} h",
               f"throughput ({tp.source}, {tp.device}, {tp.precision}): {per}; signal seconds per 1,000 rows: {mi}"]
+    if cfg.train.group_size != 1:
+        lines.append(f"train.group_size {cfg.train.group_size}: trainings run in populations (minas.nas.population); the "
+                     "training hours above count one network at a time, so they are an upper bound (the gain of a "
+                     "population on this device is not calibrated: benchmarks/population_training.py measures it)")
     if total.get("unpriced_methods"):
         lines.append(f"no throughput for {', '.join(total['unpriced_methods'])}: their hours are missing")
     return "\n".join(lines)

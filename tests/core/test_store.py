@@ -60,3 +60,24 @@ def test_schema_version_mismatch_is_clear(tmp_path):
 def test_frame_rejects_unknown_table(tmp_path):
     with pytest.raises(ValueError, match="unknown table"):
         Store(tmp_path / "s.sqlite").frame("nope")
+
+
+def test_a_store_written_before_the_engine_columns_gains_them_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    con.execute("""CREATE TABLE trainings (task TEXT NOT NULL, arch TEXT NOT NULL, seed INTEGER NOT NULL,
+                   epochs INTEGER NOT NULL, config TEXT NOT NULL, kind TEXT NOT NULL, accuracy REAL, test_loss REAL,
+                   seconds REAL, checkpoint TEXT, history TEXT, created REAL,
+                   PRIMARY KEY (task, arch, seed, epochs, config, kind))""")
+    con.execute("INSERT INTO trainings VALUES ('t', '10-10-10-10', 0, 2, 'c', 'fixed', 0.5, 1.0, 1.0, '', '[]', 0)")
+    con.commit()
+    con.close()
+    s = Store(path)
+    old = s.get_training("t", "10-10-10-10", 0, 2, "c")
+    assert old["accuracy"] == 0.5 and old["engine"] is None and old["device"] is None
+    s.put_training({"task": "t", "arch": "20-20-20-20", "seed": 0, "epochs": 2, "config": "c", "kind": "fixed",
+                    "accuracy": 0.6, "engine": "population", "device": "cpu"})
+    new = Store(path).get_training("t", "20-20-20-20", 0, 2, "c")
+    assert (new["engine"], new["device"]) == ("population", "cpu")

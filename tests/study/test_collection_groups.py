@@ -38,7 +38,7 @@ def _collect(out, **over):
     store = Store(cfg.out / "store.sqlite")
     collection.collect(cfg, store, eng)
     con = sqlite3.connect(cfg.out / "store.sqlite")
-    rows = con.execute("SELECT task, arch, epochs, kind, accuracy, engine FROM trainings").fetchall()
+    rows = con.execute("SELECT task, arch, epochs, kind, accuracy, engine, device FROM trainings").fetchall()
     brackets = con.execute("SELECT task, instance, result FROM brackets").fetchall()
     mi = con.execute("SELECT task, arch, method, layer, value FROM mi").fetchall()
     con.close()
@@ -59,7 +59,7 @@ def test_groups_train_what_one_at_a_time_trains(both):
     acc = {r[:4]: r[4] for r in alone}
     assert max(abs(acc[r[:4]] - r[4]) for r in grouped) <= 0.05  # float noise, not another training
     assert {r[5] for r in alone} == {"cnn"}
-    assert "population" in {r[5] for r in grouped}
+    assert "population" in {r[5] for r in grouped} and {r[6] for r in alone + grouped} == {"cpu"}
     assert n4["train_group"] > 0 and n4["converge_group"] > 0
     assert n4.get("train_fixed", 0) + n4["train_group"] < n1["train_fixed"]
 

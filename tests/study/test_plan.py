@@ -118,6 +118,9 @@ def test_cli_plan_prints_every_notebook(works, tmp_path, capsys):
     for nb in ("01_data_prep", "03_hyperband_collection", "05_controller_training", "total"):
         assert nb in out
     assert "no throughput for" in out  # smoke's other signals were not priced by this file
+    assert "group_size" not in out
+    assert main(["plan", "--profile", "smoke", "--throughput", str(path), "--set", "train.group_size=0"]) == 0
+    assert "train.group_size 0: trainings run in populations" in capsys.readouterr().out
     assert main(["plan", "--profile", "no-such-profile"]) == 2
     assert "no-such-profile" in capsys.readouterr().err
 
