@@ -67,8 +67,11 @@ def test_groups_train_what_one_at_a_time_trains(both):
 def test_a_rerun_of_a_grouped_collection_trains_nothing(both):
     cfg = both[1][0]
     eng = CountingEngine()
-    collection.collect(cfg, Store(cfg.out / "store.sqlite"), eng)
+    store = Store(cfg.out / "store.sqlite")
+    collection.collect(cfg, store, eng)
     assert eng.counts == {}
+    engines = collection.work_done(cfg, store)["engines"]
+    assert engines["population"] > 0 and sum(engines.values()) == store.count("trainings")
 
 
 def test_groups_follow_the_setting():

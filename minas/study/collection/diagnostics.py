@@ -50,10 +50,12 @@ def lambda_effect(collected: Collected, lam: float) -> dict:
 
 
 def work_done(cfg: StudyConfig, store: Store) -> dict:
-    """Training epochs and seconds spent, as recorded in the store."""
+    """Training epochs and seconds spent, as recorded in the store, and how many trainings each engine did
+    (`engines`: "cnn" one network at a time, "population" in groups; rows stored before the store recorded it count
+    as "cnn")."""
     t = store.frame("trainings")
     if t.empty:
-        return {"trainings": 0, "epochs_trained": 0, "train_seconds": 0.0, "mi_seconds": 0.0}
+        return {"trainings": 0, "epochs_trained": 0, "train_seconds": 0.0, "mi_seconds": 0.0, "engines": {}}
     fixed = t[t.kind == "fixed"]
     # a continued training's row holds the total epochs: count each (task, arch) once at its furthest
     epochs_fixed = int(fixed.groupby(["task", "arch", "seed"]).epochs.max().sum()) if len(fixed) else 0
@@ -66,4 +68,5 @@ def work_done(cfg: StudyConfig, store: Store) -> dict:
         "train_seconds": float(t.seconds.sum()),
         # each layer's row holds its share of the network's estimate: sum every layer
         "mi_seconds": float(m.drop_duplicates(["task", "arch", "seed", "method", "layer"]).seconds.sum()) if len(m) else 0.0,
+        "engines": {str(k): int(v) for k, v in t.engine.fillna("cnn").value_counts().sort_index().items()},
     }
