@@ -264,3 +264,13 @@ def choose_group_size(setting: int, device: torch.device | str) -> tuple[int, in
     if setting >= 1:
         return setting, None
     return (CUDA_GROUP, None) if torch.device(device).type == "cuda" else (CPU_GROUP, CPU_NARROW)
+
+
+def groups_for(archs: Sequence[Architecture], setting: int, device: torch.device | str) -> list[list[int]]:
+    """Indices of `archs` (trainings of one task wanted together) in the populations they train as under
+    `train.group_size` = `setting`: one each at 1; else `group_architectures` at the size `choose_group_size`
+    picks for `device` (0: per device)."""
+    if setting == 1 or len(archs) < 2:
+        return [[i] for i in range(len(archs))]
+    size, widest = choose_group_size(setting, device)
+    return group_architectures(archs, size, widest)

@@ -35,7 +35,7 @@ from minas import data
 from minas.core.config import load
 from minas.core.progress import bar as progress_bar
 from minas.core.seeding import derive_seed, rng_for
-from minas.nas import cnn, hyperband
+from minas.nas import cnn, hyperband, population
 from minas.nas.space import sample_architectures
 from minas.study.jobs import signal_values
 
@@ -108,22 +108,18 @@ def architecture_signal(cfg, task_name: str, n_archs: int = 8, n_seeds: int = 3,
     rows = []
     bar = progress_bar(n_archs * n_seeds * len(budgets), f"{task_name}: archs x seeds x budgets", unit="training",
                        disable=not progress)
-    for arch in archs:
+    if cfg.train.group_size != 1:
+        rows = _signal_in_populations(cfg, task, archs, n_seeds, budgets, crossed, device, bar)
+    for arch in archs if cfg.train.group_size == 1 else ():
         for s in range(n_seeds):
             seed = s if crossed else derive_seed(s, "target", arch.id) % 2**31
             state = None
             for epochs in budgets:
                 t0 = time.process_time()
                 res = cnn.train(task, arch, epochs, seed, cfg.train, device, resume=state)
-                losses = [h["train_loss"] for h in res.history]
-                diverged = not np.all(np.isfinite(losses))
-                acc = 1.0 / task.n_classes if diverged else res.accuracy
-                rows.append({"task": task_name, "arch": arch.id, "seed": s, "epochs": epochs, "accuracy": acc,
-                             "hs": acc - cfg.hyperband.lam * sum(arch.filters), "sum_filters": sum(arch.filters),
-                             "test_loss": res.test_loss, "cpu_seconds": time.process_time() - t0,
-                             "diverged": diverged})
+                rows.append(_signal_row(cfg, task, arch, s, epochs, res, time.process_time() - t0))
                 bar.update(1)
-                if diverged:  # later budgets of a diverged training stay diverged: chance accuracy, no more training
+                if rows[-1]["diverged"]:  # later budgets of a diverged training stay diverged: chance accuracy, no more training
                     rows += [dict(rows[-1], epochs=e, cpu_seconds=0.0) for e in budgets[budgets.index(epochs) + 1:]]
                     bar.update(len(budgets) - budgets.index(epochs) - 1)
                     break
@@ -131,6 +127,42 @@ def architecture_signal(cfg, task_name: str, n_archs: int = 8, n_seeds: int = 3,
     bar.close()
     frame = pd.DataFrame(rows)
     return balanced_hs(frame) if cfg.hyperband.lam_mode == "balanced" else frame
+
+
+def _signal_row(cfg, task, arch, s: int, epochs: int, res, cpu_seconds: float) -> dict:
+    diverged = not np.all(np.isfinite([h["train_loss"] for h in res.history]))
+    acc = 1.0 / task.n_classes if diverged else res.accuracy
+    return {"task": task.name, "arch": arch.id, "seed": s, "epochs": epochs, "accuracy": acc,
+            "hs": acc - cfg.hyperband.lam * sum(arch.filters), "sum_filters": sum(arch.filters),
+            "test_loss": res.test_loss, "cpu_seconds": cpu_seconds, "diverged": diverged}
+
+
+def _signal_in_populations(cfg, task, archs, n_seeds: int, budgets: tuple[int, ...], crossed: bool, device, bar) -> list[dict]:
+    """`architecture_signal`'s trainings with train.group_size other than 1: at each budget, every (arch, seed)
+    still training continues in populations (`population.groups_for`), each network with its own seed; a
+    network's cpu_seconds is its group's divided by the group's size. Rows in the order of the one-at-a-time loop."""
+    cells = [(arch, s, s if crossed else derive_seed(s, "target", arch.id) % 2**31) for arch in archs for s in range(n_seeds)]
+    states: list = [None] * len(cells)
+    done: list[list[dict]] = [[] for _ in cells]
+    alive = list(range(len(cells)))
+    for epochs in budgets:
+        for g in population.groups_for([cells[i][0] for i in alive], cfg.train.group_size, device):
+            idx = [alive[j] for j in g]
+            t0 = time.process_time()
+            results = population.train(task, [cells[i][0] for i in idx], epochs, [cells[i][2] for i in idx], cfg.train,
+                                       device, resumes=[states[i] for i in idx])
+            cpu = (time.process_time() - t0) / len(idx)
+            for i, res in zip(idx, results):
+                done[i].append(_signal_row(cfg, task, cells[i][0], cells[i][1], epochs, res, cpu))
+                states[i] = res.state
+            bar.update(len(idx))
+        for i in list(alive):
+            if done[i][-1]["diverged"]:  # later budgets stay diverged: chance accuracy, no more training
+                later = budgets[budgets.index(epochs) + 1:]
+                done[i] += [dict(done[i][-1], epochs=e, cpu_seconds=0.0) for e in later]
+                bar.update(len(later))
+                alive.remove(i)
+    return [r for rows in done for r in rows]
 
 
 def balanced_hs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -201,16 +233,21 @@ def signal_reliability(cfg, task_name: str, methods: list[str], n_archs: int = 8
     device = cnn.pick_device(cfg.device)
     rows = []
     bar = progress_bar(len(archs) * n_seeds, f"{task_name}: signal reliability", unit="training", disable=not progress)
-    for arch in archs:
-        for s in range(n_seeds):
-            res, model = cnn.train_to_convergence(task, arch, s, cfg.train, device)
-            hs = res.accuracy - cfg.hyperband.lam * sum(arch.filters)  # fixed lambda (balanced_hs can redo it)
-            for name, values in signal_values(cfg, task, arch, model, methods, s, device).items():
-                rows += [{"task": task_name, "arch": arch.id, "seed": s, "method": name, "layer": v.layer,
-                          "value": v.value if v.ok else np.nan, "accuracy": res.accuracy, "hs": hs} for v in values]
-            rows += [{"task": task_name, "arch": arch.id, "seed": s, "method": t, "layer": 0, "value": v,
-                      "accuracy": res.accuracy, "hs": hs} for t, v in (("target: accuracy", res.accuracy), ("target: hs", hs))]
-            bar.update(1)
+    cells = [(arch, s) for arch in archs for s in range(n_seeds)]
+    trained: dict[int, tuple] = {}  # cell -> (result, model), trained in populations when train.group_size is not 1
+    if cfg.train.group_size != 1:
+        for g in population.groups_for([a for a, _ in cells], cfg.train.group_size, device):
+            got = population.train_to_convergence(task, [cells[i][0] for i in g], [cells[i][1] for i in g], cfg.train, device)
+            trained.update(zip(g, got))
+    for i, (arch, s) in enumerate(cells):
+        res, model = trained.pop(i) if i in trained else cnn.train_to_convergence(task, arch, s, cfg.train, device)
+        hs = res.accuracy - cfg.hyperband.lam * sum(arch.filters)  # fixed lambda (balanced_hs can redo it)
+        for name, values in signal_values(cfg, task, arch, model, methods, s, device).items():
+            rows += [{"task": task_name, "arch": arch.id, "seed": s, "method": name, "layer": v.layer,
+                      "value": v.value if v.ok else np.nan, "accuracy": res.accuracy, "hs": hs} for v in values]
+        rows += [{"task": task_name, "arch": arch.id, "seed": s, "method": t, "layer": 0, "value": v,
+                  "accuracy": res.accuracy, "hs": hs} for t, v in (("target: accuracy", res.accuracy), ("target: hs", hs))]
+        bar.update(1)
     bar.close()
     return pd.DataFrame(rows)
 

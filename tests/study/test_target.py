@@ -74,3 +74,22 @@ def test_a_diverged_seed_counts_at_chance_and_keeps_its_architecture():
     balanced = target.balanced_hs(frame)
     per_arch = balanced.groupby("arch").agg(acc=("accuracy", "mean"), filters=("sum_filters", "first"), lam=("lam", "first"))
     assert per_arch.acc.std() == pytest.approx((per_arch.lam * per_arch.filters).std())  # accuracy and size weigh equally
+
+
+@pytest.mark.parametrize("crossed", [True, False])
+def test_designs_trained_in_populations_match_one_at_a_time(crossed):
+    """train.group_size 4: the ICC design's (arch, seed) cells continue budget by budget in populations; the
+    reliability design's trainings to convergence too. Same rows in the same order, accuracies to float noise."""
+    over = {"data.max_train_per_task": 60, "data.max_test_per_task": 40, "train.max_epochs": 2,
+            "mi.max_rows": 60, "mi.min_epochs": 1, "mi.max_epochs": 2}
+    alone, grouped = minas.load("smoke", **over), minas.load("smoke", **over, **{"train.group_size": 4})
+    a = target.architecture_signal(alone, "mnist-parity", n_archs=3, n_seeds=2, budgets=(1, 2), crossed=crossed, progress=False)
+    g = target.architecture_signal(grouped, "mnist-parity", n_archs=3, n_seeds=2, budgets=(1, 2), crossed=crossed, progress=False)
+    cols = ["task", "arch", "seed", "epochs", "diverged"]
+    pd.testing.assert_frame_equal(a[cols], g[cols])
+    assert np.abs(a.accuracy - g.accuracy).max() <= 0.05 and (g.cpu_seconds > 0).all()
+    if crossed:
+        ra = target.signal_reliability(alone, "mnist-parity", ["params"], n_archs=3, n_seeds=2, progress=False)
+        rg = target.signal_reliability(grouped, "mnist-parity", ["params"], n_archs=3, n_seeds=2, progress=False)
+        pd.testing.assert_frame_equal(ra[["task", "arch", "seed", "method", "layer"]], rg[["task", "arch", "seed", "method", "layer"]])
+        assert np.abs(ra.accuracy - rg.accuracy).max() <= 0.05

@@ -56,13 +56,9 @@ def _own_bar(engine: Engine):
 
 
 def groups_for(cfg: StudyConfig, arch_ids: list[str]) -> list[list[int]]:
-    """Indices of `arch_ids` (trainings of one task asked for together) in the populations they train as: one
-    each with train.group_size 1; else groups by `population.group_architectures` at the size chosen for the
-    device (`population.choose_group_size`: train.group_size 0 picks per device)."""
-    if cfg.train.group_size == 1 or len(arch_ids) < 2:
-        return [[i] for i in range(len(arch_ids))]
-    size, widest = population.choose_group_size(cfg.train.group_size, pick_device(cfg.device))
-    return population.group_architectures([parse_architecture(a) for a in arch_ids], size, widest)
+    """Indices of `arch_ids` (trainings of one task asked for together) in the populations they train as
+    (`population.groups_for` at train.group_size on the configured device)."""
+    return population.groups_for([parse_architecture(a) for a in arch_ids], cfg.train.group_size, pick_device(cfg.device))
 
 
 def run_input_samples(cfg: StudyConfig, store: Store, engine: Engine, pairs: list[tuple[str, str]]) -> int:
