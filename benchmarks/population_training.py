@@ -18,7 +18,7 @@ import torch
 from train_throughput import _sync  # the benchmark beside this one (benchmarks/ is the script's folder)
 
 from minas import data
-from minas.core import config
+from minas.core import config, parse
 from minas.nas import cnn, population
 from minas.nas.space import Architecture, sample_architectures
 
@@ -83,7 +83,7 @@ def main() -> None:
     global REPEATS
     REPEATS = args.repeats
     torch.set_num_threads(args.threads)
-    cfg = config.load(args.profile, **config.parse_sets(args.set))
+    cfg = config.load(args.profile, **parse.parse_sets(args.set))
     task = data.get_task(cfg, args.task)
     tcfg = cfg.train
     devices = args.devices.split(",") if args.devices else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

@@ -30,6 +30,8 @@ WIDTHS = (20, 60, 120)  # filters per layer of the calibration networks
 CAL_ROWS = 256  # training rows per calibration measurement
 CAL_REPEATS = 3  # training timings per width; the shortest is kept
 CONVERGE_WIDTHS = (20, 60)  # filters per layer of the networks trained to convergence once each
+CONVERGE_ROWS = 2400  # at most this many of the task's training rows for them: a 50,000-row task would take an hour
+                      # on one CPU thread; fewer rows per epoch take more epochs, so the plan errs long
 CAL_MI_ROWS = 600  # at most this many rows per calibration signal call (the study's own rows when fewer)
 
 
@@ -129,10 +131,13 @@ def _startup_seconds() -> float:
 
 
 def _converge_epochs(cfg: StudyConfig, task, device) -> float:
-    """Mean epochs `cnn.train_to_convergence` runs on the task for CONVERGE_WIDTHS (0 on stand-in random images,
-    which say nothing of when a real task's held-out loss stops improving)."""
+    """Mean epochs `cnn.train_to_convergence` runs on the task (its first CONVERGE_ROWS training rows at most) for
+    CONVERGE_WIDTHS (0 on stand-in random images, which say nothing of when a real task's held-out loss stops
+    improving)."""
     if task.family == "calibration":
         return 0.0
+    if task.n_train > CONVERGE_ROWS:
+        task = replace(task, x_train=task.x_train[:CONVERGE_ROWS], y_train=task.y_train[:CONVERGE_ROWS])
     runs = [cnn.train_to_convergence(task, Architecture((w,) * 4), s, cfg.train, device)[0]
             for s, w in enumerate(CONVERGE_WIDTHS)]
     return float(np.mean([len(r.history) for r in runs]))
