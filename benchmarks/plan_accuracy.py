@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from minas.core import config
-from minas.study import plan, throughput
+from minas.cost import plan, throughput
 
 
 def planned_minutes(cfg, throughput_file: str | None) -> dict[str, float]:

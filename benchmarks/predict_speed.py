@@ -11,7 +11,8 @@ import time
 import numpy as np
 import torch
 
-from minas.study import autobuild, predict, synthetic
+from minas.study import autobuild, predict
+from minas.study.predict import synthetic
 
 
 def loop_epoch(model, opt, x, y, batch_size):

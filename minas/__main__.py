@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         parser.error(str(err))
     if args.command == "plan":
-        from minas.study import plan as planner
+        from minas.cost import plan as planner
 
         try:
             print(planner.report(config.load(args.profile, **overrides), args.throughput, args.save_throughput))

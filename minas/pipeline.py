@@ -268,8 +268,8 @@ def _finished(out: Path) -> dict:
 
 
 def _plan_line(cfg: config.StudyConfig) -> str:
-    """The plan's total (minas.study.plan.total_line); a plan that cannot be made is said, never a reason to stop."""
-    from minas.study import plan  # deferred with torch
+    """The plan's total (minas.cost.plan.total_line); a plan that cannot be made is said, never a reason to stop."""
+    from minas.cost import plan  # deferred with torch
 
     try:
         return plan.total_line(cfg, cfg.out / "throughput.json")

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from minas.core import config
-from minas.study import power
+from minas.study.predict import power
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = REPO / "docs/measurements/cpu-2026-12-01/default-1800rows"

@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from minas.core import config, parse
-from minas.study import power
+from minas.study.predict import power
 
 
 def main() -> None:

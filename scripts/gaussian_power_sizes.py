@@ -5,7 +5,7 @@ G and floor are the run's `tables/04_signal_budget.csv` values (docs/measurement
 """
 import sys, time, torch, pandas as pd
 from minas.core import config
-from minas.study import power
+from minas.study.predict import power
 torch.set_num_threads(1)
 cfg = config.load("powered")
 gain, floor = 2.725101894028635e-05, 0.0010275526930810127

@@ -8,13 +8,13 @@ per-layer signal could reach, and the calibrated power to detect it; the smalles
    the measured accuracies) for each size penalty: lambda 0 (accuracy only), the profile's lambda, and the per-task
    balanced lambda (`hyperband.balanced_lambda`). Their posteriors give each task's expected posterior mu_t and dirty
    noise; for k posteriors per target the floor is dirty / (2k) and G = mean_t MSE(fitted Gaussian of the mean mu, mu_t)
-   (per-layer scale, `study.budget`).
+   (per-layer scale, `study.predict.budget`).
 3. Each (lambda, k) world is planted (`synthetic.calibrated_collected`) at several task counts, and the power of a
    perfect signal is measured with the comparison's own test (`power.calibrated_power`, crossed over predictor seeds).
 Caveats: a finite pool (12 of a few dozen, drawn without replacement) concentrates the posteriors on the pool's
 best architectures, so its dirty noise and G are not those of fresh draws from 23^4 architectures; G from a few
 tasks is rough; planted tasks are independent (every task its own source). The pilot ranks designs; the run that
-follows measures its own budget (`study.budget`).
+follows measures its own budget (`study.predict.budget`).
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python scripts/pilot.py --out docs/measurements/cpu-2026-12-02/pilot
 """
@@ -37,7 +37,7 @@ from minas.core import config  # noqa: E402
 from minas.core.seeding import rng_for  # noqa: E402
 from minas.nas import cnn, hyperband  # noqa: E402
 from minas.nas.space import parse_architecture, sample_architectures  # noqa: E402
-from minas.study import power  # noqa: E402
+from minas.study.predict import power  # noqa: E402
 from minas.study.predict import fit_gaussian  # noqa: E402
 
 

@@ -13,7 +13,7 @@ import sys
 
 from minas.nas import cnn
 from minas.nas.space import Architecture
-from minas.study.throughput import Throughput
+from minas.cost.throughput import Throughput
 h = "docs/measurements/h200-2026-11-30/"
 cpu = json.load(open(sys.argv[1]))  # this CPU's calibration: probe and proxies, unmeasured on the GPU
 points = []

@@ -1,4 +1,4 @@
-"""The package's rooms import one way (docs/ARCHITECTURE.md): core <- data, nas, mi <- study <- views <- top."""
+"""The package's rooms import one way (docs/ARCHITECTURE.md): core <- stats, data, nas, mi <- study <- cost, views <- top."""
 import ast
 from pathlib import Path
 
@@ -8,12 +8,14 @@ PKG = Path(__file__).resolve().parents[1] / "minas"
 # a room may import the rooms listed for it (and itself); data, nas and mi are peers that never import each other
 ALLOWED = {
     "core": set(),
+    "stats": {"core"},
     "data": {"core"},
     "nas": {"core"},
     "mi": {"core"},
-    "study": {"core", "data", "nas", "mi"},
-    "views": {"core", "data", "nas", "mi", "study"},
-    "top": {"core", "data", "nas", "mi", "study", "views"},
+    "study": {"core", "stats", "data", "nas", "mi"},
+    "cost": {"core", "stats", "data", "nas", "mi", "study"},
+    "views": {"core", "stats", "data", "nas", "mi", "study"},
+    "top": {"core", "stats", "data", "nas", "mi", "study", "cost", "views"},
 }
 
 
@@ -51,6 +53,17 @@ def violations(pkg: Path = PKG) -> list[str]:
 
 def test_imports_run_one_way():
     assert violations() == []
+
+
+def test_statistics_import_neither_torch_nor_the_study():
+    """A statistician reads and tests minas.stats alone: numpy and scipy, the seeding helper, nothing else."""
+    for path in sorted((PKG / "stats").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and not n.level]
+        assert not [m for m in names if m.split(".")[0] == "torch" or m.startswith("minas.study")], path
+        assert {m for m in names if m.startswith("minas")} <= {"minas.core.seeding", "minas.stats"} | {
+            f"minas.stats.{q.stem}" for q in (PKG / "stats").glob("*.py")}, path
 
 
 def test_every_room_says_what_it_holds_and_may_import():

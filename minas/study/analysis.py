@@ -24,7 +24,7 @@ from minas.study import collection
 from minas.study import controller as ctl
 from minas.study.collection import signal_column, signal_layers
 from minas.study.predict.experiment import compare
-from minas.study.stats import mean_interval, task_test
+from minas.stats import mean_interval, task_test
 
 MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
 

@@ -22,7 +22,7 @@ from scipy import stats
 from minas.core import keys
 from minas.core.config import StudyConfig
 from minas.nas.space import parse_architecture
-from minas.study.stats import cluster_means, mean_interval
+from minas.stats import cluster_means, mean_interval
 
 SIZE = "sum_filters"  # the size baseline's method name: the architecture's total filter count
 COLUMNS = ["method", "layer", "target", "n_tasks", "n_sources", "n_archs", "tau", "tau_low", "tau_high",

@@ -4,5 +4,5 @@ figure in one style (`plots`), the findings in words with one interval format
 (`findings`: notebooks 04 and 05; `answer`: notebook 06's verdict and findings list), the collection as notebooks
 04 and 06 open it (`inputs`), the self-contained HTML report (`page`) and ipywidgets explorers (`widgets`).
 
-May import: core, data, nas, mi, study.
+May import: core, stats, data, nas, mi, study.
 """

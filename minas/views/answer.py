@@ -15,7 +15,7 @@ import pandas as pd
 from minas.core.config import StudyConfig
 from minas.nas.proxies import PROXIES
 from minas.nas.space import N_LAYERS
-from minas.study import budget
+from minas.study.predict import budget
 from minas.study.analysis import correlation_summary
 from minas.study.controller import EXPERIMENTS, THESIS_TABLE_3_2
 from minas.study.predict import THESIS_TABLE_3_1, CrossValidation, Experiment1, SeedPooling

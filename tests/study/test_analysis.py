@@ -10,7 +10,7 @@ from minas.core.store import Store
 from minas.nas import hyperband
 from minas.study import analysis
 from minas.study import controller as ctl
-from minas.study.synthetic import synthetic_collected
+from minas.study.predict.synthetic import synthetic_collected
 
 
 def test_mi_frame_reads_the_store(tmp_path):

@@ -1,11 +1,12 @@
-"""The signal budget (minas.study.budget): the floor of clean targets, G, s and the verdict, on planted worlds."""
+"""The signal budget (minas.study.predict.budget): the floor of clean targets, G, s and the verdict, on planted worlds."""
 import numpy as np
 import pytest
 import torch
 
 from minas.core import config
 from minas.nas import hyperband
-from minas.study import budget, predict, synthetic
+from minas.study import predict
+from minas.study.predict import budget, synthetic
 
 SIGNALS = {"NN + MI": "mi:mine_fast", "NN + arch only": "none"}
 

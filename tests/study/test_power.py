@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from minas.study import power, synthetic
+from minas.study.predict import power, synthetic
 
 
 def test_shuffle_breaks_the_planted_link_but_keeps_the_values():

@@ -5,7 +5,9 @@ import torch
 
 from minas.core import config
 from minas.nas.space import N_OPTIONS
-from minas.study import predict, stats, synthetic
+from minas import stats
+from minas.study import predict
+from minas.study.predict import synthetic
 
 
 @pytest.fixture(scope="module")

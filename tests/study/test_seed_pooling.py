@@ -7,7 +7,7 @@ from scipy import stats
 import minas
 from minas.study import predict
 from minas.study.predict.predictors import Pairs
-from minas.study.synthetic import synthetic_collected
+from minas.study.predict.synthetic import synthetic_collected
 from minas.views import report
 
 

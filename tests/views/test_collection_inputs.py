@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import minas
-from minas.study.synthetic import synthetic_collected
+from minas.study.predict.synthetic import synthetic_collected
 from minas.views import inputs
 
 

@@ -14,8 +14,8 @@ from minas.study import analysis, autobuild, predict
 from minas.study import controller as ctl
 from minas.study.controller import toy
 from minas.study.ranking import COLUMNS, SIZE
-from minas.study.stats import binomial_interval
-from minas.study.synthetic import synthetic_collected
+from minas.stats import binomial_interval
+from minas.study.predict.synthetic import synthetic_collected
 from minas.views import answer, findings, report
 from minas.views.findings import Difference, ci, estimate, num
 

@@ -9,7 +9,7 @@ import minas
 from minas.mi import validation
 from minas.mi.known import Problem
 from minas.study import predict
-from minas.study.synthetic import synthetic_collected
+from minas.study.predict.synthetic import synthetic_collected
 from minas.views import memo
 
 CALLS: list[tuple] = []  # every real computation below appends here: the count of what was not reused

@@ -11,7 +11,7 @@ import minas
 from minas.nas.space import N_LAYERS, N_OPTIONS
 from minas.study import analysis, predict
 from minas.study import controller as ctl
-from minas.study.synthetic import synthetic_collected
+from minas.study.predict.synthetic import synthetic_collected
 from minas.views import plots
 
 

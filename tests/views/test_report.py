@@ -11,7 +11,7 @@ import pytest
 import minas
 from minas.core import keys
 from minas.study import autobuild, predict
-from minas.study.synthetic import synthetic_collected
+from minas.study.predict.synthetic import synthetic_collected
 from minas.views import report
 
 

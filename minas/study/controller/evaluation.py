@@ -21,7 +21,7 @@ from minas.study.controller.policy import (
     input_vector,
 )
 from minas.study.controller.training import ControllerRun
-from minas.study.stats import cluster_means, mean_interval
+from minas.stats import cluster_means, mean_interval
 
 THESIS_TABLE_3_2 = pd.DataFrame({  # thesis Table 3.2: mean hs of Hyperband output, 20 training sets
     "prior": ["uniform", "exp1", "exp2"], "thesis_mean": [0.504, 0.506, 0.463], "thesis_std": [0.014, 0.015, 0.000]})

@@ -5,7 +5,10 @@ Source: Kossmann 2019 (thesis), Def. 2.3, sec. 3.1, A.1. Four ideas, one module 
 floor), the `experiment` that scores every predictor and baseline on the same held-out pairs
 (Table 3.1, paired comparisons, intervals, the noise-column control and the low-variance
 "Gaussian + X"), `crossval`, the same experiment leave-one-source-out with independent image sources
-as the unit of evidence, and `seeds`, its comparisons pooled over collection seeds.
+as the unit of evidence, and `seeds`, its comparisons pooled over collection seeds. Beside them, what
+Experiment 1 could have found: the signal `budget` of a run (floor, G, s), `synthetic` planted
+collections and the `power` they give (modules of their own, imported by name:
+`from minas.study.predict import power`).
 `from minas.study import predict` then `predict.run_experiment` is the reader's entry point; everything
 public is re-exported here.
 """

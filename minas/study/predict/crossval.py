@@ -19,7 +19,7 @@ import pandas as pd
 
 from minas.study.predict.experiment import COMPARED, _clusters, _comparisons, default_signals, score_split
 from minas.study.predict.predictors import task_noise, task_sources
-from minas.study.stats import cluster_means, mean_interval
+from minas.stats import cluster_means, mean_interval
 
 CV_METHODS = ("NN + MI", "NN + MI (raw)", "NN + accuracy", "NN + accuracy (z)", "NN + arch only", "NN + noise")  # per fold
 

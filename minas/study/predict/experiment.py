@@ -1,6 +1,6 @@
 """Experiment 1 of the thesis: every posterior predictor and baseline scored on the same held-out pairs (Table 3.1).
 
-Source: Kossmann 2019 (thesis), sec. 3.1 and Table 3.1; paired comparisons as in `minas.study.stats`,
+Source: Kossmann 2019 (thesis), sec. 3.1 and Table 3.1; paired comparisons as in `minas.stats`,
 over independent image sources (`Task.source`): each comparison's interval and sign-flip p rest on
 source means, and every comparison carries `n_sources`. Controls (issue 23, item 4): "NN + noise" (a
 unit-variance column with no information) beside every signal, so "signal X is worse" is read against
@@ -26,7 +26,7 @@ from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, OPTIONS
 from minas.nas import hyperband
 from minas.study.predict.predictors import (Pairs, build_pairs, fit_gaussian, fit_signal_gaussian, noise_summary,
                                             task_noise, task_sources, train_mlp)
-from minas.study.stats import cluster_means, mean_interval, task_test
+from minas.stats import cluster_means, mean_interval, task_test
 
 THESIS_SCALE = 1.0 / 16.0  # per-layer-normalized MSE -> 92-normalized MSE (the thesis's scale)
 THESIS_TABLE_3_1 = {  # thesis Table 3.1 (train, test), the thesis's reported values (a citation)
@@ -255,7 +255,7 @@ def mse_intervals(exp: Experiment1, level: float = 0.95) -> pd.DataFrame:
 
     Columns: method, group, n_tasks, n_sources, test_mse, ci_low, ci_high (our scale), the same * THESIS_SCALE,
     thesis_reported_test. The mean is over source means (task means averaged within each image source), its
-    interval a t-interval over them (`minas.study.stats.mean_interval`), not a percentile bootstrap: with 3-6
+    interval a t-interval over them (`minas.stats.mean_interval`), not a percentile bootstrap: with 3-6
     units the bootstrap's handful of distinct resamples makes it too narrow.
     """
     per_pair = exp.errors.groupby(["method", "pair"], sort=False).mse.mean().unstack("method")  # (P, methods)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from minas.study.collection import load_collected, seed_configs
 from minas.study.predict.experiment import COMPARED, Experiment1, _clusters, run_experiment
-from minas.study.stats import task_test
+from minas.stats import task_test
 
 UNIT = "per-task a - b averaged over collection seeds, then per source (t-interval and sign-flip p over source means)"
 

@@ -24,7 +24,7 @@ from minas.mi import ESTIMATORS
 from minas.mi.validation import SUITE_TASKS, shape_problems
 from minas.study import collection, layer_mi
 from minas.study.controller import EXPERIMENTS
-from minas.study.throughput import Throughput, calibrate, load_throughput, uniform_seconds
+from minas.cost.throughput import Throughput, calibrate, load_throughput, uniform_seconds
 
 CONVERGE_EXTRA = 6.5  # epochs before the best one: default of 2026-12-01 took 8.5 epochs per input sample at patience 2
 FORWARD_SHARE = 1 / 3  # a forward-only image (recalibration, evaluation) costs about a third of a training image

@@ -2,7 +2,7 @@
 
 Measured by `calibrate` in seconds on this machine (one torch thread, as every job of the study; on a CPU
 in CPU time, so other work on a shared machine does not inflate the plan of an idle one), or read
-from a JSON file measured elsewhere (e.g. on a GPU); `minas.study.plan` turns its counts into hours with it.
+from a JSON file measured elsewhere (e.g. on a GPU); `minas.cost.plan` turns its counts into hours with it.
 Training time per image is interpolated in log-log over the FLOPs of a few networks (`cnn.flops_per_image`):
 small CNNs are launch-bound, so time is far from proportional to FLOPs at the narrow end.
 """
@@ -21,9 +21,9 @@ from minas.core.config import StudyConfig
 from minas.data.task import DataError, make_task
 from minas.nas import cnn
 from minas.nas.space import Architecture, sample_architectures
-from minas.study import power
+from minas.study.predict import power
 from minas.study.predict import score_split
-from minas.study.synthetic import synthetic_collected
+from minas.study.predict.synthetic import synthetic_collected
 from minas.study.jobs import signal_values
 
 WIDTHS = (20, 60, 120)  # filters per layer of the calibration networks

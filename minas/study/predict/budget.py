@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from minas.study.predict.experiment import compare
-from minas.study.stats import mean_interval
+from minas.stats import mean_interval
 
 UNIT = "MSE, per-layer scale (each layer's posterior sums to 1; mean over 92 entries; thesis scale = this / 16)"
 

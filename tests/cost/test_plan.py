@@ -1,11 +1,12 @@
-"""`minas plan` (study.plan, study.throughput): counts checked against the profile and the code, hours, clear errors."""
+"""`minas plan` (cost.plan, cost.throughput): counts checked against the profile and the code, hours, clear errors."""
 import json
 
 import pytest
 
 from minas.__main__ import main
 from minas.core import config
-from minas.study import collection, plan, throughput
+from minas.cost import plan, throughput
+from minas.study import collection
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Power of Experiment 1's test in the world a run measured: how often it detects a planted per-layer signal.
 
-Source: planted collections (`minas.study.synthetic.calibrated_collected`) whose target floor and gain G
+Source: planted collections (`minas.study.predict.synthetic.calibrated_collected`) whose target floor and gain G
 are a run's own (`budget.signal_budget`: G = MSE of the input-free fitted Gaussian minus the floor), scored
 by the same code as notebook 04 (`predict.score_split`, thesis Kossmann 2019 sec. 3.1) with the run's
 predictor seeds and epochs, and judged by the same statistic (source means, crossed over predictor seeds).
@@ -21,8 +21,8 @@ from minas.core.seeding import rng_for
 from minas.study.collection import signal_columns
 from minas.study.predict import run_cross_validation, score_split, task_sources
 from minas.study.predict.experiment import compare
-from minas.study.stats import binomial_interval
-from minas.study.synthetic import TASK_WIDTHS, calibrated_collected, planted_gain
+from minas.stats import binomial_interval
+from minas.study.predict.synthetic import TASK_WIDTHS, calibrated_collected, planted_gain
 
 SIGNAL = {"NN + MI": "mi:mine_fast"}  # the planted signal, fed as notebook 04 feeds MI
 PREDICTORS = ("NN + MI", "Gaussian + MI")  # whose test the power is of
