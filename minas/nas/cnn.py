@@ -187,7 +187,7 @@ class OneAtATime:
         return [evaluate(m, x, y, precision=precision) for m, x, y in zip(models, xs, ys)]
 
 
-ENGINE = OneAtATime()
+ONE_AT_A_TIME = OneAtATime()
 
 
 def train(task, arch: Architecture, epochs: int, seed: int, train_cfg, device: torch.device | str = "cpu",
@@ -196,7 +196,7 @@ def train(task, arch: Architecture, epochs: int, seed: int, train_cfg, device: t
 
     Uses all of the task's training rows; accuracy and loss are measured on its test split.
     """
-    (result,) = recipe.train(ENGINE, task, [arch], epochs, seed, train_cfg, device, [resume])
+    (result,) = recipe.train(ONE_AT_A_TIME, task, [arch], epochs, seed, train_cfg, device, [resume])
     return result
 
 
@@ -204,7 +204,7 @@ def train_to_convergence(task, arch: Architecture, seed: int, train_cfg,
                          device: torch.device | str = "cpu") -> tuple[recipe.TrainResult, CNN]:
     """Train until held-out loss stops improving for `patience` epochs (cap `max_epochs`); `recipe.train_to_convergence`
     has the stopping rule. Returns (TrainResult, model) with the weights of the best epoch."""
-    (got,) = recipe.train_to_convergence(ENGINE, task, [arch], seed, train_cfg, device)
+    (got,) = recipe.train_to_convergence(ONE_AT_A_TIME, task, [arch], seed, train_cfg, device)
     return got
 
 

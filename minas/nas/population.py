@@ -22,7 +22,6 @@ from minas.nas.cnn import CNN
 from minas.nas.recipe import TrainResult, TrainState
 from minas.nas.space import Architecture
 
-ENGINE = "population"  # TrainResult.engine of a result trained here
 CUDA_GROUP = 16  # train.group_size 0 (auto) on a GPU: networks per group (launch-bound: fill the device)
 CPU_GROUP = 8  # ... on a CPU, for narrow networks only (benchmarks/population_training.py)
 CPU_NARROW = 30  # ... a network is narrow on the CPU when no layer has more filters than this
@@ -131,7 +130,7 @@ def evaluate(models: Sequence[CNN], xs: Sequence[torch.Tensor], ys: Sequence[tor
 class Population:
     """The engine that trains networks as one population (`recipe.Engine`): `run_epochs`, `recalibrate`, `evaluate`."""
 
-    name = ENGINE
+    name = "population"  # TrainResult.engine of a result trained here
 
     def new_model(self, arch: Architecture, in_channels: int, n_classes: int, seed: int, device: torch.device) -> CNN:
         return cnn.new_model(arch, in_channels, n_classes, seed, device)

@@ -89,7 +89,7 @@ def test_one_network_steps_one_parameter_group(task):
 def test_engines_share_the_recipe_and_name_themselves(cfg, task):
     """cnn.train is the recipe run by the one-at-a-time engine: same numbers as calling the recipe with it."""
     arch = Architecture((10, 15, 10, 10))
-    (direct,) = recipe.train(cnn.ENGINE, task, [arch], 1, 4, cfg.train)
+    (direct,) = recipe.train(cnn.ONE_AT_A_TIME, task, [arch], 1, 4, cfg.train)
     wrapped = cnn.train(task, arch, 1, 4, cfg.train)
     assert (direct.engine, wrapped.accuracy, wrapped.test_loss) == ("cnn", direct.accuracy, direct.test_loss)
     assert all(torch.equal(v, wrapped.state.model[k]) for k, v in direct.state.model.items())
