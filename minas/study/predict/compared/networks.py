@@ -32,11 +32,13 @@ class EverySignal:
 
     name = "NN + <signal>"
     about = "the thesis MLP fed each further collected signal, z-scored within its task"
-    rank = 30.0
+    feature, fit = SignalFeature(), MLP  # each bound to one signal
+    baseline, crossval, rank, against = False, False, 30.0, ()
 
     def bind(self, signals: list[str], primary: str | None) -> list[PosteriorPredictor]:
-        return [PosteriorPredictor(f"NN + MI ({m})" if m in ESTIMATORS else f"NN + {m}", SignalFeature(m), MLP,
-                                   self.about, crossval=False, rank=self.rank) for m in sorted(signals) if m != primary]
+        return [PosteriorPredictor(f"NN + MI ({m})" if m in ESTIMATORS else f"NN + {m}", SignalFeature(m), self.fit,
+                                   self.about, self.baseline, self.crossval, self.rank, self.against)
+                for m in sorted(signals) if m != primary]
 
 
 register(EverySignal())
