@@ -178,6 +178,7 @@ class Predictor(Protocol):
     crossval: bool         # also scored in every fold of the leave-one-source-out cross-validation
     rank: float            # place in Table 3.1 (then the signal it reads, then a Gaussian before its NN twin)
     against: tuple         # names it is compared with: one paired test "this minus that" each
+    compare_rank: float    # place of those tests in the comparisons table
 
     def bind(self, signals: list[str], primary: str | None) -> list:
         """The concrete predictors for a collection of `signals` ([] when what it reads was not collected)."""

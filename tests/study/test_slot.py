@@ -38,9 +38,11 @@ def test_crossval_and_names_choose_from_the_lineup():
         predict.lineup(["mine_fast"], names=["NN + oracle"])
 
 
-def test_comparisons_follow_the_predictors_in_table_order():
-    got = predict.comparisons(predict.lineup(["mine_fast"], names=["NN + MI", "NN + accuracy", "Fitted Gaussian"]))
-    assert got == [("NN + MI", "NN + accuracy"), ("NN + MI", "Fitted Gaussian")]
+def test_comparisons_put_the_headline_first_then_follow_compare_rank():
+    got = predict.comparisons(predict.lineup(["mine_fast"], names=["NN + MI", "NN + accuracy", "Fitted Gaussian",
+                                                                   "NN + noise", "Gaussian + MI"]))
+    assert got == [("NN + MI", "NN + accuracy"), ("NN + MI", "Fitted Gaussian"), ("NN + MI", "NN + noise"),
+                   ("NN + accuracy", "NN + noise"), ("Gaussian + MI", "Fitted Gaussian")]
 
 
 @pytest.fixture

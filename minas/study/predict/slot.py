@@ -10,7 +10,7 @@ one file (see CONTRIBUTING.md, "Add a predictor").
 
 `lineup(signals, primary)` binds every registered predictor to a collection's signals (the primary one feeds
 NN + MI) and orders them as Table 3.1 shows them: by rank, then the signal read, then a fixed baseline, a
-Gaussian and an MLP of one rank in that order. `comparisons(predictors)` lists the paired tests they ask for.
+Gaussian and an MLP of one rank in that order. `comparisons(predictors)` lists the paired tests they ask for (NN + MI's, the study's headline, first).
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ class PosteriorPredictor:
     crossval: bool = True    # scored in every fold of the cross-validation too
     rank: float = 100.0      # place in Table 3.1
     against: tuple = ()      # names of the predictors it is compared with (this minus that)
+    compare_rank: float = 100.0  # place of those comparisons in the comparisons table (the headline's first)
 
     def bind(self, signals: list[str], primary: str | None) -> list[PosteriorPredictor]:
         feature = self.feature.bind(signals, primary)
@@ -111,6 +112,8 @@ def usable(predictors: list[PosteriorPredictor], collected) -> tuple[list[Poster
 
 
 def comparisons(predictors: list[PosteriorPredictor]) -> list[tuple[str, str]]:
-    """The paired comparisons (a, b) the predictors ask for, in table order, where both are in the list."""
+    """The paired comparisons (a, b) the predictors ask for where both are in the list: by the compare_rank of a,
+    then in table order, each predictor's in the order of its `against`."""
     names = {p.name for p in predictors}
-    return [(p.name, b) for p in predictors for b in p.against if b in names]
+    ordered = sorted(predictors, key=lambda p: getattr(p, "compare_rank", 100.0))  # stable: table order within a rank
+    return [(p.name, b) for p in ordered for b in p.against if b in names]

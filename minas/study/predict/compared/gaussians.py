@@ -8,8 +8,8 @@ from minas.study.predict.slot import PosteriorPredictor, register
 register(PosteriorPredictor("Gaussian + accuracy", AccuracyFeature(), GAUSSIAN, "raw accuracy moves each layer's Gaussian",
                             rank=10))
 register(PosteriorPredictor("Gaussian + MI", SignalFeature(), GAUSSIAN, "the primary signal (z) moves each layer's Gaussian",
-                            rank=20, against=("Fitted Gaussian", "Gaussian + noise")))
+                            rank=20, against=("Fitted Gaussian", "Gaussian + noise"), compare_rank=5))
 register(PosteriorPredictor("Gaussian + params", SignalFeature("params"), GAUSSIAN, "the parameter count moves it",
                             crossval=False, rank=30))
 register(PosteriorPredictor("Gaussian + noise", NoiseFeature(), GAUSSIAN, "a noise column moves it (the control)",
-                            baseline=True, rank=70, against=("Fitted Gaussian",)))
+                            baseline=True, rank=70, against=("Fitted Gaussian",), compare_rank=6))

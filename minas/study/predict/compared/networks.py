@@ -11,19 +11,19 @@ from minas.study.predict.fits import MLP
 from minas.study.predict.slot import PosteriorPredictor, register
 
 register(PosteriorPredictor("NN + accuracy", AccuracyFeature(), MLP, "raw accuracy in every layer's slot (thesis)",
-                            rank=10, against=("NN + noise",)))
+                            rank=10, against=("NN + noise",), compare_rank=3))
 register(PosteriorPredictor("NN + MI", SignalFeature(), MLP, "the primary signal z-scored within its task (thesis A.4)",
                             rank=20, against=("NN + accuracy", "Fitted Gaussian", "NN + arch only", "NN + accuracy (z)",
-                                              "NN + noise")))
+                                              "NN + noise"), compare_rank=0))
 register(PosteriorPredictor("NN + params", SignalFeature("params"), MLP, "the parameter count (a training-free proxy)",
-                            crossval=False, rank=30, against=("NN + noise",)))
+                            crossval=False, rank=30, against=("NN + noise",), compare_rank=4))
 register(PosteriorPredictor("NN + MI (raw)", SignalFeature(z=False), MLP, "the primary signal raw, as accuracy is fed",
-                            rank=40, against=("NN + accuracy",)))
+                            rank=40, against=("NN + accuracy",), compare_rank=1))
 register(PosteriorPredictor("NN + arch only", NoFeature(), MLP, "the architecture alone", baseline=True, rank=50))
 register(PosteriorPredictor("NN + accuracy (z)", AccuracyFeature(z=True), MLP,
                             "accuracy z-scored against the task's reference architectures, as MI is", rank=60))
 register(PosteriorPredictor("NN + noise", NoiseFeature(), MLP, "a unit-variance column without information",
-                            baseline=True, rank=70, against=("NN + arch only",)))
+                            baseline=True, rank=70, against=("NN + arch only",), compare_rank=2))
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,11 @@ class EverySignal:
     name = "NN + <signal>"
     about = "the thesis MLP fed each further collected signal, z-scored within its task"
     feature, fit = SignalFeature(), MLP  # each bound to one signal
-    baseline, crossval, rank, against = False, False, 30.0, ()
+    baseline, crossval, rank, against, compare_rank = False, False, 30.0, (), 100.0
 
     def bind(self, signals: list[str], primary: str | None) -> list[PosteriorPredictor]:
         return [PosteriorPredictor(f"NN + MI ({m})" if m in ESTIMATORS else f"NN + {m}", SignalFeature(m), self.fit,
-                                   self.about, self.baseline, self.crossval, self.rank, self.against)
+                                   self.about, self.baseline, self.crossval, self.rank, self.against, self.compare_rank)
                 for m in sorted(signals) if m != primary]
 
 
