@@ -24,11 +24,6 @@ from minas.nas import hyperband
 from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, parse_architecture
 
 
-def signal_matrix(collected, feature) -> np.ndarray:
-    """(n_samples, N_LAYERS * feature.width) values of a feature (`features`) per input sample of `collected.samples`."""
-    return feature.matrix(collected)
-
-
 def task_sources(cfg, collected) -> dict:
     """task -> its image source (`Task.source`, the unit of independence): the samples' `source` column when they
     carry one (planted collections), else the data room's task (`data.get_task`)."""
