@@ -83,3 +83,16 @@ def test_the_gaussian_takes_features_of_any_width():
     assert np.abs(g.params[:, 2]).max() < 0.05 * np.abs(g.params[:, 3]).min()  # the first feature left alone
     assert g.params[:, 3] == pytest.approx(3 * g.s_sd[1::2], rel=0.05)
     assert predict.PosteriorMLP(n_inputs=100)(torch.zeros(2, 100)).shape == (2, 92)
+
+
+def test_the_grouped_gaussian_reaches_the_same_fit_on_the_distinct_rows():
+    rng = np.random.default_rng(1)
+    i, task = np.arange(23), rng.integers(0, 12, 1200)  # a task-level feature: 12 distinct rows of 1200 pairs
+    s = rng.normal(size=(12, 4))[task]
+    y = np.exp(-0.5 * ((i[None, None] - (11 + 2 * s + rng.normal(0, 1.0, (1200, 4)))[..., None]) / 2.0) ** 2)
+    y /= y.sum(-1, keepdims=True)
+    pairs = predict.Pairs(np.concatenate([np.zeros((1200, 92)), s], 1).astype(np.float32),
+                          y.reshape(1200, 92).astype(np.float32), task.astype(object), np.arange(1200), np.zeros(1200, int))
+    plain, grouped = (predict.fit_signal_gaussian(pairs, g) for g in (False, True))
+    assert np.abs(plain.predict(pairs.x) - grouped.predict(pairs.x)).max() < 1e-6  # one least-squares minimizer
+    assert np.abs(plain.params[:, 2]).min() > 1.0  # and it found the planted slope

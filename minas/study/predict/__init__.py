@@ -37,7 +37,7 @@ from minas.study.predict.seeds import (
     task_differences,
 )
 from minas.study.predict.features import AccuracyFeature, NoFeature, NoiseFeature, SignalFeature
-from minas.study.predict.fits import GAUSSIAN, MLP, Fixed
+from minas.study.predict.fits import GAUSSIAN, GROUPED_GAUSSIAN, MLP, Fixed
 from minas.study.predict.slot import PosteriorPredictor, comparisons, lineup, register
 from minas.study.predict.predictors import (
     Pairs,
@@ -59,6 +59,6 @@ __all__ = [
     "task_noise", "task_sources", "mse_intervals", "noise_summary", "pair_mse",
     "run_experiment", "table_3_1", "train_mlp",
     "PosteriorPredictor", "lineup", "comparisons", "register", "SignalFeature", "AccuracyFeature", "NoiseFeature",
-    "NoFeature", "Fixed", "GAUSSIAN", "MLP",
+    "NoFeature", "Fixed", "GAUSSIAN", "GROUPED_GAUSSIAN", "MLP",
     "SeedPooling", "pool_seeds", "pooling_note", "run_seed_pooling", "seed_experiments", "task_differences",
 ]

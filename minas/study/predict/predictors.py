@@ -229,8 +229,13 @@ def _layer_curve(p: np.ndarray, s: np.ndarray) -> np.ndarray:
     return p[0] * np.exp(-0.5 * ((i[None, :] - mu[:, None]) / w[:, None]) ** 2)  # (P, 23)
 
 
-def fit_signal_gaussian(train: Pairs) -> SignalGaussian:
-    """Least squares of `SignalGaussian` on the training pairs, per layer, started from the input-free fit."""
+def fit_signal_gaussian(train: Pairs, grouped: bool = False) -> SignalGaussian:
+    """Least squares of `SignalGaussian` on the training pairs, per layer, started from the input-free fit.
+
+    grouped: fit each layer on its distinct feature rows, the targets averaged within each and weighted by sqrt(count).
+    The sum of squares differs from the ungrouped one by a constant, so the minimizer is the same (up to the solver's
+    tolerance), at a cost set by the distinct rows: the tasks for a task-level feature, the input samples for a
+    per-sample one, instead of samples x clean targets."""
     s = train.x[:, ONE_HOT_SIZE:].astype(np.float64)  # (P, L d)
     s_mean, s_sd = s.mean(axis=0), s.std(axis=0)
     s_sd = np.where(s_sd > 1e-12, s_sd, 1.0)
@@ -245,6 +250,18 @@ def fit_signal_gaussian(train: Pairs) -> SignalGaussian:
         w = row / row.sum() if row.sum() > 0 else np.full(N_OPTIONS, 1 / N_OPTIONS)
         mu = float((w * i).sum())
         p0 = np.concatenate([[row.max(), mu], np.zeros(d), [np.log(max(np.sqrt((w * (i - mu) ** 2).sum()), 0.3))], np.zeros(d)])
-        res = optimize.least_squares(lambda p: (_layer_curve(p, z[:, l]) - y[:, l]).ravel(), p0, method="trf")
+        zl, yl, weight = _distinct(z[:, l], y[:, l]) if grouped else (z[:, l], y[:, l], None)
+        if weight is None:
+            res = optimize.least_squares(lambda p: (_layer_curve(p, zl) - yl).ravel(), p0, method="trf")
+        else:
+            res = optimize.least_squares(lambda p: (weight * (_layer_curve(p, zl) - yl)).ravel(), p0, method="trf")
         params[l] = res.x if res.success else p0
     return SignalGaussian(params, s_mean, s_sd)
+
+
+def _distinct(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct rows of z (G, d), mean y of each (G, 23), sqrt of each row's count (G, 1))."""
+    rows, inverse, counts = np.unique(z, axis=0, return_inverse=True, return_counts=True)
+    sums = np.zeros((len(rows), y.shape[1]))
+    np.add.at(sums, inverse.ravel(), y)
+    return rows, sums / counts[:, None], np.sqrt(counts)[:, None]

@@ -15,7 +15,7 @@ import numpy as np
 
 from minas.nas.space import N_LAYERS
 from minas.study.predict.features import task_mean
-from minas.study.predict.fits import GAUSSIAN
+from minas.study.predict.fits import GROUPED_GAUSSIAN
 from minas.study.predict.slot import PosteriorPredictor, register
 
 COLUMNS = ("classes", "n_train", "size")  # of Collected.tasks; the fourth descriptor is the input samples' mean accuracy
@@ -50,6 +50,6 @@ class TaskDescriptors:
         return np.tile(d, (1, N_LAYERS))  # (n, L x 4), layer-major: every layer sees the same four
 
 
-register(PosteriorPredictor("Gaussian + descriptors", TaskDescriptors(), GAUSSIAN,
+register(PosteriorPredictor("Gaussian + descriptors", TaskDescriptors(), GROUPED_GAUSSIAN,
                             "the task's classes, rows, px and input samples' mean accuracy move each layer's Gaussian",
                             rank=80, against=("Fitted Gaussian", "Gaussian + accuracy")))

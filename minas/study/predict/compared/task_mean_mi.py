@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minas.study.predict.features import SignalFeature, task_mean
-from minas.study.predict.fits import GAUSSIAN
+from minas.study.predict.fits import GROUPED_GAUSSIAN
 from minas.study.predict.slot import PosteriorPredictor, register
 
 
@@ -43,6 +43,6 @@ class TaskMean:
         return task_mean(collected, self.of.matrix(collected))
 
 
-register(PosteriorPredictor("Gaussian + task-mean MI", TaskMean(), GAUSSIAN,
+register(PosteriorPredictor("Gaussian + task-mean MI", TaskMean(), GROUPED_GAUSSIAN,
                             "the primary signal's raw task mean per layer moves each layer's Gaussian",
                             rank=90, against=("Fitted Gaussian", "Gaussian + noise", "Gaussian + descriptors")))
