@@ -11,6 +11,11 @@ nanny, the way dask-cuda's LocalCUDACluster does; `visible_gpus`), so `cuda` in 
 GPU 0 for all. A cluster minas connects to (engine.scheduler) is started by whoever runs it: README's section
 "GPU and Dask clusters" gives the recipe (one worker per GPU, one thread, MALLOC_TRIM_THRESHOLD_ unset), and
 `worker_problems` names any worker that departs from it.
+
+Nothing a local cluster opens listens beyond this machine: its scheduler, nannies, workers and dashboard bind
+127.0.0.1 (`LOOPBACK`; the dashboard runs only where bokeh is installed, and `dashboard_link` names it). A cluster
+reached over `tls://` (engine.scheduler) takes Dask's own security settings from its config
+(distributed.comm.tls.ca-file, .client.cert, .client.key; docs/cost.md, "Dask clusters"); nothing here reads them.
 """
 from __future__ import annotations
 
@@ -94,6 +99,15 @@ def _pinned_cluster(gpus: Sequence[str], **options):
     return cluster
 
 
+LOOPBACK = "127.0.0.1"
+
+
+def local_options() -> dict:
+    """LocalCluster settings of a local run: one thread per worker process, everything on loopback (LOOPBACK)."""
+    return dict(threads_per_worker=1, processes=True, host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
+                memory_limit=0, silence_logs=40)
+
+
 class Engine:
     """Context manager that runs Jobs and yields (job, result) as they finish.
 
@@ -129,7 +143,7 @@ class Engine:
                 "distributed.scheduler.allowed-failures": 3,  # a dying worker's job is retried
                 "distributed.logging.distributed": "error",
             })
-            options = dict(threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit=0, silence_logs=40)
+            options = local_options()
             if self.scheduler:
                 self.client = Client(self.scheduler)
                 for problem in self.worker_problems():  # the workers connected so far
@@ -141,6 +155,8 @@ class Engine:
             else:
                 self._cluster = LocalCluster(n_workers=self.workers, **options)
                 self.client = Client(self._cluster)
+            if self.dashboard_link and self.progress:
+                print(f"[minas] Dask dashboard (this machine only): {self.dashboard_link}")
 
     def __exit__(self, *exc) -> None:
         if self.client is not None:
@@ -148,6 +164,13 @@ class Engine:
         if self._cluster is not None:
             self._cluster.close()
         self.client = self._cluster = None
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The local cluster's dashboard address (loopback), or None when none runs (no bokeh, no cluster)."""
+        if self._cluster is None or "dashboard" not in getattr(self._cluster.scheduler, "services", {}):
+            return None
+        return self._cluster.dashboard_link
 
     def worker_problems(self) -> list[str]:
         """Departures of the connected workers from README's recipe (`worker_problems`); [] without a cluster."""
@@ -212,7 +235,3 @@ class Engine:
                     bar.total += 1
                     submit(new)
 
-
-def cpu_threads() -> int:
-    """Cores available to this process."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
