@@ -8,14 +8,14 @@ to double small-CNN training time, so the engine unsets it for its workers.
 
 On a node with several GPUs a local cluster pins one worker to each (CUDA_VISIBLE_DEVICES set per worker by its
 nanny, the way dask-cuda's LocalCUDACluster does; `visible_gpus`), so `cuda` in worker i is GPU i rather than
-GPU 0 for all. A cluster minas connects to (engine.scheduler) is started by whoever runs it: README's section
+GPU 0 for all. A cluster minas connects to (engine.scheduler) is started by whoever runs it: docs/cost.md's section
 "GPU and Dask clusters" gives the recipe (one worker per GPU, one thread, MALLOC_TRIM_THRESHOLD_ unset), and
 `worker_problems` names any worker that departs from it.
 
 Nothing a local cluster opens listens beyond this machine: its scheduler, nannies, workers and dashboard bind
 127.0.0.1 (`LOOPBACK`; the dashboard runs only where bokeh is installed, and `dashboard_link` names it). A cluster
 reached over `tls://` (engine.scheduler) takes Dask's own security settings from its config
-(distributed.comm.tls.ca-file, .client.cert, .client.key; docs/cost.md, "Dask clusters"); nothing here reads them.
+(distributed.comm.tls.ca-file, .client.cert, .client.key; docs/cost.md, "GPU and Dask clusters"); nothing here reads them.
 """
 from __future__ import annotations
 
@@ -63,12 +63,12 @@ def visible_gpus(device: str = "auto") -> list[str]:
 
 
 def _worker_environ() -> dict[str, str | None]:
-    """What a worker's environment says about the settings README's recipe asks for (run on every worker)."""
+    """What a worker's environment says about the settings the recipe in docs/cost.md asks for (run on every worker)."""
     return {k: os.environ.get(k) for k in ("CUDA_VISIBLE_DEVICES", "MALLOC_TRIM_THRESHOLD_")}
 
 
 def worker_problems(environs: dict[str, dict]) -> list[str]:
-    """Departures from README's worker recipe, from `_worker_environ` per worker address: MALLOC_TRIM_THRESHOLD_
+    """Departures from the worker recipe in docs/cost.md, from `_worker_environ` per worker address: MALLOC_TRIM_THRESHOLD_
     set (measured to double training time), or several workers pinned to one GPU."""
     out = [f"worker {w} has MALLOC_TRIM_THRESHOLD_={e['MALLOC_TRIM_THRESHOLD_']} (measured to double small-CNN training "
            "time): start workers with scripts/gpu_workers.sh, or DASK_CONFIG=scripts/dask"
@@ -147,7 +147,7 @@ class Engine:
             if self.scheduler:
                 self.client = Client(self.scheduler)
                 for problem in self.worker_problems():  # the workers connected so far
-                    warnings.warn(f"{problem} (README.md, 'GPU and Dask clusters')", stacklevel=2)
+                    warnings.warn(f"{problem} (docs/cost.md, 'GPU and Dask clusters')", stacklevel=2)
             elif self.gpus:
                 self._cluster = _pinned_cluster(self.gpus, **options)
                 self.client = Client(self._cluster)
@@ -173,7 +173,7 @@ class Engine:
         return self._cluster.dashboard_link
 
     def worker_problems(self) -> list[str]:
-        """Departures of the connected workers from README's recipe (`worker_problems`); [] without a cluster."""
+        """Departures of the connected workers from the recipe in docs/cost.md (`worker_problems`); [] without a cluster."""
         self.start()
         return [] if self.client is None else worker_problems(self.client.run(_worker_environ))
 

@@ -3,7 +3,7 @@
 `python -m minas.data.folder_example DIR` writes DIR/<task>/<class>/<n>.png for seven tasks in five sources
 (sources.csv), one of them colour (JPEG) and one with its own train/ and test/ folders, so that
 `python -m minas run --profile params/folder_example.yaml --set data.root=DIR` runs the series on it
-(README, "Your own data sets"; tests/data/test_folder.py).
+(docs/data.md, "Your own data sets"; tests/data/test_folder.py).
 """
 from __future__ import annotations
 
