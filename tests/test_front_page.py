@@ -38,10 +38,17 @@ def test_every_relative_link_points_at_a_committed_file():
         for target in LINK.findall(page.read_text()):
             if re.match(r"^[a-z]+:", target):  # http(s), mailto
                 continue
-            path = unquote(target.split("#")[0])
-            if path and not (page.parent / path).exists():
+            path, _, anchor = unquote(target).partition("#")
+            file = page.parent / path if path else page
+            if not file.exists() or (anchor and file.suffix == ".md" and anchor not in _anchors(file)):
                 broken.append(f"{page.relative_to(ROOT)}: {target}")
     assert broken == []
+
+
+def _anchors(page: Path) -> set[str]:
+    """The heading anchors a code host gives a markdown page: lower case, punctuation dropped, spaces as '-'."""
+    heads = re.findall(r"(?m)^#+ (.+)$", page.read_text())
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in heads}
 
 
 def test_each_measurement_folder_is_indexed():
