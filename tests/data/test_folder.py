@@ -192,8 +192,8 @@ def test_a_missing_root_is_one_line_naming_it(tmp_path, capsys):
 
 @pytest.mark.notebooks
 def test_the_series_runs_end_to_end_on_a_folder_tree(tmp_path):
-    """`python -m minas run --profile params/folder_example.yaml` on the example tree (0.13 h planned on an idle machine; 38 min 46 s measured on 2 cores loaded by other work,
-    docs/measurements/cpu-2026-12-07/folder_example/)."""
+    """`python -m minas run --profile params/folder_example.yaml` on the example tree: 0.13 h planned on an idle
+    machine, 38 min 46 s measured on 2 cores loaded by other work (docs/measurements/cpu-2026-12-07/folder_example/)."""
     import json
     import os
     import subprocess
