@@ -213,7 +213,7 @@ def _kernel_env(live: Path | None):
 
 def where(cfg: config.StudyConfig) -> list[str]:
     """Lines saying where a run's results are (and the Dask dashboard when a cluster is configured)."""
-    out = cfg.out
+    out = shown(cfg.out)
     lines = [f"results:   {out} (store.sqlite, tables/, figures/, <notebook>/metrics.json)",
              f"notebooks: {out / 'notebooks'}"]
     if (out / "report.html").exists():
@@ -222,6 +222,14 @@ def where(cfg: config.StudyConfig) -> list[str]:
     if link:
         lines.append(f"dashboard: {link}")
     return lines
+
+
+def shown(path: Path) -> Path:
+    """`path` as a log line names it: relative to the current folder when inside it, so a log names no machine's folders."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def dashboard_link(cfg: config.StudyConfig) -> str | None:

@@ -45,3 +45,16 @@ def test_a_params_file_that_is_a_list(tmp_path, capsys):
     p.write_text("- seed: 1\n")
     assert main(["run", "--profile", str(p), "--only", "99"]) == 2
     assert "top level must be a mapping" in capsys.readouterr().err
+
+
+def test_where_names_the_output_folder_relative_to_the_current_one(tmp_path, monkeypatch):
+    """The closing lines of `minas run` name no machine's folders when the run is under the current folder (issue 33)."""
+    from minas import pipeline
+    from minas.core import config
+
+    monkeypatch.chdir(tmp_path)
+    lines = pipeline.where(config.load("smoke", output_dir=str(tmp_path / "outputs" / "smoke")))
+    assert lines[0].startswith("results:   outputs/smoke (") and lines[1] == "notebooks: outputs/smoke/notebooks"
+    assert not any(str(tmp_path) in line for line in lines)
+    elsewhere = pipeline.where(config.load("smoke", output_dir=str(tmp_path.parent / "other")))
+    assert elsewhere[0].startswith(f"results:   {tmp_path.parent / 'other'} (")  # outside it: the absolute folder

@@ -138,7 +138,7 @@ class DataFamily(Protocol):
 
 
 DATA_FAMILIES: Registry[DataFamily] = Registry("data family", ("minas.data.embedded", "minas.data.fashion", "minas.data.thesis",
-                                                                  "minas.data.glyphs"))
+                                                                  "minas.data.glyphs", "minas.data.folder"))
 
 
 # ---------------------------------------------------------------- predictors
