@@ -49,6 +49,16 @@ class Throughput:
     predictor_seconds: list = field(default_factory=list)  # [fixed, per epoch]: one posterior predictor (notebook 04's
     # NN) on the profile's training pairs, seconds; empty: not measured
 
+    def predictor_cost(self, predictors: float, epochs: float, collections: int = 0) -> float:
+        """Seconds of `predictors` posterior predictors training `epochs` epochs in all (`Work`'s units)."""
+        fixed, per_epoch = self.predictor_seconds or (0.0, 0.0)
+        return predictors * fixed + epochs * per_epoch
+
+    def predictor_note(self) -> str:
+        """What a predictor costs, in words."""
+        return "a posterior predictor: " + ("{:.2f} s + {:.2f} s per epoch".format(*self.predictor_seconds)
+                                            if self.predictor_seconds else "not measured")
+
     def seconds_per_image(self, flops: float) -> float:
         """Interpolated in log-log between the measured points; below them the smallest network's time (launch-bound),
         above them extended along the last segment (never falling)."""
