@@ -28,7 +28,9 @@ def hours(works: list[Work], tp: Throughput, workers: int) -> list[dict]:
         train = sum(n * uniform_seconds(tp, *k) for k, n in w.images.items())
         fwd = sum(n * FORWARD_SHARE * uniform_seconds(tp, *k) for k, n in w.forward_images.items())
         missing |= {m for m in w.mi_rows if m not in tp.mi_seconds_per_1000}
+        missing |= {m for m, _ in w.problem_rows if m not in tp.problem_seconds_per_1000 and m not in tp.mi_seconds_per_1000}
         mi = sum(r / 1000 * tp.mi_seconds_per_1000.get(m, 0.0) for m, r in w.mi_rows.items())
+        mi += sum(tp.problem_seconds(m, kind, r) for (m, kind), r in w.problem_rows.items())
         par = max(1, workers) if w.parallel else 1
         other = tp.startup_seconds + tp.predictor_cost(w.predictors, w.predictor_epochs, w.power_collections)
         rows.append({"notebook": w.notebook, "trainings": w.trainings, "convergence_trainings": w.convergence_trainings,
@@ -54,7 +56,7 @@ def _throughput(cfg: StudyConfig, shapes: list, works: list[Work], path: str | P
     import torch  # deferred: counting needs no torch
 
     torch.set_num_threads(1)
-    return calibrate(cfg, [m for w in works for m in w.mi_rows], shapes)
+    return calibrate(cfg, [m for w in works for m in w.mi_rows], shapes, [m for w in works for m, _ in w.problem_rows])
 
 
 def planned(cfg: StudyConfig, throughput: str | Path | None = None) -> tuple[list[dict], Throughput, list, str]:

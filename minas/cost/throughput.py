@@ -20,7 +20,7 @@ from minas import data
 from minas.core.config import StudyConfig
 from minas.data.task import DataError, make_task
 from minas.nas import cnn
-from minas.nas.space import Architecture, sample_architectures
+from minas.nas.space import N_LAYERS, Architecture, sample_architectures
 from minas.study.predict import power
 from minas.study.predict import score_split
 from minas.study.predict.synthetic import synthetic_collected
@@ -48,6 +48,16 @@ class Throughput:
     converge_epochs: float = 0.0  # epochs a training to convergence took on the profile's first task (0: not measured)
     predictor_seconds: list = field(default_factory=list)  # [fixed, per epoch]: one posterior predictor (notebook 04's
     # NN) on the profile's training pairs, seconds; empty: not measured
+    problem_seconds_per_1000: dict = field(default_factory=dict)  # method -> {"flat": s, "image": s}: seconds per 1,000
+    # rows of one input of a known-MI problem (notebook 02), flat or at a layer shape of the study's networks
+
+    def problem_seconds(self, method: str, kind: str, rows: float) -> float:
+        """Seconds of `rows` rows x layers of known-MI problems of `kind`; unmeasured: a quarter of a study call's
+        4 layers at the method's study rate (an upper bound: a study call also computes the network's activations)."""
+        rate = self.problem_seconds_per_1000.get(method, {}).get(kind)
+        if rate is None:
+            rate = self.mi_seconds_per_1000.get(method, 0.0) / N_LAYERS
+        return rows / 1000 * rate
 
     def predictor_cost(self, predictors: float, epochs: float, collections: int = 0) -> float:
         """Seconds of `predictors` posterior predictors training `epochs` epochs in all (`Work`'s units)."""
@@ -89,9 +99,10 @@ def load_throughput(path: str | Path) -> Throughput:
         raise ValueError(f"throughput file {path}: {err}; write one with `python -m minas plan --save-throughput PATH`") from err
 
 
-def calibrate(cfg: StudyConfig, methods, shapes: list) -> Throughput:
-    """Measure this machine: training images/s for WIDTHS on the profile's first task (about a second), and one
-    signal call per method at the study's rows (up to CAL_MI_ROWS; seconds each), one torch thread as every job."""
+def calibrate(cfg: StudyConfig, methods, shapes: list, problem_methods=()) -> Throughput:
+    """Measure this machine: training images/s for WIDTHS on the profile's first task (about a second), one signal
+    call per method at the study's rows (up to CAL_MI_ROWS; seconds each), and each of `problem_methods` on a flat and
+    on the study's image-shaped known-MI problems (notebook 02), one torch thread as every job."""
     import torch
 
 
@@ -124,7 +135,28 @@ def calibrate(cfg: StudyConfig, methods, shapes: list) -> Throughput:
         mi[m] = (clock() - t0) * 1000 / n
     return Throughput(str(device), precision, points, mi, startup_seconds=_startup_seconds(),
                       converge_epochs=_converge_epochs(cfg, task, device),
-                      predictor_seconds=_predictor_seconds(cfg, shapes, clock))
+                      predictor_seconds=_predictor_seconds(cfg, shapes, clock),
+                      problem_seconds_per_1000=_problem_seconds(cfg, problem_methods, clock))
+
+
+def _problem_seconds(cfg: StudyConfig, methods, clock=time.process_time) -> dict:
+    """method -> {"flat": s}: seconds per 1,000 rows of a flat known-MI problem (notebook 02's suite: a few features,
+    not a network's layer), the best of CAL_REPEATS calls at the study's rows (up to CAL_MI_ROWS). Image-shaped
+    problems are priced per layer at the study's rate (`Throughput.problem_seconds`): at C = 120 the thesis MINE
+    alone would take minutes to calibrate."""
+    from minas.mi.known import Problem
+    from minas.mi.validation import run_problems, study_options
+
+    rows = min(CAL_MI_ROWS, cfg.mi.max_rows, cfg.data.max_train_per_task)
+    out = {}
+    for m in dict.fromkeys(methods):
+        best = math.inf
+        for _ in range(CAL_REPEATS):  # the first call also warms the estimator up
+            t0 = clock()
+            run_problems([Problem(10, 0.2)], [m], rows, shuffled=False, label=f"calibrating {m}", **study_options(cfg))
+            best = min(best, clock() - t0)
+        out[m] = {"flat": best * 1000 / rows}
+    return out
 
 
 def _startup_seconds() -> float:

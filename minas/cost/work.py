@@ -32,6 +32,7 @@ class Work:
     forward_images: dict = field(default_factory=dict)  # (channels, size) -> recalibration / evaluation images
     mi_estimates: float = 0.0  # signal calls (one network's layers, or one known-MI problem)
     mi_rows: dict = field(default_factory=dict)  # method -> rows read, summed over its calls (x layers share)
+    problem_rows: dict = field(default_factory=dict)  # (method, "flat" | "image") -> rows x layers of known-MI problems
     hyperband_instances: int = 0
     controller_instances: int = 0
     predictors: float = 0.0  # posterior-predictor trainings (notebook 04), in units of one on the fixed split's pairs
@@ -81,6 +82,15 @@ class Work:
         self.arch_epochs += n * epochs
         self.images[key] = self.images.get(key, 0.0) + n * epochs * shape.n_train
         self.forward(shape, n * calls * (min(FORWARD_ROWS, shape.n_train) + shape.n_test))
+
+    def problems(self, methods, rows: int, n: float = 1, flat: int = 0, image: int = 0) -> None:
+        """n calls of every method on a known-MI problem of `rows` rows (`minas.mi.known`) with `flat` flat inputs
+        and `image` image-shaped layers (a layer of the study's networks), all in one call."""
+        for m in methods:
+            self.mi_estimates += n
+            for kind, layers in (("flat", flat), ("image", image)):
+                if layers:
+                    self.problem_rows[(m, kind)] = self.problem_rows.get((m, kind), 0.0) + n * rows * layers
 
     def signals(self, methods, rows: int, n: float = 1, share: float = 1.0) -> None:
         """n calls of every method on `rows` rows (share: a call's size relative to one network's 4 layers)."""

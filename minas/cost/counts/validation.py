@@ -15,7 +15,6 @@ from minas.data.task import TaskShape
 from minas.mi import ESTIMATORS
 from minas.mi.known import SUITE_TASKS
 from minas.mi.validation import LOW
-from minas.nas.space import N_LAYERS
 from minas.study import layer_mi
 
 
@@ -23,7 +22,8 @@ def _problem_calls(w: Work, problems: list, methods: list, rows: int, shuffled: 
     """`run_problems`: each method on each problem (its layers in one call), a shuffled twin per high truth."""
     for p in problems:
         twins = 2 if shuffled and p.truth != LOW else 1
-        w.signals(methods, rows, twins, len(p.shapes) / N_LAYERS)
+        flat = sum(len(s) == 1 for s in p.shapes)
+        w.problems(methods, rows, twins, flat=flat, image=len(p.shapes) - flat)
 
 
 @counts("02_mine_validation")
@@ -32,13 +32,13 @@ def validate(cfg: StudyConfig, shapes: list[TaskShape], w: Work) -> None:
     d = layer_mi.validation_design(cfg)
     for task in SUITE_TASKS.get(cfg.profile, SUITE_TASKS["default"]):
         ms = [m for m in ESTIMATORS if not task.continuous or ESTIMATORS[m].continuous]
-        w.signals(ms, cfg.mi.validation_rows, cfg.mi.validation_seeds, 1 / N_LAYERS)
+        w.problems(ms, cfg.mi.validation_rows, cfg.mi.validation_seeds, flat=1)
     _problem_calls(w, d.problems, d.suite_methods, d.study_rows, shuffled=True)
     _problem_calls(w, d.thesis_problems, d.thesis_methods, d.study_rows, shuffled=False)
     for r in cfg.mi.curve_rows:
         _problem_calls(w, d.curve_problems, d.suite_methods, r, shuffled=False)
     first = [s for s in shapes if s.split == "train"][0]
-    w.signals(d.suite_methods, first.n_train + first.n_test, len(d.flips), 1 / N_LAYERS)  # noisy labels, input pixels
+    w.problems(d.suite_methods, first.n_train + first.n_test, len(d.flips), flat=1)  # noisy labels: input pixels
     n = d.real["n_tasks"] * d.real["n_archs"]
     w.converge(cfg, first, n)  # real_layers: every training and every held-out row, probes on both
     for rows in (first.n_train, first.n_test):
