@@ -32,7 +32,8 @@ def hours(works: list[Work], tp: Throughput, workers: int) -> list[dict]:
         mi = sum(r / 1000 * tp.mi_seconds_per_1000.get(m, 0.0) for m, r in w.mi_rows.items())
         mi += sum(tp.problem_seconds(m, kind, r) for (m, kind), r in w.problem_rows.items())
         par = max(1, workers) if w.parallel else 1
-        other = tp.startup_seconds + tp.predictor_cost(w.predictors, w.predictor_epochs, w.power_collections)
+        other = (tp.startup_seconds + w.figures * tp.figure_seconds
+                 + tp.predictor_cost(w.predictors, w.predictor_epochs, w.power_collections))
         rows.append({"notebook": w.notebook, "trainings": w.trainings, "convergence_trainings": w.convergence_trainings,
                      "arch_epochs": round(w.arch_epochs), "images": round(sum(w.images.values())),
                      "mi_estimates": round(w.mi_estimates), "mi_rows": round(sum(w.mi_rows.values())),

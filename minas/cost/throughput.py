@@ -48,6 +48,7 @@ class Throughput:
     converge_epochs: float = 0.0  # epochs a training to convergence took on the profile's first task (0: not measured)
     predictor_seconds: list = field(default_factory=list)  # [fixed, per epoch]: one posterior predictor (notebook 04's
     # NN) on the profile's training pairs, seconds; empty: not measured
+    figure_seconds: float = 0.0  # a notebook figure drawn, saved as PNG and shown inline (0: not measured)
     problem_seconds_per_1000: dict = field(default_factory=dict)  # method -> {"flat": s, "image": s}: seconds per 1,000
     # rows of one input of a known-MI problem (notebook 02), flat or at a layer shape of the study's networks
 
@@ -133,7 +134,7 @@ def calibrate(cfg: StudyConfig, methods, shapes: list, problem_methods=()) -> Th
         t0 = clock()
         signal_values(small, task, model.arch, model, (m,), 0, device)
         mi[m] = (clock() - t0) * 1000 / n
-    return Throughput(str(device), precision, points, mi, startup_seconds=_startup_seconds(),
+    return Throughput(str(device), precision, points, mi, startup_seconds=_startup_seconds(), figure_seconds=_figure_seconds(),
                       converge_epochs=_converge_epochs(cfg, task, device),
                       predictor_seconds=_predictor_seconds(cfg, shapes, clock),
                       problem_seconds_per_1000=_problem_seconds(cfg, problem_methods, clock))
@@ -157,6 +158,29 @@ def _problem_seconds(cfg: StudyConfig, methods, clock=time.process_time) -> dict
             best = min(best, clock() - t0)
         out[m] = {"flat": best * 1000 / rows}
     return out
+
+
+def _figure_seconds() -> float:
+    """CPU seconds of a typical notebook figure: a seaborn heatmap with its colour bar, saved as PNG at
+    `report.save_figure`'s dpi and once more as the notebook's inline PNG; the best of CAL_REPEATS."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    best = math.inf
+    for _ in range(CAL_REPEATS):
+        t0 = time.process_time()
+        fig, ax = plt.subplots(figsize=(8, 4))
+        sns.heatmap(np.random.default_rng(0).random((12, 12)), ax=ax, annot=True, fmt=".2f")
+        for dpi in (110, 72):
+            fig.savefig(io.BytesIO(), dpi=dpi, bbox_inches="tight")
+        plt.close(fig)
+        best = min(best, time.process_time() - t0)
+    return best
 
 
 def _startup_seconds() -> float:

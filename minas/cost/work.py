@@ -38,6 +38,7 @@ class Work:
     predictors: float = 0.0  # posterior-predictor trainings (notebook 04), in units of one on the fixed split's pairs
     predictor_epochs: float = 0.0  # their epochs, in the same unit
     power_collections: int = 0  # planted collections built and scored (notebook 04's power of its own test)
+    figures: int = 0  # figures the notebook draws, saves and shows (its `save_figure` calls)
     parallel: bool = False  # run by the engine's workers
     converge_epochs: float = 0.0  # epochs of a training to convergence (0: patience + CONVERGE_EXTRA)
     counted: bool = True  # False: no counter knows this notebook (`minas.cost.counts`); only its start is priced

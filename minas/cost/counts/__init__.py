@@ -8,6 +8,7 @@ only, and `minas plan` says so). Every module of this package is imported on fir
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 from typing import Callable
 
@@ -53,11 +54,20 @@ def count(cfg: StudyConfig, shapes: list[TaskShape], converge_epochs: float = 0.
     known = counters()
     out = []
     for stem in stems if stems is not None else notebook_stems():
-        w = Work(stem, converge_epochs=converge_epochs, counted=stem in known)
+        w = Work(stem, converge_epochs=converge_epochs, counted=stem in known, figures=figures(stem))
         if stem in known:
             known[stem](cfg, shapes, w)
         out.append(w)
     return out
+
+
+def figures(stem: str) -> int:
+    """The figures a notebook saves (and shows): its code cells' `save_figure(` calls (0 for a notebook not there)."""
+    path = NOTEBOOKS / f"{stem}.ipynb"
+    if not path.exists():
+        return 0
+    cells = json.loads(path.read_text())["cells"]
+    return sum("".join(c["source"]).count("save_figure(") for c in cells if c["cell_type"] == "code")
 
 
 def signal_rows(cfg: StudyConfig, shape: TaskShape) -> int:

@@ -6,7 +6,10 @@ training them. Then, as `collection.run_brackets` would: an instance stored by n
 evaluation brackets are the collection's) costs nothing, a first-rung training of an architecture already trained on
 that task (by 03's instances or an earlier request) is read back, and every later rung trains its survivors. The
 input samples are `controller.planned_inputs` (trained to convergence with every signal). The priors are those of
-untrained policies, so draws that a trained, concentrated prior would repeat are counted as distinct (an upper bound).
+untrained policies: near uniform, so on common random numbers (`controller.paired_spec`) their draws are mostly 03's
+own, which is also what the default run's trained priors were (entropy 3.13 of log 23 = 3.14 nats per layer,
+tables/05_controller_collapse.csv of docs/measurements/cpu-2026-12-06/default); a prior that training concentrates
+draws other architectures, and more repeats among them.
 """
 from __future__ import annotations
 
