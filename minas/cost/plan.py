@@ -12,7 +12,8 @@ from pathlib import Path
 
 from minas.core.config import StudyConfig
 from minas.cost.counts import count
-from minas.cost.throughput import Throughput, calibrate, load_throughput, uniform_seconds
+from minas.cost.calibration import calibrate
+from minas.cost.throughput import Throughput, load_throughput, uniform_seconds
 from minas.cost.work import CONVERGE_EXTRA, FORWARD_SHARE, Work, task_shapes
 
 __all__ = ["COLUMNS", "count", "hours", "report", "task_shapes", "total_line"]
@@ -33,7 +34,8 @@ def hours(works: list[Work], tp: Throughput, workers: int) -> list[dict]:
         mi += sum(tp.problem_seconds(m, kind, r) for (m, kind), r in w.problem_rows.items())
         par = max(1, workers) if w.parallel else 1
         other = (tp.startup_seconds + w.figures * tp.figure_seconds
-                 + tp.predictor_cost(w.predictors, w.predictor_epochs, w.power_collections))
+                 + tp.predictor_cost(w.predictors, w.predictor_epochs, w.autobuild_epochs, w.autobuild_row_epochs,
+                                   w.power_collections))
         rows.append({"notebook": w.notebook, "trainings": w.trainings, "convergence_trainings": w.convergence_trainings,
                      "arch_epochs": round(w.arch_epochs), "images": round(sum(w.images.values())),
                      "mi_estimates": round(w.mi_estimates), "mi_rows": round(sum(w.mi_rows.values())),

@@ -37,6 +37,8 @@ class Work:
     controller_instances: int = 0
     predictors: float = 0.0  # posterior-predictor trainings (notebook 04), in units of one on the fixed split's pairs
     predictor_epochs: float = 0.0  # their epochs, in the same unit
+    autobuild_epochs: float = 0.0  # AutoBuild's full-batch epochs (notebook 04)
+    autobuild_row_epochs: float = 0.0  # the Hyperband rows they read, summed over epochs
     power_collections: int = 0  # planted collections built and scored (notebook 04's power of its own test)
     figures: int = 0  # figures the notebook draws, saves and shows (its `save_figure` calls)
     parallel: bool = False  # run by the engine's workers

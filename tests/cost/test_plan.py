@@ -5,7 +5,7 @@ import pytest
 
 from minas.__main__ import main
 from minas.core import config
-from minas.cost import counts, plan, throughput
+from minas.cost import calibration, counts, plan, throughput
 from minas.cost.counts.controller import requests
 from minas.data.fashion import FashionFamily
 from minas.data.task import TaskShape
@@ -176,8 +176,8 @@ def test_cli_plan_prints_every_notebook(works, tmp_path, capsys):
 
 
 def test_calibration_measures_this_machine(cfg):
-    tp = throughput.calibrate(cfg, ["ba"], plan.task_shapes(cfg)[0], ["ba"])
-    assert len(tp.points) == len(throughput.WIDTHS) and tp.mi_seconds_per_1000["ba"] > 0
+    tp = calibration.calibrate(cfg, ["ba"], plan.task_shapes(cfg)[0], ["ba"])
+    assert len(tp.points) == len(calibration.WIDTHS) and tp.mi_seconds_per_1000["ba"] > 0
     assert tp.problem_seconds_per_1000["ba"]["flat"] > 0 and tp.figure_seconds > 0
     assert tp.points[0][1] < tp.points[-1][1]  # 120 filters cost more per image than 20
     assert tp.startup_seconds > 0 and len(tp.predictor_seconds) == 2 and sum(tp.predictor_seconds) > 0

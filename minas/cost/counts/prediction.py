@@ -4,7 +4,8 @@ Experiment 1 (`predict.run_experiment`): one NN per signal of `default_signals` 
 (`power.own_power`): per strength, predict.power_reps planted collections and their shuffled twins, each an NN per
 planted signal x predict.seeds; the cross-validation over sources (`run_cross_validation` with
 `predict.design.crossval_settings`): per source a fold of `cv_signals` NNs, on every other source's tasks;
-AutoBuild (`autobuild.evaluate`). Predictors are counted in units of one NN on the fixed split's training pairs.
+AutoBuild (`autobuild.evaluate`: each of its `variants` x predict.seeds, full-batch on the training tasks' Hyperband
+rows). Predictors are counted in units of one NN on the fixed split's training pairs.
 The predictor slot's registry (issue 30, item 2) is where these lists should come from once it exists.
 """
 from __future__ import annotations
@@ -16,13 +17,18 @@ from minas.core.config import StudyConfig
 from minas.cost.counts import counts
 from minas.cost.work import Work
 from minas.data.task import TaskShape
-from minas.study import predict
+from minas.study import autobuild, collection, predict
 from minas.study.predict import crossval, design, power
 
 
+def _default(fn, name: str):
+    """The default of `fn`'s argument `name`: what notebook 04's call, which leaves it out, runs with."""
+    return inspect.signature(fn).parameters[name].default
+
+
 def own_power_strengths() -> tuple:
-    """The planted strengths notebook 04's `power.own_power` call scores (its default)."""
-    return tuple(inspect.signature(power.own_power).parameters["strengths"].default)
+    """The planted strengths notebook 04's `power.own_power` call scores."""
+    return tuple(_default(power.own_power, "strengths"))
 
 
 @counts("04_posterior_prediction")
@@ -41,3 +47,9 @@ def posterior_prediction(cfg: StudyConfig, shapes: list[TaskShape], w: Work) -> 
     w.predictors += nets + power_nets + cv_nets
     w.predictor_epochs += (nets + power_nets) * pc.epochs + cv_nets * cv["epochs"]
     w.power_collections += len(strengths) * pc.power_reps
+    hb = cfg.hyperband
+    rows = sum(len(collection.collection_brackets(cfg, s.name, s.split)) for s in shapes if s.split == "train")
+    rows *= hb.n_inputs + sum(hb.survivors)  # a Hyperband row per rung and architecture of the training tasks
+    fits = len(autobuild.variants(cfg, collected)) * pc.seeds
+    w.autobuild_epochs += fits * _default(autobuild.evaluate, "epochs")
+    w.autobuild_row_epochs += w.autobuild_epochs * rows
