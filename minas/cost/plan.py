@@ -52,10 +52,12 @@ def hours(works: list[Work], tp: Throughput, workers: int) -> list[dict]:
     return rows
 
 
-def _throughput(cfg: StudyConfig, shapes: list, works: list[Work], path: str | Path | None) -> Throughput:
-    """A throughput file's, else this machine's, calibrated on one torch thread as every job of the study."""
+def _throughput(cfg: StudyConfig, shapes: list, path: str | Path | None) -> Throughput:
+    """A throughput file's, else this machine's, calibrated on one torch thread as every job of the study (for the
+    signals and known-MI problems the profile's notebooks ask for)."""
     if path:
         return load_throughput(path)
+    works = count(cfg, shapes)
     import torch  # deferred: counting needs no torch
 
     torch.set_num_threads(1)
@@ -65,7 +67,7 @@ def _throughput(cfg: StudyConfig, shapes: list, works: list[Work], path: str | P
 def planned(cfg: StudyConfig, throughput: str | Path | None = None) -> tuple[list[dict], Throughput, list, str]:
     """(`hours` rows, the throughput, the task shapes and where they came from) of profile `cfg`."""
     shapes, origin = task_shapes(cfg)
-    tp = _throughput(cfg, shapes, count(cfg, shapes), throughput)
+    tp = _throughput(cfg, shapes, throughput)
     return hours(count(cfg, shapes, tp.converge_epochs), tp, cfg.engine.workers), tp, shapes, origin
 
 
@@ -74,7 +76,7 @@ def total_line(cfg: StudyConfig, cache: Path) -> str:
     throughput calibrated once and kept in `cache` (the output folder's throughput.json)."""
     if not cache.exists():
         shapes, _ = task_shapes(cfg)
-        _throughput(cfg, shapes, count(cfg, shapes), None).save(cache)
+        _throughput(cfg, shapes, None).save(cache)
     rows = planned(cfg, cache)[0]
     per = ", ".join(f"{r['notebook'][:2]} {r['hours'] * 60:.1f}" for r in rows[:-1])
     return (f"plan: about {rows[-1]['hours'] * 60:.0f} min on this machine ({per} min; "

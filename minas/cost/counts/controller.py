@@ -35,9 +35,10 @@ def requests(cfg: StudyConfig, shapes: list[TaskShape]) -> tuple[list, list]:
     brackets = {t: collection.collection_brackets(cfg, t, sp) for t, sp in split.items()}
     asked: list = []
 
+    inputs = {t: collection.input_archs(cfg, t, sp)[1] for t, sp in split.items()}
+
     def eval_input(task: str, k: int):  # as `store_environment`: the task's collection input sample k
-        inputs = collection.input_archs(cfg, task, split[task])[1]
-        return inputs[k % len(inputs)]
+        return inputs[task][k % len(inputs[task])]
 
     def eval_spec(tag: str, task: str, k: int, prior, share: float = 1.0):  # as `store_environment`
         if prior is None and k < len(brackets[task]):
