@@ -64,10 +64,10 @@ def provenance(cfg: config.StudyConfig) -> dict:
             versions[pkg] = None
     import torch  # deferred: the CLI answers `--help` and config errors without loading torch
 
-    from minas.nas import cnn  # deferred with torch
+    from minas.nas.device import pick_device, resolve_precision  # deferred with torch
 
     device = "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() and cfg.device != "cpu" else "cpu"
-    precision = cnn.resolve_precision(cfg.train.precision, cnn.pick_device(cfg.device))
+    precision = resolve_precision(cfg.train.precision, pick_device(cfg.device))
     return {
         "train_precision": precision,  # train.precision as resolved on this machine (auto -> bf16 or fp32)
         "commit": commit, "dirty": dirty, "python": sys.version.split()[0], "platform": platform.platform(),

@@ -15,6 +15,7 @@ from minas.cost.counts import count
 from minas.cost.calibration import calibrate
 from minas.cost.throughput import Throughput, load_throughput, uniform_seconds
 from minas.cost.work import CONVERGE_EXTRA, FORWARD_SHARE, Work, task_shapes
+from minas.nas import population
 
 __all__ = ["COLUMNS", "count", "hours", "report", "task_shapes", "total_line"]
 
@@ -102,7 +103,7 @@ def report(cfg: StudyConfig, throughput: str | None = None, save: str | None = N
     lines += [f"total {total['hours']:.2f} h ({total['hours'] * 60:.0f} min): training {total['train_hours']:.2f} h, "
               f"MI and signals {total['mi_hours']:.2f} h, start-ups and 04's posterior predictors {total['other_hours']:.2f} h",
               f"throughput ({tp.source}, {tp.device}, {tp.precision}): {per}; signal seconds per 1,000 rows: {mi}"]
-    if cfg.train.group_size != 1:
+    if population.trains_in_groups(cfg.train.group_size):
         lines.append(f"train.group_size {cfg.train.group_size}: trainings run in populations (minas.nas.population); the "
                      "training hours above count one network at a time, so they are an upper bound (the gain of a "
                      "population on this device is not calibrated: benchmarks/population_training.py measures it)")

@@ -32,7 +32,7 @@ from minas.nas.space import (
     from_indices,
     parse_architecture,
 )
-from minas.study.predict import signal_matrix
+from minas.study.predict import AccuracyFeature, NoFeature, SignalFeature
 
 
 def rank_pairs(target: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
@@ -180,12 +180,12 @@ def build(importance: np.ndarray) -> str:
     return from_indices(np.argmax(importance, axis=1)).id
 
 
-def task_context(collected, signal: str) -> dict | None:
-    """task -> mean of the signal over its input samples (None for signal 'none')."""
-    if signal == "none":
+def task_context(collected, feature) -> dict | None:
+    """task -> mean of a predictor feature (`predict.features`) over its input samples (None for `NoFeature`)."""
+    if feature == NoFeature():
         return None
 
-    sig = signal_matrix(collected, signal)
+    sig = feature.matrix(collected)
     return {t: sig[np.flatnonzero((collected.samples.task == t).to_numpy())].mean(axis=0) for t in collected.samples.task.unique()}
 
 
@@ -239,13 +239,13 @@ def _built_rows(rows: pd.DataFrame, built: dict, method: str) -> list[dict]:
 
 
 def variants(cfg: StudyConfig, collected) -> dict:
-    """AutoBuild's variants, name -> the signal it conditions on: none, the study's MI, accuracy."""
+    """AutoBuild's variants, name -> the `predict` feature it conditions on: none, the study's MI, accuracy."""
     primary = cfg.mi.signals[0] if cfg.mi.signals[0] in collected.signals else collected.signals[0]
-    return {"AutoBuild": "none", "AutoBuild + MI": f"mi:{primary}", "AutoBuild + accuracy": "accuracy"}
+    return {"AutoBuild": NoFeature(), "AutoBuild + MI": SignalFeature(primary), "AutoBuild + accuracy": AccuracyFeature()}
 
 
 def evaluate(cfg: StudyConfig, collected, exp=None, signals: dict | None = None, epochs: int = 200) -> Evaluation:
-    """Train AutoBuild per signal on training tasks' brackets; compare on test tasks with baselines.
+    """Train AutoBuild per signal (name -> `predict` feature) on training tasks' brackets; compare on test tasks.
 
     Baselines: sum of filters (score = -sum filters); with `exp` (predict.Experiment1) the
     posterior predictors' mean test-task posteriors scored by `posterior_score`.
@@ -266,7 +266,7 @@ def evaluate(cfg: StudyConfig, collected, exp=None, signals: dict | None = None,
         data, test = chain_data(train_rows, ctx), chain_data(test_rows, ctx)
         imp_tr, imp_te, preds = [], [], []
         for s in range(cfg.predict.seeds):
-            model, curve = train_importance(data, epochs, seed=derive_seed(cfg.seed, "autobuild", sig, s))
+            model, curve = train_importance(data, epochs, seed=derive_seed(cfg.seed, "autobuild", sig.label, s))
             curves.append(pd.DataFrame({"method": name, "seed": s, "step": np.arange(len(curve)), "loss": curve}))
             shared = None if ctx else node_importance(model)  # without context one map serves every task
             imp_tr.append([shared if shared is not None else node_importance(model, ctx[t]) for t in train_tasks])

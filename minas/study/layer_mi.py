@@ -25,6 +25,7 @@ from minas.mi import probe as mi_probe
 from minas.mi.known import Problem
 from minas.mi.validation import shape_problems
 from minas.nas import cnn, space
+from minas.nas.device import pick_device
 
 
 def trained_networks(cfg: StudyConfig, n_tasks: int, n_archs: int):
@@ -34,7 +35,7 @@ def trained_networks(cfg: StudyConfig, n_tasks: int, n_archs: int):
         rng = np.random.default_rng(derive_seed(cfg.seed, "mi-real", task.name))
         for arch in space.sample_architectures(n_archs, rng):
             result, model = cnn.train_to_convergence(task, arch, derive_seed(cfg.seed, "mi-real", arch.id) % 2**31,
-                                                     cfg.train, cnn.pick_device(cfg.device))
+                                                     cfg.train, pick_device(cfg.device))
             yield task, arch, result, model
 
 
