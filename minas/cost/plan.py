@@ -101,7 +101,7 @@ def report(cfg: StudyConfig, throughput: str | None = None, save: str | None = N
            f"; a training to convergence {cfg.train.patience + CONVERGE_EXTRA:g} epochs (not measured)")
     mi += f"; a notebook's start {tp.startup_seconds:.1f} s; " + tp.predictor_note()
     lines += [f"total {total['hours']:.2f} h ({total['hours'] * 60:.0f} min): training {total['train_hours']:.2f} h, "
-              f"MI and signals {total['mi_hours']:.2f} h, start-ups and 04's posterior predictors {total['other_hours']:.2f} h",
+              f"MI and signals {total['mi_hours']:.2f} h, start-ups, figures and 04's predictors {total['other_hours']:.2f} h",
               f"throughput ({tp.source}, {tp.device}, {tp.precision}): {per}; signal seconds per 1,000 rows: {mi}"]
     if population.trains_in_groups(cfg.train.group_size):
         lines.append(f"train.group_size {cfg.train.group_size}: trainings run in populations (minas.nas.population); the "

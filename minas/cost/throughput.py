@@ -56,9 +56,14 @@ class Throughput:
                 + power_collections * self.power_collection_seconds)
 
     def predictor_note(self) -> str:
-        """What a predictor costs, in words."""
-        return "a posterior predictor: " + ("{:.2f} s + {:.2f} s per epoch".format(*self.predictor_seconds)
-                                            if self.predictor_seconds else "not measured")
+        """What a predictor, an AutoBuild epoch, a planted collection and a figure cost, in words."""
+        unmeasured = "not measured"
+        return ("a posterior predictor: " + ("{:.2f} s + {:.4f} s per epoch".format(*self.predictor_seconds)
+                                             if self.predictor_seconds else unmeasured)
+                + "; an AutoBuild epoch: " + ("{:.4f} s + {:.4f} s per 1,000 rows".format(*self.autobuild_seconds)
+                                              if self.autobuild_seconds else unmeasured)
+                + f"; a planted collection {self.power_collection_seconds:.2f} s; a figure "
+                + (f"{self.figure_seconds:.2f} s" if self.figure_seconds else unmeasured))
 
     def seconds_per_image(self, flops: float) -> float:
         """Interpolated in log-log between the measured points; below them the smallest network's time (launch-bound),

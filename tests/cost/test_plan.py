@@ -178,7 +178,8 @@ def test_cli_plan_prints_every_notebook(works, tmp_path, capsys):
 def test_calibration_measures_this_machine(cfg):
     tp = calibration.calibrate(cfg, ["ba"], plan.task_shapes(cfg)[0], ["ba"])
     assert len(tp.points) == len(calibration.WIDTHS) and tp.mi_seconds_per_1000["ba"] > 0
-    assert tp.problem_seconds_per_1000["ba"]["flat"] > 0 and tp.figure_seconds > 0
+    assert tp.problem_seconds_per_1000["ba"]["flat"] > 0 and tp.figure_seconds > 0 and tp.power_collection_seconds > 0
+    assert len(tp.autobuild_seconds) == 2 and sum(tp.autobuild_seconds) > 0
     assert tp.points[0][1] < tp.points[-1][1]  # 120 filters cost more per image than 20
     assert tp.startup_seconds > 0 and len(tp.predictor_seconds) == 2 and sum(tp.predictor_seconds) > 0
     assert 1 <= tp.converge_epochs <= cfg.train.max_epochs  # trained to convergence on the profile's first task
