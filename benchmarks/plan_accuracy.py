@@ -15,21 +15,12 @@ import tempfile
 from pathlib import Path
 
 from minas.core import config
-from minas.cost import plan, throughput
+from minas.cost import plan
 
 
 def planned_minutes(cfg, throughput_file: str | None) -> dict[str, float]:
-    """Notebook stem -> planned minutes, as `minas run` prints them first."""
-    import torch
-
-    shapes, _ = plan.task_shapes(cfg)
-    works = plan.count(cfg, shapes)
-    if throughput_file:
-        tp = throughput.load_throughput(throughput_file)
-    else:
-        torch.set_num_threads(1)
-        tp = throughput.calibrate(cfg, [m for w in works for m in w.mi_rows], shapes)
-    rows = plan.hours(plan.count(cfg, shapes, tp.converge_epochs), tp, cfg.engine.workers)
+    """Notebook stem -> planned minutes, as `minas run` prints them first (calibrated here unless a file is given)."""
+    rows = plan.planned(cfg, throughput_file)[0]
     return {r["notebook"]: r["hours"] * 60 for r in rows[:-1]}
 
 

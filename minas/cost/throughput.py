@@ -1,40 +1,22 @@
-"""What a unit of the study's work costs on a machine: a training image, and 1,000 rows of a signal call.
+"""What a unit of the study's work costs on a machine: a training image, 1,000 rows of a signal call, a predictor.
 
-Measured by `calibrate` in seconds on this machine (one torch thread, as every job of the study; on a CPU
-in CPU time, so other work on a shared machine does not inflate the plan of an idle one), or read
-from a JSON file measured elsewhere (e.g. on a GPU); `minas.cost.plan` turns its counts into hours with it.
-Training time per image is interpolated in log-log over the FLOPs of a few networks (`cnn.flops_per_image`):
-small CNNs are launch-bound, so time is far from proportional to FLOPs at the narrow end.
+Measured by `minas.cost.calibration` in seconds on this machine (one torch thread, as every job of the study; on a
+CPU in CPU time, so other work on a shared machine does not inflate the plan of an idle one), or read from a JSON
+file measured elsewhere (e.g. on a GPU); `minas.cost.plan` turns its counts into hours with it. Training time per
+image is interpolated in log-log over the FLOPs of a few networks (`cnn.flops_per_image`): small CNNs are
+launch-bound, so time is far from proportional to FLOPs at the narrow end.
 """
 from __future__ import annotations
 
 import json
 import math
-import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from minas import data
-from minas.core.config import StudyConfig
-from minas.data.task import DataError, make_task
-from minas.nas import cnn, recipe
-from minas.nas.device import pick_device, resolve_precision
-from minas.nas.space import Architecture, sample_architectures
-from minas.study.predict import power
-from minas.study.predict import score_split
-from minas.study.predict.synthetic import synthetic_collected
-from minas.study.jobs import signal_values
-
-WIDTHS = (20, 60, 120)  # filters per layer of the calibration networks
-CAL_ROWS = 256  # training rows per calibration measurement
-CAL_REPEATS = 3  # training timings per width; the shortest is kept
-CONVERGE_WIDTHS = (20, 60)  # filters per layer of the networks trained to convergence once each
-CONVERGE_ROWS = 2400  # at most this many of the task's training rows for them: a 50,000-row task would take an hour
-                      # on one CPU thread; fewer rows per epoch take more epochs, so the plan errs long
-CAL_MI_ROWS = 600  # at most this many rows per calibration signal call (the study's own rows when fewer)
-
+from minas.nas import cnn
+from minas.nas.space import N_LAYERS, sample_architectures
 
 @dataclass
 class Throughput:
@@ -49,6 +31,39 @@ class Throughput:
     converge_epochs: float = 0.0  # epochs a training to convergence took on the profile's first task (0: not measured)
     predictor_seconds: list = field(default_factory=list)  # [fixed, per epoch]: one posterior predictor (notebook 04's
     # NN) on the profile's training pairs, seconds; empty: not measured
+    power_collection_seconds: float = 0.0  # a planted collection built and shuffled (04's own power check), seconds
+    autobuild_seconds: list = field(default_factory=list)  # [per epoch, per epoch and 1,000 rows]: AutoBuild's
+    # full-batch epochs on Hyperband rows, seconds; empty: not measured
+    figure_seconds: float = 0.0  # a notebook figure drawn, saved as PNG and shown inline (0: not measured)
+    problem_seconds_per_1000: dict = field(default_factory=dict)  # method -> {"flat": s, "image": s}: seconds per 1,000
+    # rows of one input of a known-MI problem (notebook 02), flat or at a layer shape of the study's networks
+
+    def problem_seconds(self, method: str, kind: str, rows: float) -> float:
+        """Seconds of `rows` rows x layers of known-MI problems of `kind`; unmeasured: a quarter of a study call's
+        4 layers at the method's study rate (an upper bound: a study call also computes the network's activations)."""
+        rate = self.problem_seconds_per_1000.get(method, {}).get(kind)
+        if rate is None:
+            rate = self.mi_seconds_per_1000.get(method, 0.0) / N_LAYERS
+        return rows / 1000 * rate
+
+    def predictor_cost(self, predictors: float, epochs: float, autobuild_epochs: float = 0.0,
+                       autobuild_row_epochs: float = 0.0, power_collections: int = 0) -> float:
+        """Seconds of `predictors` posterior predictors training `epochs` epochs in all (`Work`'s units), of AutoBuild's
+        epochs, which read `autobuild_row_epochs` rows in all, and of building `power_collections` planted collections."""
+        fixed, per_epoch = self.predictor_seconds or (0.0, 0.0)
+        step, per_1000 = self.autobuild_seconds or (0.0, 0.0)
+        return (predictors * fixed + epochs * per_epoch + autobuild_epochs * step + autobuild_row_epochs / 1000 * per_1000
+                + power_collections * self.power_collection_seconds)
+
+    def predictor_note(self) -> str:
+        """What a predictor, an AutoBuild epoch, a planted collection and a figure cost, in words."""
+        unmeasured = "not measured"
+        return ("a posterior predictor: " + ("{:.2f} s + {:.4f} s per epoch".format(*self.predictor_seconds)
+                                             if self.predictor_seconds else unmeasured)
+                + "; an AutoBuild epoch: " + ("{:.4f} s + {:.4f} s per 1,000 rows".format(*self.autobuild_seconds)
+                                              if self.autobuild_seconds else unmeasured)
+                + f"; a planted collection {self.power_collection_seconds:.2f} s; a figure "
+                + (f"{self.figure_seconds:.2f} s" if self.figure_seconds else unmeasured))
 
     def seconds_per_image(self, flops: float) -> float:
         """Interpolated in log-log between the measured points; below them the smallest network's time (launch-bound),
@@ -78,103 +93,6 @@ def load_throughput(path: str | Path) -> Throughput:
         return tp
     except (OSError, TypeError, ValueError, KeyError) as err:
         raise ValueError(f"throughput file {path}: {err}; write one with `python -m minas plan --save-throughput PATH`") from err
-
-
-def calibrate(cfg: StudyConfig, methods, shapes: list) -> Throughput:
-    """Measure this machine: training images/s for WIDTHS on the profile's first task (about a second), and one
-    signal call per method at the study's rows (up to CAL_MI_ROWS; seconds each), one torch thread as every job."""
-    import torch
-
-
-    task = _calibration_task(cfg, shapes)
-    device = pick_device(cfg.device)
-    clock = time.perf_counter if device.type == "cuda" else time.process_time  # CPU time: other load does not count
-    precision = resolve_precision(cfg.train.precision, device)
-    x, y = recipe.prepare(task.x_train[:CAL_ROWS], device), task.y_train[:CAL_ROWS].to(device)
-    points = []
-    for w in WIDTHS:
-        arch = Architecture((w,) * 4)
-        model = cnn.new_model(arch, task.in_channels, task.n_classes, 0, device)
-        opt = recipe.new_optimizer(model, cfg.train.lr, cfg.train.weight_decay)
-        cnn.run_epochs(model, opt, x[:128], y[:128], 0, 1, 0, cfg.train.batch_size, precision=precision)  # warm-up
-        best = math.inf
-        for epoch in range(1, 1 + CAL_REPEATS):  # the best of a few: a shared machine only ever slows a timing down
-            t0 = clock()
-            cnn.run_epochs(model, opt, x, y, epoch, epoch + 1, 0, cfg.train.batch_size, precision=precision)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            best = min(best, clock() - t0)
-        points.append([cnn.flops_per_image(arch, task.in_channels, task.image_size), best / len(x)])
-    n = min(CAL_MI_ROWS, cfg.mi.max_rows, task.n_train)  # a signal call's cost is partly fixed: measure it at the study's rows
-    small = replace(cfg, mi=replace(cfg.mi, max_rows=n))
-    model = cnn.new_model(Architecture((40,) * 4), task.in_channels, task.n_classes, 0, device)
-    mi = {}
-    for m in dict.fromkeys(methods):
-        t0 = clock()
-        signal_values(small, task, model.arch, model, (m,), 0, device)
-        mi[m] = (clock() - t0) * 1000 / n
-    return Throughput(str(device), precision, points, mi, startup_seconds=_startup_seconds(),
-                      converge_epochs=_converge_epochs(cfg, task, device),
-                      predictor_seconds=_predictor_seconds(cfg, shapes, clock))
-
-
-def _startup_seconds() -> float:
-    """CPU seconds of a fresh Python importing the notebooks' libraries (a kernel's start, roughly)."""
-    import resource
-    import subprocess
-    import sys
-
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", "import minas.views.report, minas.study.collection, seaborn, matplotlib.pyplot"],
-                   check=True, capture_output=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def _converge_epochs(cfg: StudyConfig, task, device) -> float:
-    """Mean epochs `cnn.train_to_convergence` runs on the task (its first CONVERGE_ROWS training rows at most) for
-    CONVERGE_WIDTHS (0 on stand-in random images, which say nothing of when a real task's held-out loss stops
-    improving)."""
-    if task.family == "calibration":
-        return 0.0
-    if task.n_train > CONVERGE_ROWS:
-        task = replace(task, x_train=task.x_train[:CONVERGE_ROWS], y_train=task.y_train[:CONVERGE_ROWS])
-    runs = [cnn.train_to_convergence(task, Architecture((w,) * 4), s, cfg.train, device)[0]
-            for s, w in enumerate(CONVERGE_WIDTHS)]
-    return float(np.mean([len(r.history) for r in runs]))
-
-
-def _predictor_seconds(cfg: StudyConfig, shapes: list, clock=time.process_time) -> list[float]:
-    """[fixed, per epoch] seconds of one posterior predictor (notebook 04's NN, one seed) trained on the training pairs
-    of a planted collection with the profile's task and sample counts: timed at 1 and 2 epochs."""
-    import warnings
-
-    n_tr, n_te = (sum(s.split == split for s in shapes) for split in ("train", "test"))
-    col = synthetic_collected(max(1, n_tr), max(1, n_te), cfg.collection.n_train_samples, methods=("mine_fast",), seed=7)
-    took = []
-    for epochs in (1, 2):
-        t0 = clock()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            score_split(cfg, col, power.SIGNAL, 1, epochs, gaussians=False)
-        took.append(clock() - t0)
-    per_epoch = max(0.0, took[1] - took[0])
-    return [max(0.0, took[0] - per_epoch), per_epoch]
-
-
-def _calibration_task(cfg: StudyConfig, shapes: list):
-    """The profile's first task that loads here; else (no data here) seeded random images of its first task's shape."""
-
-    for s in shapes:
-        try:
-            return data.get_task(cfg, s.name)
-        except DataError:
-            continue
-    s, rng = shapes[0], np.random.default_rng(0)  # timing does not depend on the pixels
-    x = rng.integers(0, 256, (2 * CAL_MI_ROWS, s.channels, s.size, s.size), dtype=np.uint8)
-    y = np.arange(2 * CAL_MI_ROWS) % 10
-    return make_task(cfg, s.name, "calibration", "random", "train", x, y, x[:100], y[:100])
-
 
 def uniform_seconds(tp: Throughput, channels: int, size: int, n: int = 256) -> float:
     """Expected seconds per training image of a uniformly drawn architecture on images (channels, size, size)."""

@@ -23,7 +23,7 @@ from minas.core.config import StudyConfig
 from minas.core.registry import DATA_FAMILIES
 from minas.core.seeding import rng_for
 from minas.data.idx import idx_files, read_idx
-from minas.data.task import DataError, Task, make_task, resize
+from minas.data.task import DataError, Task, TaskShape, make_task, resize
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -51,6 +51,7 @@ FASHION: dict[str, tuple[str, Callable, Callable | None]] = {
     "fashion-shirt-vs-tshirt": ("fashion-tops", _ID, _keep([0, 6])),
 }
 FASHION_TEST_FAMILIES = ("fashion-tops",)  # held out whole: the hard garments
+PUBLISHED = (60000, 10000)  # Fashion-MNIST's training and test images (Xiao et al. 2017)
 
 
 def fashion_files(root: Path) -> list[tuple[Path, int]] | None:
@@ -130,6 +131,13 @@ class FashionFamily:
 
     def build(self, cfg: StudyConfig, task: str) -> Task:
         return fashion_task(cfg, task)
+
+    def shape(self, cfg: StudyConfig, task: str) -> TaskShape:
+        """The task's size without its files: Fashion-MNIST's published size capped by the profile (an upper bound
+        for the tasks that keep some classes)."""
+        split = "test" if FASHION[task][0] in FASHION_TEST_FAMILIES else "train"
+        return TaskShape(task, split, min(PUBLISHED[0], cfg.data.max_train_per_task),
+                         min(PUBLISHED[1], cfg.data.max_test_per_task), 1, cfg.data.image_size, "fashion-mnist")
 
     def check(self, cfg: StudyConfig, names: list[str]) -> None:
         fashion_raw(str(Path(cfg.data.root).expanduser()), cfg.data.download)

@@ -22,6 +22,19 @@ class DataError(ValueError):
     """A data set is missing, corrupt or unknown; the message names the file and the fix."""
 
 
+@dataclass(frozen=True)
+class TaskShape:
+    """What the cost of a task depends on, known without its files (`minas.cost` plans with it)."""
+
+    name: str
+    split: str  # meta split: "train" or "test"
+    n_train: int
+    n_test: int
+    channels: int
+    size: int  # pixels per side
+    source: str = ""  # the independent image source (`Task.source`)
+
+
 @dataclass(frozen=True, eq=False)
 class Task:
     """One image-classification data set of the dataset of datasets."""

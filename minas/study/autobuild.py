@@ -238,6 +238,12 @@ def _built_rows(rows: pd.DataFrame, built: dict, method: str) -> list[dict]:
     return out
 
 
+def variants(cfg: StudyConfig, collected) -> dict:
+    """AutoBuild's variants, name -> the `predict` feature it conditions on: none, the study's MI, accuracy."""
+    primary = cfg.mi.signals[0] if cfg.mi.signals[0] in collected.signals else collected.signals[0]
+    return {"AutoBuild": NoFeature(), "AutoBuild + MI": SignalFeature(primary), "AutoBuild + accuracy": AccuracyFeature()}
+
+
 def evaluate(cfg: StudyConfig, collected, exp=None, signals: dict | None = None, epochs: int = 200) -> Evaluation:
     """Train AutoBuild per signal (name -> `predict` feature) on training tasks' brackets; compare on test tasks.
 
@@ -249,9 +255,7 @@ def evaluate(cfg: StudyConfig, collected, exp=None, signals: dict | None = None,
     train_rows, test_rows = b[b.split == "train"], b[b.split == "test"].reset_index(drop=True)
     if train_rows.empty or test_rows.empty:
         raise ValueError("no Hyperband rows for train or test tasks: run notebook 03 (collection) first")
-    primary = cfg.mi.signals[0] if cfg.mi.signals[0] in collected.signals else collected.signals[0]
-    signals = signals or {"AutoBuild": NoFeature(), "AutoBuild + MI": SignalFeature(primary),
-                          "AutoBuild + accuracy": AccuracyFeature()}
+    signals = signals or variants(cfg, collected)
     test_tasks = sorted(test_rows.task.unique())
     train_tasks = sorted(t for t in train_rows.task.unique() if t in collected.posteriors)
     clean = {t: hyperband.clean_posteriors(collected.posteriors[t], k)[0] for t in list(train_tasks) + test_tasks

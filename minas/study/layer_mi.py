@@ -11,6 +11,7 @@ of estimates under the Fano floor that a held-out probe's error implies).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,10 @@ import torch
 from minas import data
 from minas.core.config import StudyConfig
 from minas.core.seeding import derive_seed
-from minas.mi import estimate_layers, options_from_config
+from minas.mi import ESTIMATORS, estimate_layers, options_from_config
 from minas.mi import probe as mi_probe
+from minas.mi.known import Problem
+from minas.mi.validation import shape_problems
 from minas.nas import cnn, space
 from minas.nas.device import pick_device
 
@@ -174,3 +177,49 @@ def fano_shares(frame: pd.DataFrame) -> pd.DataFrame:
     if "fano_floor_low" in m:
         out["share_provably_low"] = (m.value < m.fano_floor_low).groupby(keys).mean()
     return out.reset_index()
+
+
+# ---------------------------------------------------------------- notebook 02's design, read by it and by minas.cost
+
+SUITE_MIN_EPOCHS, SUITE_MAX_EPOCHS = 8, 25  # a critic stopped after a handful of steps validates nothing
+FLIPS = (0.0, 0.1, 0.3)  # label flip rates of the noisy-label suite
+
+
+@dataclass
+class ValidationDesign:
+    """What notebook 02 runs: estimators, epochs, rows and problems of each of its sections."""
+
+    suite_epochs: dict  # the known-MI suite's epochs: cfg.mi's, but at least SUITE_MIN/MAX_EPOCHS
+    default: str  # the study's MI signal (the first of mi.signals)
+    study_rows: int  # rows one study estimate sees (the task's training rows)
+    available: int  # every row a task has
+    suite_methods: list  # the study's signal, InfoNCE and BA, where estimators
+    thesis_methods: list  # the thesis MINE, on `thesis_problems` only (it is slow)
+    real_methods: list  # estimators beside usable information on trained networks (`real_layers`)
+    per_layer_methods: list  # estimators on trained networks' layers (`layer_mi_on_tasks`)
+    real: dict  # trained networks: tasks, architectures (as many as seed the study's z-scores), critic seeds
+    flips: tuple = FLIPS
+    networks: dict = field(default_factory=dict)  # `study_networks`
+    problems: list = field(default_factory=list)  # known-MI problems at the study's shapes
+    thesis_problems: list = field(default_factory=list)  # the flat ones and the C = 10 networks'
+    curve_problems: list = field(default_factory=list)  # the K = 10 ones of those: the bias-vs-rows curve
+
+
+def _c10_or_flat(p: Problem) -> bool:
+    return p.kind == "flat" or p.shapes[0][0] == 10
+
+
+def validation_design(cfg: StudyConfig) -> ValidationDesign:
+    """Notebook 02's design for the profile `cfg` (the notebook runs it; `minas.cost` counts it)."""
+    default = cfg.mi.signals[0]
+    epochs = dict(min_epochs=max(cfg.mi.min_epochs, SUITE_MIN_EPOCHS), max_epochs=max(cfg.mi.max_epochs, SUITE_MAX_EPOCHS))
+    networks = study_networks(cfg)
+    problems = shape_problems(networks, ks=cfg.mi.suite_ks)
+    thesis = [p for p in problems if _c10_or_flat(p)]
+    return ValidationDesign(
+        suite_epochs=epochs, default=default, study_rows=min(cfg.mi.max_rows, cfg.data.max_train_per_task),
+        available=cfg.data.max_train_per_task + cfg.data.max_test_per_task,
+        suite_methods=[m for m in dict.fromkeys([default, "infonce", "ba"]) if m in ESTIMATORS], thesis_methods=["mine"],
+        real_methods=[default, "infonce", "ba", "mine"], per_layer_methods=["mine", "mine_fast", "infonce", "ba"],
+        real=dict(n_tasks=1, n_archs=cfg.mi.n_standardize, seeds=1, **epochs), networks=networks, problems=problems,
+        thesis_problems=thesis, curve_problems=[p for p in thesis if p.k == 10])

@@ -24,6 +24,7 @@ architectures' mean accuracies at that budget), which weighs accuracy and size e
 """
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -88,6 +89,11 @@ def icc_consistency(x: np.ndarray, alpha: float = 0.05) -> ICC:
         return ICC(1.0 if msr > 0 else float("nan"), float("nan"), float("nan"), n, k)
     lo, hi = _bounds(msr / mse, n - 1, (n - 1) * (k - 1), k, alpha)
     return ICC(float((msr - mse) / (msr + (k - 1) * mse)), float(lo), float(hi), n, k)
+
+
+def rung_budgets(cfg) -> list[int]:
+    """Notebook 01's budgets: Hyperband's rungs as cumulative epochs (training continued from one to the next)."""
+    return list(itertools.accumulate(cfg.hyperband.epochs_per_rung))
 
 
 def architecture_signal(cfg, task_name: str, n_archs: int = 8, n_seeds: int = 3, budgets: tuple[int, ...] = (4,),

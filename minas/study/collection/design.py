@@ -26,23 +26,24 @@ class BracketSpec:
     archs: list[Architecture]
 
 
-def n_samples(cfg: StudyConfig, task: str) -> int:
-    """How many input samples (and Hyperband instances) a task gets: by its side of the meta split."""
-    split = data.get_task(cfg, task).split
+def n_samples(cfg: StudyConfig, task: str, split: str | None = None) -> int:
+    """How many input samples (and Hyperband instances) a task gets: by its side of the meta split (`split`: the
+    task's, when known without loading it, as `minas.cost` plans)."""
+    split = split or data.get_task(cfg, task).split
     return cfg.collection.n_train_samples if split == "train" else cfg.collection.n_test_samples
 
 
-def input_archs(cfg: StudyConfig, task: str) -> tuple[list[Architecture], list[Architecture]]:
+def input_archs(cfg: StudyConfig, task: str, split: str | None = None) -> tuple[list[Architecture], list[Architecture]]:
     """(standardization architectures, input-sample architectures) of a task, seeded by name."""
     std = [sample_architecture(rng_for(cfg.seed, "standardize", task, i)) for i in range(cfg.mi.n_standardize)]
-    return std, [sample_architecture(rng_for(cfg.seed, "input", task, i)) for i in range(n_samples(cfg, task))]
+    return std, [sample_architecture(rng_for(cfg.seed, "input", task, i)) for i in range(n_samples(cfg, task, split))]
 
 
-def collection_brackets(cfg: StudyConfig, task: str) -> list[BracketSpec]:
+def collection_brackets(cfg: StudyConfig, task: str, split: str | None = None) -> list[BracketSpec]:
     """The Hyperband instances of a task's samples, inputs drawn uniformly (seeded by name)."""
     n_in = cfg.hyperband.n_inputs
     return [BracketSpec("collection", task, i, sample_architectures(n_in, rng_for(cfg.seed, "bracket", task, i)))
-            for i in range(n_samples(cfg, task))]
+            for i in range(n_samples(cfg, task, split))]
 
 
 def seed_configs(cfg: StudyConfig) -> list[StudyConfig]:
