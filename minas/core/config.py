@@ -9,14 +9,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import sys
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from minas.core import migrate
 from minas.core.parse import ConfigError, build, parse_yaml, set_path
 from minas.core.registry import DATA_FAMILIES, SIGNALS
 
@@ -273,29 +272,6 @@ def profile_path(profile_or_path: str | Path) -> Path:
     return Path(os.path.abspath(path))
 
 
-RENAMED_KEYS = {"mi.methods": "mi.signals"}  # old name -> name now: read with a deprecation message
-
-
-def _renamed(raw: dict, where: str) -> None:
-    """Move every key of `raw` (a params file's mapping) from its old name to its new one, saying so;
-    both names in one file is an error."""
-    for old, new in RENAMED_KEYS.items():
-        section, old_key = old.split(".")
-        new_key = new.split(".")[1]
-        sec = raw.get(section)
-        if not isinstance(sec, dict) or old_key not in sec:
-            continue
-        if new_key in sec:
-            raise ConfigError(f"{where}: {old} and {new} are one key ({old} is its old name): keep only {new}")
-        _deprecated(old, new, where)
-        sec[new_key] = sec.pop(old_key)
-
-
-def _deprecated(old: str, new: str, where: str) -> None:
-    warnings.warn(f"{where}: params key {old} is now called {new}", DeprecationWarning, stacklevel=4)
-    print(f"minas: {where}: params key {old} is deprecated, read as {new} (rename it)", file=sys.stderr)
-
-
 def _absolute(value: str) -> str:
     return os.path.abspath(os.path.expanduser(value)) if value else value
 
@@ -320,13 +296,9 @@ def load(profile_or_path: str | Path = "default", **overrides: Any) -> StudyConf
         raise ConfigError(f"{path}: the top level must be a mapping of params keys (key: value lines, as in "
                           f"{PARAMS_DIR / 'default.yaml'}), got a {type(raw).__name__}")
     raw.setdefault("profile", path.stem)
-    _renamed(raw, path.name)
+    migrate.rename_params(raw, path.name)  # a key renamed since the file was written: read under its name now
     for key, value in overrides.items():
-        dotted = key.replace("__", ".")
-        if dotted in RENAMED_KEYS:  # an override by the old name replaces the file's value
-            _deprecated(dotted, RENAMED_KEYS[dotted], "override")
-            key = RENAMED_KEYS[dotted]
-        set_path(raw, key, value)
+        set_path(raw, migrate.rename_override(key.replace("__", ".")), value)  # an old name replaces the file's value
     cfg = build(StudyConfig, raw)
     _check_cross(cfg)
     cfg.output_dir = _absolute(cfg.output_dir)

@@ -173,7 +173,7 @@ def test_work_done_sums_every_layer_share_of_mi_time(tmp_path):
     store.put_training({"task": "t", "arch": "a", "seed": 0, "epochs": 0, "config": "c", "kind": "converge",
                         "accuracy": 0.5, "test_loss": 1.0, "seconds": 4.0, "checkpoint": "", "history": [{}]})
     base = {"task": "t", "arch": "a", "seed": 0, "method": "ba", "config": "m", "value": 0.1, "ok": 1, "reason": "", "curve": []}
-    store.put_mi([dict(base, layer=1, seconds=1.0), dict(base, layer=2, seconds=2.0),
+    store.put_signals([dict(base, layer=1, seconds=1.0), dict(base, layer=2, seconds=2.0),
                   dict(base, method="params", layer=0, seconds=0.5)])
     done = collection.work_done(cfg, store)
     assert done["mi_seconds"] == 3.5 and done["train_seconds"] == 4.0

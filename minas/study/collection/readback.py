@@ -57,7 +57,7 @@ def reference_mi(cfg: StudyConfig, store: Store, task: str, signal: str) -> np.n
     std, inputs = input_archs(cfg, task)
     rows = []
     for a in std + inputs:
-        vals = store.get_mi(task, a.id, cfg.seed, signal, mcfg)
+        vals = store.get_signals(task, a.id, cfg.seed, signal, mcfg)
         if len(vals) == len(signal_layers(signal)):
             rows.append([np.nan if r["value"] is None else r["value"] for r in vals])
     return np.array(rows, dtype=np.float64).reshape(-1, len(signal_layers(signal)))
@@ -71,7 +71,7 @@ def _measured_row(cfg: StudyConfig, store: Store, task: str, arch: Architecture,
         return None
     row = {"arch": arch.id, "accuracy": tr["accuracy"]}
     for s in cfg.mi.signals:
-        vals = store.get_mi(task, arch.id, cfg.seed, s, mcfg)
+        vals = store.get_signals(task, arch.id, cfg.seed, s, mcfg)
         if len(vals) != len(signal_layers(s)):
             return None
         by_layer = {r["layer"]: r["value"] for r in vals}

@@ -70,7 +70,7 @@ def run_input_samples(cfg: StudyConfig, store: Store, engine: Engine, pairs: lis
     signals = tuple(cfg.mi.signals)
     mcfg = keys.signal_key(cfg)
     for task, arch in dict.fromkeys(pairs):
-        missing = tuple(s for s in signals if len(store.get_mi(task, arch, cfg.seed, s, mcfg)) < len(signal_layers(s)))
+        missing = tuple(s for s in signals if len(store.get_signals(task, arch, cfg.seed, s, mcfg)) < len(signal_layers(s)))
         if missing:
             todo[(task, arch)] = Job(f"input|{task}|{arch}|{cfg.seed}|{mcfg}|{','.join(missing)}", jobs.input_sample,
                                      (cfg, task, arch, missing))
@@ -101,7 +101,7 @@ def run_input_samples(cfg: StudyConfig, store: Store, engine: Engine, pairs: lis
             tr = result["training"]
             if store.get_training(tr["task"], tr["arch"], tr["seed"], 0, tcfg, kind="converge") is None:
                 store.put_training(tr)
-            store.put_mi(result["mi"])
+            store.put_signals(result["mi"])
             progress.update(1)
     return len(todo)
 

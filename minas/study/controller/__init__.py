@@ -46,7 +46,6 @@ from minas.study.controller.training import (
     make_optimizer,
     planned_inputs,
     run_iteration,
-    run_kind,
     train_controller,
     train_controllers,
 )
@@ -80,7 +79,6 @@ __all__ = [
     "prior_frame",
     "reinforce_loss",
     "run_iteration",
-    "run_kind",
     "score_table",
     "seed_table",
     "store_environment",

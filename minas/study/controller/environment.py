@@ -74,7 +74,7 @@ def store_environment(cfg: StudyConfig, store, engine) -> Environment:
         return [(task, a.id) for a in std + inputs]
 
     def raw(task: str, arch: str) -> np.ndarray:  # (N_LAYERS,) nats, NaN where the estimate failed
-        rows = store.get_mi(task, arch, cfg.seed, method, mcfg)
+        rows = store.get_signals(task, arch, cfg.seed, method, mcfg)
         return np.array([np.nan if r["value"] is None else r["value"] for r in rows], dtype=np.float64)
 
     def features(pairs: list[tuple[str, Architecture]]) -> np.ndarray:

@@ -90,18 +90,9 @@ class ControllerRun:
         return collapsed(self.priors[-1]) if len(self.priors) else None
 
 
-def _stored(store, kind: str, it: int, both: tuple[str, str]) -> tuple[dict | None, str]:
-    """(stored iteration `it`, the key it was under): `keys.controller_keys` gives the key, then the old one."""
-    for key in both:
-        found = store.get_result(kind, str(it), key)
-        if found is not None:
-            return found, key
-    return None, both[0]
-
-
-def run_kind(experiment: str, run: int = 0) -> str:
-    """The store kind of a controller run's iterations: controller-<exp> for run 0, controller-<exp>-s<run> else."""
-    return f"controller-{experiment}" + (f"-s{run}" if run else "")
+def _stored(store, kind: str, it: int, key: str) -> dict | None:
+    """Stored iteration `it` of a run (`keys.controller_kind`) under its `keys.controller_key`, or None."""
+    return store.get_result(kind, str(it), key)
 
 
 def make_optimizer(policy: Policy, cc) -> torch.optim.Optimizer:
@@ -155,7 +146,7 @@ def propose(env: Environment, policy: Policy, experiment: str, it: int, m: int, 
     for task, prior in zip(tasks, priors):
         draw = draw_inputs(prior / prior.sum(-1, keepdims=True), env.n_inputs, EXPERIMENTS[experiment],
                            rng_for(env.seed, "controller", experiment, run, it, task))
-        specs.append(BracketSpec(run_kind(experiment, run), task, it, draw.archs))
+        specs.append(BracketSpec(keys.controller_kind(experiment, run), task, it, draw.archs))
         from_prior.append(draw.prior_drawn)
     return _Proposal(it, tasks, arch, x, log_probs, priors, specs, from_prior)
 
@@ -196,7 +187,7 @@ class _Run:
         if experiment not in EXPERIMENTS:
             raise ValueError(f"unknown controller experiment {experiment!r}; choose one of {sorted(EXPERIMENTS)}")
         self.cfg, self.store, self.env, self.experiment, self.run = cfg, store, env, experiment, run
-        self.kind, self.both = run_kind(experiment, run), keys.controller_keys(cfg)
+        self.kind, self.key = keys.controller_kind(experiment, run), keys.controller_key(cfg)
         self.policy = new_policy(cfg.seed, run)
         self.opt = make_optimizer(self.policy, cfg.controller)
         self.previous: dict[str, float] = {}
@@ -210,14 +201,12 @@ class _Run:
         self.resumed.append(stored)
 
     def from_store(self, it: int) -> bool:
-        """Take iteration `it` from the store when it is there (carried to the new key if stored under the old)."""
-        stored, under = _stored(self.store, self.kind, it, self.both)
+        """Take iteration `it` from the store when it is there."""
+        stored = _stored(self.store, self.kind, it, self.key)
         if stored is None:
             return False
         rec = Iteration.from_dict(stored)
         self.pending_state = rec.state
-        if under != self.both[0]:  # stored under the old key: carried to the new one as the run resumes
-            self.store.put_result(self.kind, str(it), self.both[0], stored)
         self._keep(rec, True)
         return True
 
@@ -229,7 +218,7 @@ class _Run:
 
     def finish(self, p: _Proposal, hs: list[float]) -> None:
         rec = finish(self.env, self.opt, p, hs, self.previous, self.policy)
-        self.store.put_result(self.kind, str(p.it), self.both[0], rec.to_dict())
+        self.store.put_result(self.kind, str(p.it), self.key, rec.to_dict())
         self._keep(rec, False)
 
     def result(self) -> ControllerRun:
@@ -265,7 +254,7 @@ def train_controllers(cfg: StudyConfig, store, env: Environment,
     states = [_Run(cfg, store, env, e, s) for e, s in runs]
     cc = cfg.controller
     todo = [(st.run, it) for st in states for it in range(cc.iterations)
-            if _stored(store, st.kind, it, st.both)[0] is None]
+            if _stored(store, st.kind, it, st.key) is None]
     if todo:
         pairs = planned_inputs(env, cfg, [(st.experiment, st.run) for st in states])
         env.features(pairs)  # computes the missing input samples (MI) as one pool; read back per iteration
@@ -292,10 +281,10 @@ def train_controller(cfg: StudyConfig, store, env: Environment, experiment: str,
 
 def load_run(cfg: StudyConfig, store, experiment: str, run: int = 0) -> ControllerRun | None:
     """A finished controller run rebuilt from its stored iterations (None if none are stored)."""
-    kind, both = run_kind(experiment, run), keys.controller_keys(cfg)
+    kind, key = keys.controller_kind(experiment, run), keys.controller_key(cfg)
     records = []
     for it in range(cfg.controller.iterations):
-        stored, _ = _stored(store, kind, it, both)
+        stored = _stored(store, kind, it, key)
         if stored is None:
             break
         records.append(Iteration.from_dict(stored))
