@@ -24,16 +24,16 @@ from importlib import metadata
 from pathlib import Path
 
 from minas import failures
-from minas.core import config, lock, progress, snapshot
+from minas.core import config, lock, progress, series, snapshot
 from minas.views import report
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = series.NOTEBOOKS
 
 
 def notebooks() -> list[Path]:
-    """The series, in order: notebooks/NN_name.ipynb."""
-    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    """The series, in order: notebooks/NN_name.ipynb (`minas.core.series`)."""
+    return series.notebooks(NOTEBOOKS)
 
 
 def select(only: str | None) -> list[Path]:

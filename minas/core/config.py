@@ -21,7 +21,7 @@ from minas.core.registry import DATA_FAMILIES, SIGNALS
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (minas/core/config.py -> ../..)
 PARAMS_DIR = ROOT / "params"
-PROFILES = ("smoke", "default", "full", "powered")
+PROFILES = tuple(sorted(p.stem for p in PARAMS_DIR.glob("*.yaml")))  # every params/<name>.yaml, run by its name
 
 
 def _f(default, *, lo=None, hi=None, choices=None, doc=""):
