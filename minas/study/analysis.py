@@ -26,12 +26,14 @@ from minas.study.collection import signal_column, signal_layers
 from minas.study.predict.experiment import compare
 from minas.stats import mean_interval, task_test
 
+# the store's table `mi` holds every signal (MI estimators, the probe, proxies); its column `method` names the signal
 MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
 
 
-# --- MI estimates as stored ----------------------------------------------------------------
+# --- signals as stored ---------------------------------------------------------------------
 def mi_frame(store, config: str | None = None) -> pd.DataFrame:
-    """Every stored per-layer estimate (columns MI_COLUMNS + ok), curves parsed; `config` = keys.signal_key(cfg)."""
+    """Every stored per-layer signal value (columns MI_COLUMNS + ok; `method` is the signal's name), curves parsed;
+    `config` = keys.signal_key(cfg)."""
     m = store.frame("mi", **({"config": config} if config else {}))
     if m.empty:
         return pd.DataFrame(columns=list(MI_COLUMNS) + ["ok"])
@@ -250,7 +252,7 @@ def controller_runs(cfg: StudyConfig, store) -> dict:
 
 def controller_evals(cfg: StudyConfig, store) -> pd.DataFrame:
     """The frame controller.evaluate_priors returned in notebook 05, rebuilt from the stored Hyperband runs."""
-    bcfg, rows = keys.bracket_key(cfg), []
+    bracket_key, rows = keys.bracket_key(cfg), []
     for task in data.build_tasks(cfg):
         specs, inputs = collection.collection_brackets(cfg, task.name), collection.input_archs(cfg, task.name)[1]
         # the labels evaluate_priors scores: uniform once, then per controller run each experiment at full share,
@@ -260,7 +262,7 @@ def controller_evals(cfg: StudyConfig, store) -> pd.DataFrame:
         for prior, suffix in labels:
             for k in range(cfg.controller.eval_instances):
                 tag = "collection" if prior == "uniform" and k < len(specs) else f"controller-eval-{prior}{suffix}"
-                done = store.get_bracket(tag, task.name, k, bcfg)
+                done = store.get_bracket(tag, task.name, k, bracket_key)
                 if done is None:
                     raise FileNotFoundError(f"Hyperband run {tag}/{task.name}/{k} is not in {store.path}: "
                                             f"run notebook 05 (python -m minas run --profile {cfg.profile} --only 05)")

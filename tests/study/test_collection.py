@@ -161,7 +161,7 @@ def test_whole_network_signals_have_one_layer_0_column(tmp_path):
         collection.run_input_samples(cfg, store, eng, [("mnist-parity", a.id) for a in sum(collection.input_archs(cfg, "mnist-parity"), [])])
     assert collection.signal_columns("params") == ["raw_params_0"]
     assert collection.signal_columns("synflow") == [f"raw_synflow_{l}" for l in range(1, 5)]
-    ref = collection.reference_mi(cfg, store, "mnist-parity", "params")
+    ref = collection.reference_signals(cfg, store, "mnist-parity", "params")
     assert ref.shape == (4, 1) and (ref > 0).all()  # 2 standardize + 2 input architectures, one count each
     with Engine(workers=0, progress=False) as eng:  # a rerun finds every signal stored: no job runs
         assert collection.run_input_samples(cfg, store, eng, [("mnist-parity", a.id) for a in sum(collection.input_archs(cfg, "mnist-parity"), [])]) == 0
