@@ -211,8 +211,3 @@ class Engine:
                 for new in (follow(job, result) if follow else []):
                     bar.total += 1
                     submit(new)
-
-
-def cpu_threads() -> int:
-    """Cores available to this process."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -147,6 +147,12 @@ def controller_kind(experiment: str, run: int = 0) -> str:
     return f"controller-{experiment}" + (f"-s{run}" if run else "")
 
 
+def eval_tag(label: str, run: int = 0) -> str:
+    """The Hyperband tag of a prior's evaluation runs (notebook 05): controller-eval-<label>, -s<run> for a controller
+    run after the first (the uniform prior is one for every run: run 0)."""
+    return f"controller-eval-{label}" + (f"-s{run}" if run else "")
+
+
 def controller_blob(cfg: StudyConfig, d: dict, resolved: str | None) -> dict:
     """What a controller key hashes, from `d` (`cfg`'s settings as some formula reads them)."""
     blob = {k: d[k] for k in ("seed", "data", "train", "mi", "hyperband", "collection")}

@@ -75,12 +75,6 @@ def spearman_ci(x, y, groups=None, n_boot: int = 1000, seed: int = 0) -> Correla
     return Correlation(float(rho), float(lo), float(hi), float(p), int(len(x)))
 
 
-def within_group_z(df: pd.DataFrame, cols: list[str], group: str) -> pd.DataFrame:
-    """Each column z-scored within each group (a constant group gives 0), so groups' levels do not drive a pooled rank."""
-    g = df.groupby(group)[cols]
-    return (df[cols] - g.transform("mean")) / g.transform("std").replace(0, np.nan).fillna(1.0)
-
-
 def rank_residuals(values: pd.DataFrame, control: pd.Series) -> pd.DataFrame:
     """Each column's ranks minus their least-squares fit on the control's ranks (for a partial Spearman)."""
     c = stats.rankdata(control.to_numpy(np.float64))
@@ -258,10 +252,10 @@ def controller_evals(cfg: StudyConfig, store) -> pd.DataFrame:
         # the labels evaluate_priors scores: uniform once, then per controller run each experiment at full share,
         # and one trained on a share < 1 (Exp 1) also as trained; runs after the first carry "-s<run>" in their tags
         learned = [*ctl.EXPERIMENTS, *(f"{e}_as_trained" for e, share in ctl.EXPERIMENTS.items() if share < 1)]
-        labels = [("uniform", "")] + [(p, f"-s{r}" if r else "") for r in range(cfg.controller.seeds) for p in learned]
-        for prior, suffix in labels:
+        labels = [("uniform", 0)] + [(p, r) for r in range(cfg.controller.seeds) for p in learned]
+        for prior, run in labels:
             for k in range(cfg.controller.eval_instances):
-                tag = "collection" if prior == "uniform" and k < len(specs) else f"controller-eval-{prior}{suffix}"
+                tag = "collection" if prior == "uniform" and k < len(specs) else keys.eval_tag(prior, run)
                 done = store.get_bracket(tag, task.name, k, bracket_key)
                 if done is None:
                     raise FileNotFoundError(f"Hyperband run {tag}/{task.name}/{k} is not in {store.path}: "

@@ -47,10 +47,6 @@ def unit_of(method: str) -> str:
         return "value"
 
 
-def _figure(fig_or_grid):
-    return getattr(fig_or_grid, "figure", fig_or_grid)
-
-
 # --- heatmaps over (layer, filter option) ------------------------------------------------------
 def _option_ticks(ax, every: int = 4) -> None:
     ticks = np.arange(0, N_OPTIONS, every)

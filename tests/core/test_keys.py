@@ -128,3 +128,11 @@ def test_the_first_keyed_record_names_every_field_of_before_and_nothing_added_si
     added = {"train": {"group_size"}, "hyperband": {"lam_mode", "max_clean"}, "predict": {"holdout", "power_reps"}}
     for name, fields in added.items():  # the fields added after the first keying are hashed only off their default
         assert not fields & set(keys.FIRST_KEYED[name])
+
+
+def test_the_names_that_carry_a_seed_or_a_controller_run():
+    assert (keys.seed_suffix(0), keys.seed_suffix(3)) == ("", "-s3")
+    assert (keys.suffix_seed("abc"), keys.suffix_seed("abc-s12"), keys.suffix_seed(keys.seed_suffix(7))) == (None, 12, 7)
+    assert (keys.controller_kind("exp1"), keys.controller_kind("exp2", 2)) == ("controller-exp1", "controller-exp2-s2")
+    assert (keys.eval_tag("uniform"), keys.eval_tag("exp1_as_trained", 1)) == ("controller-eval-uniform",
+                                                                                "controller-eval-exp1_as_trained-s1")

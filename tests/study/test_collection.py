@@ -37,7 +37,10 @@ def _cfg(out):
 
 def _trainings(path):
     con = sqlite3.connect(path)
-    rows = con.execute("SELECT task, arch, epochs, kind, created, accuracy FROM trainings").fetchall()
+    try:
+        rows = con.execute("SELECT task, arch, epochs, kind, created, accuracy FROM trainings").fetchall()
+    except sqlite3.OperationalError:  # the file exists, its tables not yet (the run is opening it): nothing stored
+        rows = []
     con.close()
     return rows
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from minas.core.keys import eval_tag
 from minas.nas.space import N_LAYERS, N_OPTIONS, OPTIONS
 from minas.study.controller.environment import Environment
 from minas.study.controller.policy import (
@@ -57,7 +58,7 @@ def _eval_specs(env: Environment, policies: dict[str, Policy | None], tasks: lis
     for (label, name, share), t, k in keys:
         arch, pol = env.eval_input(t, k), policies[name]
         prior = None if pol is None else pol.priors(input_vector(arch, feats[(t, arch)])[None])[0]
-        tag = f"controller-eval-{label}" + (f"-s{run}" if run and pol is not None else "")
+        tag = eval_tag(label, run if pol is not None else 0)
         specs.append(env.eval_spec(tag, t, k, prior, share))
     return keys, specs
 
