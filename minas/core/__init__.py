@@ -7,7 +7,7 @@ May import: nothing else of minas (it is the bottom room).
 """
 import importlib
 
-__all__ = ["check", "config", "describe", "engine", "keys", "lock", "migrate", "parse", "registry", "seeding",
+__all__ = ["check", "config", "describe", "engine", "keys", "lock", "mi_options", "migrate", "parse", "registry", "seeding",
            "series", "snapshot", "store"]
 
 
