@@ -21,7 +21,7 @@ from minas.study.controller.policy import (
     entropy,
     input_vector,
 )
-from minas.study.controller.training import ControllerRun
+from minas.study.controller.records import ControllerRun
 from minas.stats import cluster_means, mean_interval
 
 THESIS_TABLE_3_2 = pd.DataFrame({  # thesis Table 3.2: mean hs of Hyperband output, 20 training sets
