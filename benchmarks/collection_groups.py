@@ -22,6 +22,7 @@ from minas.core import config
 from minas.core.engine import Engine
 from minas.core.store import Store
 from minas.nas import cnn, population
+from minas.nas.device import pick_device
 from minas.nas.space import parse_architecture
 from minas.study import collection, jobs
 
@@ -58,7 +59,7 @@ def main() -> None:
                            **({"device": args.device} if args.device else {}))
         for task in args.tasks.split(","):  # one-time costs (data, first kernels) before any timing
             t = data.get_task(warm, task)
-            cnn.train(t, parse_architecture("10-10-10-10"), 1, 0, warm.train, cnn.pick_device(warm.device))
+            cnn.train(t, parse_architecture("10-10-10-10"), 1, 0, warm.train, pick_device(warm.device))
         times = {}
         for size in [int(s) for s in args.sizes.split(",")]:
             cfg = config.load(args.profile, output_dir=str(root / f"g{size}"),

@@ -19,7 +19,8 @@ from train_throughput import _sync  # the benchmark beside this one (benchmarks/
 
 from minas import data
 from minas.core import config, parse
-from minas.nas import cnn, population
+from minas.nas import cnn, population, recipe
+from minas.nas.device import native_bf16
 from minas.nas.space import Architecture, sample_architectures
 
 WIDTHS = (20, 60, 120)
@@ -28,7 +29,7 @@ GROUPS = (1, 3, 8, 16)
 
 def _models(archs, task, device, lr, wd):
     models = [cnn.new_model(a, task.in_channels, task.n_classes, s, device) for s, a in enumerate(archs)]
-    return models, [cnn._optimizer(m, lr, wd) for m in models]
+    return models, [recipe.new_optimizer(m, lr, wd) for m in models]
 
 
 def sequential_seconds(archs, task, x, y, tcfg, epochs: int, device, precision: str) -> float:
@@ -94,10 +95,10 @@ def main() -> None:
           f"{'grouped img/s':>14s} {'ratio':>7s}")
     for name in devices:
         device = torch.device(name)
-        x = cnn._prepare(task.x_train[:rows], device)
+        x = recipe.prepare(task.x_train[:rows], device)
         y = task.y_train[:rows].to(device)
         for precision in args.precisions.split(","):
-            bf16 = " (emulated)" if precision == "bf16" and not cnn.native_bf16(device) else ""
+            bf16 = " (emulated)" if precision == "bf16" and not native_bf16(device) else ""
             for w in WIDTHS:
                 seq = None
                 for g in GROUPS:

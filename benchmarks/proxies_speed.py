@@ -17,7 +17,8 @@ import torch
 from minas import data
 from minas.core import config
 from minas.core.registry import SIGNALS
-from minas.nas import cnn, proxies
+from minas.nas import cnn, proxies, recipe
+from minas.nas.device import pick_device
 from minas.nas.space import Architecture
 from minas.study import jobs
 
@@ -27,8 +28,8 @@ ARCHS = {"small": (20, 20, 20, 20), "middle": (60, 60, 60, 60), "large": (120, 1
 def epoch_seconds(task, arch: Architecture, tcfg, device) -> float:
     """Seconds of one training epoch over all of the task's training rows (after a warm-up epoch)."""
     model = cnn.new_model(arch, task.in_channels, task.n_classes, 0, device)
-    opt = cnn._optimizer(model, tcfg.lr, tcfg.weight_decay)
-    x, y = cnn._prepare(task.x_train, device), task.y_train.to(device)
+    opt = recipe.new_optimizer(model, tcfg.lr, tcfg.weight_decay)
+    x, y = recipe.prepare(task.x_train, device), task.y_train.to(device)
     cnn.run_epochs(model, opt, x, y, 0, 1, 0, tcfg.batch_size)
     t0 = time.perf_counter()
     cnn.run_epochs(model, opt, x, y, 1, 2, 0, tcfg.batch_size)
@@ -55,7 +56,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg = config.load(args.profile)
-    device = cnn.pick_device(cfg.device)
+    device = pick_device(cfg.device)
     task = next(t for t in data.build_tasks(cfg) if t.split == "train")
     names = [p.name for p in proxies.PROXIES]
     print(f"task {task.name}: {task.n_train} training rows, {tuple(task.x_train.shape[1:])} images; "

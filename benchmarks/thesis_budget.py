@@ -25,6 +25,7 @@ from minas import data
 from minas.core import config, parse
 from minas.data.thesis import THESIS_TEST
 from minas.nas import cnn
+from minas.nas.device import pick_device
 from minas.nas.space import parse_architecture
 from minas.study import target
 from train_throughput import _sync, matmul_gflops  # this folder's sibling script (sys.path[0] when run as a script)
@@ -75,7 +76,7 @@ def main() -> None:
     over.update(parse.parse_sets(args.set))
     budgets = tuple(int(b) for b in args.budgets.split(","))
     started = time.perf_counter()
-    device = cnn.pick_device("auto")
+    device = pick_device("auto")
     torch.set_num_threads(1)
     peak32, peak_tf32 = matmul_tflops(device, False), matmul_tflops(device, True)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"

@@ -17,7 +17,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from minas import data
 from minas.core import config, parse
-from minas.nas import cnn
+from minas.nas import cnn, recipe
+from minas.nas.device import native_bf16, pick_device
 from minas.nas.space import Architecture
 
 ARCHS = {"small": (20, 20, 20, 20), "middle": (60, 60, 60, 60), "large": (120, 120, 120, 120)}
@@ -26,8 +27,8 @@ ARCHS = {"small": (20, 20, 20, 20), "middle": (60, 60, 60, 60), "large": (120, 1
 def minas_rate(task, arch, tcfg, epochs: int, device, precision: str = "fp32") -> float:
     """Images/s of minas.nas.cnn's training loop (tensors on the device, channels-last) at a `train.precision`."""
     model = cnn.new_model(arch, task.in_channels, task.n_classes, 0, device)
-    opt = cnn._optimizer(model, tcfg.lr, tcfg.weight_decay)
-    x, y = cnn._prepare(task.x_train, device), task.y_train.to(device)
+    opt = recipe.new_optimizer(model, tcfg.lr, tcfg.weight_decay)
+    x, y = recipe.prepare(task.x_train, device), task.y_train.to(device)
     cnn.run_epochs(model, opt, x, y, 0, 1, 0, tcfg.batch_size, precision=precision)  # warm-up
     _sync(device)
     t0 = time.perf_counter()
@@ -101,14 +102,14 @@ def main() -> None:
     over = {"train.batch_size": args.batch_size} if args.batch_size else {}
     over.update(parse.parse_sets(args.set))
     cfg = config.load(args.profile, **over)
-    device = cnn.pick_device(cfg.device)
+    device = pick_device(cfg.device)
     task = data.get_task(cfg, args.task)
     n = 4096 if device.type == "cuda" else 1024
     mm = matmul_gflops(device, n=n)
     mm16 = matmul_gflops(device, n=n, dtype=torch.bfloat16)
     print(f"device {device}, {args.threads} thread(s); task {task.name}: {task.n_train} images "
           f"{task.in_channels}x{task.image_size}x{task.image_size}, batch {cfg.train.batch_size}; "
-          f"native bf16: {cnn.native_bf16(device)}")
+          f"native bf16: {native_bf16(device)}")
     print(f"matmul: fp32 {mm:.1f} GFLOP/s, bf16 {mm16:.1f} GFLOP/s")
     print(f"{'arch':8s} {'filters':18s} {'prec':5s} {'minas img/s':>12s} {'GFLOP/s':>8s} {'/fp32 mm':>8s} "
           f"{'/bf16 mm':>8s} {'plain img/s':>12s} {'speed-up':>9s}")

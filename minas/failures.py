@@ -64,7 +64,7 @@ KNOWN: list[tuple[str, str]] = [
      "the disk holding {out} is full: free space (`make clean-outputs PROFILE={p}` deletes checkpoints and other "
      "files that can be recomputed, never the store), then " + RESUME),
     (r"^DataError|data set .*missing|corrupt",
-     "get the named file (README, 'The full thesis data sets'; data.download: true fetches what torchvision can), "
+     "get the named file (docs/data.md, 'The full thesis data sets'; data.download: true fetches what torchvision can), "
      "then " + RESUME),
     (r"KilledWorker|worker.*(died|killed|lost)|CommClosedError",
      "a Dask worker died on the same job again and again, most often for lack of memory: run fewer workers "

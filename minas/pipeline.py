@@ -59,10 +59,10 @@ def provenance(cfg: config.StudyConfig) -> dict:
             versions[pkg] = None
     import torch  # deferred: the CLI answers `--help` and config errors without loading torch
 
-    from minas.nas import cnn  # deferred with torch
+    from minas.nas.device import pick_device, resolve_precision  # deferred with torch
 
     device = "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() and cfg.device != "cpu" else "cpu"
-    precision = cnn.resolve_precision(cfg.train.precision, cnn.pick_device(cfg.device))
+    precision = resolve_precision(cfg.train.precision, pick_device(cfg.device))
     return {
         "train_precision": precision,  # train.precision as resolved on this machine (auto -> bf16 or fp32)
         "commit": commit, "dirty": dirty, "python": sys.version.split()[0], "platform": platform.platform(),
@@ -89,7 +89,7 @@ def notebook_parameters(profile: str, cfg: config.StudyConfig, overrides: dict) 
 
 def where(cfg: config.StudyConfig) -> list[str]:
     """Lines saying where a run's results are (and the Dask dashboard when a cluster is configured)."""
-    out = cfg.out
+    out = shown(cfg.out)
     lines = [f"results:   {out} (store.sqlite, tables/, figures/, <notebook>/metrics.json)",
              f"notebooks: {out / 'notebooks'}"]
     if (out / "report.html").exists():
@@ -98,6 +98,14 @@ def where(cfg: config.StudyConfig) -> list[str]:
     if link:
         lines.append(f"dashboard: {link}")
     return lines
+
+
+def shown(path: Path) -> Path:
+    """`path` as a log line names it: relative to the current folder when inside it, so a log names no machine's folders."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def dashboard_link(cfg: config.StudyConfig) -> str | None:

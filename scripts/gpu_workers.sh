@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One Dask worker per GPU of this node, with the worker settings minas's own local cluster uses
-# (README.md, "GPU and Dask clusters"; minas/core/engine.py): worker i sees only GPU i (CUDA_VISIBLE_DEVICES),
+# (docs/cost.md, "GPU and Dask clusters"; minas/core/engine.py): worker i sees only GPU i (CUDA_VISIBLE_DEVICES),
 # one thread, and the nanny's MALLOC_TRIM_THRESHOLD_=65536 unset (it was measured to double small-CNN training
 # time). minas sets torch to one thread in every job itself, wherever it runs.
 #

@@ -10,5 +10,5 @@ apt_where_usable dataset-fashion-mnist \
   "minas: Fashion-MNIST is not installed and apt needs root here. Get it one of three ways:
   (1) sudo apt-get install dataset-fashion-mnist; (2) --set data.download=true on a machine with internet;
   (3) copy the four *-ubyte.gz files into <data.root>/fashion-mnist (data.root: ~/.cache/minas/data)." \
-  "minas: apt-get could not install dataset-fashion-mnist; see README for the other two ways"
+  "minas: apt-get could not install dataset-fashion-mnist; see docs/data.md for the other two ways"
 exit 0

@@ -36,6 +36,7 @@ from minas import data  # noqa: E402
 from minas.core import config  # noqa: E402
 from minas.core.seeding import rng_for  # noqa: E402
 from minas.nas import cnn, hyperband  # noqa: E402
+from minas.nas.device import pick_device  # noqa: E402
 from minas.nas.space import parse_architecture, sample_architectures  # noqa: E402
 from minas.study.predict import power  # noqa: E402
 from minas.study.predict import fit_gaussian  # noqa: E402
@@ -52,7 +53,7 @@ def pool(cfg, tasks: list[str], n_archs: int, out: Path) -> pd.DataFrame:
         return pd.read_csv(path)
     rungs = [int(e) for e in np.cumsum(cfg.hyperband.epochs_per_rung)]
     archs = sample_architectures(n_archs, rng_for(cfg.seed, "pilot-pool"))
-    device, rows = cnn.pick_device(cfg.device), []
+    device, rows = pick_device(cfg.device), []
     for name in tasks:
         task = data.get_task(cfg, name)
         for arch in archs:

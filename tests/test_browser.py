@@ -1,6 +1,7 @@
 """End to end in a real browser: JupyterLab serves the executed analysis notebook, headless Chromium runs it,
 and the per-layer MI widget (`minas.views.widgets.MIExplorer`) must render and redraw when a dropdown changes;
-and the run's `report.html` (`minas.views.page`) must show its verdict and every figure with no broken image.
+and the run's `report.html` (`minas.views.page`) must show its verdict and every figure with no broken image; and
+README.md, rendered as a code host renders it, must show the Table 3.1 figure it opens with.
 
 Debian's Chromium is driven by Playwright's Python package; `tests/browser_setup.sh` installs both when
 missing (apt-get and pip; never `playwright install`). Set MINAS_SKIP_BROWSER=1 to skip this test;
@@ -281,6 +282,8 @@ def test_report_shows_its_verdict_and_every_figure(browser_ready, request, tmp_p
             broken = [i["alt"] for i in images if not i["ok"] or i["width"] < 50]
             assert not broken, f"broken or invisible figures in {path.name}: {broken}"
             assert page.locator("#provenance").is_visible() and "commit" in page.locator("#provenance").inner_text()
+            lead = page.locator("#verdict table")  # the answer: numbered plain sentences, then the table of their numbers
+            assert page.locator("#verdict ol li").count() >= 3 and lead.is_visible() and "95% CI" in lead.inner_text()
             assert not requests, f"the report fetched external resources: {requests[:5]}"
         finally:
             browser.close()
@@ -288,3 +291,28 @@ def test_report_shows_its_verdict_and_every_figure(browser_ready, request, tmp_p
             shots.mkdir(parents=True, exist_ok=True)
             for png in tmp_path.glob("*.png"):
                 shutil.copy(png, shots / png.name)
+
+
+def test_front_page_shows_its_figure(browser_ready, tmp_path):
+    """README.md rendered to HTML (mistune, which nbconvert brings), its links relative to the repository: the
+    Table 3.1 figure loads, is wide enough to read and sits near the top."""
+    import mistune
+    from playwright.sync_api import sync_playwright
+
+    body = mistune.html((ROOT / "README.md").read_text())
+    page_file = tmp_path / "front.html"
+    page_file.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><base href='{ROOT.as_uri()}/'></head>"
+                         f"<body style='max-width:900px'>{body}</body></html>")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page.goto(page_file.as_uri(), timeout=TIMEOUT_S["page"] * 1000)
+            page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=TIMEOUT_S["page"] * 1000)
+            figures = [i for i in page.evaluate(IMAGES) if i["alt"].startswith("Table 3.1")]
+            top = page.evaluate("() => document.images[0].getBoundingClientRect().top")
+            page.screenshot(path=str(tmp_path / "front_page.png"), full_page=True)
+            assert len(figures) == 1 and figures[0]["ok"], "README's Table 3.1 figure does not load"
+            assert figures[0]["width"] >= 300 and top < 2000, f"the figure is {figures[0]['width']:.0f} px wide, {top:.0f} px down"
+        finally:
+            browser.close()

@@ -61,3 +61,16 @@ def test_help_loads_neither_torch_nor_pandas_and_lists_every_profile_in_params()
     names = sorted(p.stem for p in config.PARAMS_DIR.glob("*.yaml"))
     assert {"smoke", "default", "full", "powered", "exp2"} <= set(names) and tuple(names) == config.PROFILES
     assert ", ".join(names) in " ".join(done.stdout.split())  # `minas run --help` names each of them
+
+
+def test_where_names_the_output_folder_relative_to_the_current_one(tmp_path, monkeypatch):
+    """The closing lines of `minas run` name no machine's folders when the run is under the current folder (issue 33)."""
+    from minas import pipeline
+    from minas.core import config
+
+    monkeypatch.chdir(tmp_path)
+    lines = pipeline.where(config.load("smoke", output_dir=str(tmp_path / "outputs" / "smoke")))
+    assert lines[0].startswith("results:   outputs/smoke (") and lines[1] == "notebooks: outputs/smoke/notebooks"
+    assert not any(str(tmp_path) in line for line in lines)
+    elsewhere = pipeline.where(config.load("smoke", output_dir=str(tmp_path.parent / "other")))
+    assert elsewhere[0].startswith(f"results:   {tmp_path.parent / 'other'} (")  # outside it: the absolute folder

@@ -8,9 +8,14 @@ to double small-CNN training time, so the engine unsets it for its workers.
 
 On a node with several GPUs a local cluster pins one worker to each (CUDA_VISIBLE_DEVICES set per worker by its
 nanny, the way dask-cuda's LocalCUDACluster does; `visible_gpus`), so `cuda` in worker i is GPU i rather than
-GPU 0 for all. A cluster minas connects to (engine.scheduler) is started by whoever runs it: README's section
+GPU 0 for all. A cluster minas connects to (engine.scheduler) is started by whoever runs it: docs/cost.md's section
 "GPU and Dask clusters" gives the recipe (one worker per GPU, one thread, MALLOC_TRIM_THRESHOLD_ unset), and
 `worker_problems` names any worker that departs from it.
+
+Nothing a local cluster opens listens beyond this machine: its scheduler, nannies, workers and dashboard bind
+127.0.0.1 (`LOOPBACK`; the dashboard runs only where bokeh is installed, and `dashboard_link` names it). A cluster
+reached over `tls://` (engine.scheduler) takes Dask's own security settings from its config
+(distributed.comm.tls.ca-file, .client.cert, .client.key; docs/cost.md, "GPU and Dask clusters"); nothing here reads them.
 """
 from __future__ import annotations
 
@@ -58,12 +63,12 @@ def visible_gpus(device: str = "auto") -> list[str]:
 
 
 def _worker_environ() -> dict[str, str | None]:
-    """What a worker's environment says about the settings README's recipe asks for (run on every worker)."""
+    """What a worker's environment says about the settings the recipe in docs/cost.md asks for (run on every worker)."""
     return {k: os.environ.get(k) for k in ("CUDA_VISIBLE_DEVICES", "MALLOC_TRIM_THRESHOLD_")}
 
 
 def worker_problems(environs: dict[str, dict]) -> list[str]:
-    """Departures from README's worker recipe, from `_worker_environ` per worker address: MALLOC_TRIM_THRESHOLD_
+    """Departures from the worker recipe in docs/cost.md, from `_worker_environ` per worker address: MALLOC_TRIM_THRESHOLD_
     set (measured to double training time), or several workers pinned to one GPU."""
     out = [f"worker {w} has MALLOC_TRIM_THRESHOLD_={e['MALLOC_TRIM_THRESHOLD_']} (measured to double small-CNN training "
            "time): start workers with scripts/gpu_workers.sh, or DASK_CONFIG=scripts/dask"
@@ -92,6 +97,15 @@ def _pinned_cluster(gpus: Sequence[str], **options):
     cluster = PinnedCluster(n_workers=0, **options)
     cluster.scale(len(gpus))
     return cluster
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def local_options() -> dict:
+    """LocalCluster settings of a local run: one thread per worker process, everything on loopback (LOOPBACK)."""
+    return dict(threads_per_worker=1, processes=True, host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
+                memory_limit=0, silence_logs=40)
 
 
 class Engine:
@@ -129,11 +143,11 @@ class Engine:
                 "distributed.scheduler.allowed-failures": 3,  # a dying worker's job is retried
                 "distributed.logging.distributed": "error",
             })
-            options = dict(threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit=0, silence_logs=40)
+            options = local_options()
             if self.scheduler:
                 self.client = Client(self.scheduler)
                 for problem in self.worker_problems():  # the workers connected so far
-                    warnings.warn(f"{problem} (README.md, 'GPU and Dask clusters')", stacklevel=2)
+                    warnings.warn(f"{problem} (docs/cost.md, 'GPU and Dask clusters')", stacklevel=2)
             elif self.gpus:
                 self._cluster = _pinned_cluster(self.gpus, **options)
                 self.client = Client(self._cluster)
@@ -141,6 +155,8 @@ class Engine:
             else:
                 self._cluster = LocalCluster(n_workers=self.workers, **options)
                 self.client = Client(self._cluster)
+            if self.dashboard_link and self.progress:
+                print(f"[minas] Dask dashboard (this machine only): {self.dashboard_link}")
 
     def __exit__(self, *exc) -> None:
         if self.client is not None:
@@ -149,8 +165,15 @@ class Engine:
             self._cluster.close()
         self.client = self._cluster = None
 
+    @property
+    def dashboard_link(self) -> str | None:
+        """The local cluster's dashboard address (loopback), or None when none runs (no bokeh, no cluster)."""
+        if self._cluster is None or "dashboard" not in getattr(self._cluster.scheduler, "services", {}):
+            return None
+        return self._cluster.dashboard_link
+
     def worker_problems(self) -> list[str]:
-        """Departures of the connected workers from README's recipe (`worker_problems`); [] without a cluster."""
+        """Departures of the connected workers from the recipe in docs/cost.md (`worker_problems`); [] without a cluster."""
         self.start()
         return [] if self.client is None else worker_problems(self.client.run(_worker_environ))
 
@@ -211,3 +234,4 @@ class Engine:
                 for new in (follow(job, result) if follow else []):
                     bar.total += 1
                     submit(new)
+

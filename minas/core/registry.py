@@ -1,4 +1,4 @@
-"""Extension slots: the Signal and DataFamily protocols and the registries that hold them.
+"""Extension slots: the Signal, DataFamily and Predictor protocols and the registries that hold them.
 
 A slot is a name -> object dict that other rooms fill (the pattern of benchmark-mi's `interface.py`:
 one protocol per extension point in a module that imports nothing of the package). Adding a signal
@@ -138,7 +138,54 @@ class DataFamily(Protocol):
 
 
 DATA_FAMILIES: Registry[DataFamily] = Registry("data family", ("minas.data.embedded", "minas.data.fashion", "minas.data.thesis",
-                                                                  "minas.data.glyphs"))
+                                                                  "minas.data.glyphs", "minas.data.folder"))
+
+
+# ---------------------------------------------------------------- predictors
+
+@runtime_checkable
+class PredictorFeature(Protocol):
+    """What a predictor reads about one input sample beside its architecture (thesis Def. 2.3): `width` numbers per
+    layer, e.g. a signal's z-scored value, the sample's accuracy, the task's descriptors, or nothing."""
+
+    label: str   # a stable name for tables and derived seeds (e.g. "mi:mine"); shown, never parsed
+    signal: str  # the collected signal it reads ("" when none); orders Table 3.1 within a rank
+    width: int   # numbers per layer
+
+    def bind(self, signals: list[str], primary: str | None) -> "PredictorFeature | None":
+        """This feature for a collection holding `signals` (primary: the one NN + MI reads); None: not collected."""
+        ...
+
+    def missing(self, collected: Any) -> str:
+        """Why `collected` cannot feed it ("" when it can)."""
+        ...
+
+    def matrix(self, collected: Any) -> Any:
+        """(n_samples, N_LAYERS * width) float64, layer-major, one row per row of `collected.samples`."""
+        ...
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """A thing Experiment 1 compares (thesis sec. 3.1, Table 3.1): it reads one feature of each input sample and
+    fits a map to the task's clean Hyperband posterior."""
+
+    name: str              # display name in Table 3.1, e.g. "NN + MI"
+    about: str             # one line for tables and docs
+    feature: Any           # a PredictorFeature
+    fit: Any               # how it fits (minas.study.predict.fits): the thesis MLP, Gaussian + X, or a fixed baseline
+    baseline: bool         # reads no information about the task (Uniform, the noise column, the architecture alone)
+    crossval: bool         # also scored in every fold of the leave-one-source-out cross-validation
+    rank: float            # place in Table 3.1 (then the signal it reads, then a Gaussian before its NN twin)
+    against: tuple         # names it is compared with: one paired test "this minus that" each
+    compare_rank: float    # place of those tests in the comparisons table
+
+    def bind(self, signals: list[str], primary: str | None) -> list:
+        """The concrete predictors for a collection of `signals` ([] when what it reads was not collected)."""
+        ...
+
+
+PREDICTORS: Registry[Predictor] = Registry("predictor", ("minas.study.predict.compared",))
 
 
 # ---------------------------------------------------------------- arithmetic

@@ -22,6 +22,7 @@ from minas.data import catalog, fashion, thesis
 from minas.data.task import DataError
 from minas.mi import ESTIMATORS
 from minas.mi.validation import SUITE_TASKS, shape_problems
+from minas.nas import population
 from minas.study import collection, layer_mi
 from minas.study.controller import EXPERIMENTS
 from minas.cost.throughput import Throughput, calibrate, load_throughput, uniform_seconds
@@ -318,7 +319,7 @@ def report(cfg: StudyConfig, throughput: str | None = None, save: str | None = N
     lines += [f"total {total['hours']:.2f} h ({total['hours'] * 60:.0f} min): training {total['train_hours']:.2f} h, "
               f"MI and signals {total['mi_hours']:.2f} h, start-ups and 04's posterior predictors {total['other_hours']:.2f} h",
               f"throughput ({tp.source}, {tp.device}, {tp.precision}): {per}; signal seconds per 1,000 rows: {mi}"]
-    if cfg.train.group_size != 1:
+    if population.trains_in_groups(cfg.train.group_size):
         lines.append(f"train.group_size {cfg.train.group_size}: trainings run in populations (minas.nas.population); the "
                      "training hours above count one network at a time, so they are an upper bound (the gain of a "
                      "population on this device is not calibrated: benchmarks/population_training.py measures it)")

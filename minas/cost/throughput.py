@@ -19,7 +19,8 @@ import numpy as np
 from minas import data
 from minas.core.config import StudyConfig
 from minas.data.task import DataError, make_task
-from minas.nas import cnn
+from minas.nas import cnn, recipe
+from minas.nas.device import pick_device, resolve_precision
 from minas.nas.space import Architecture, sample_architectures
 from minas.study.predict import power
 from minas.study.predict import score_split
@@ -86,15 +87,15 @@ def calibrate(cfg: StudyConfig, methods, shapes: list) -> Throughput:
 
 
     task = _calibration_task(cfg, shapes)
-    device = cnn.pick_device(cfg.device)
+    device = pick_device(cfg.device)
     clock = time.perf_counter if device.type == "cuda" else time.process_time  # CPU time: other load does not count
-    precision = cnn.resolve_precision(cfg.train.precision, device)
-    x, y = cnn._prepare(task.x_train[:CAL_ROWS], device), task.y_train[:CAL_ROWS].to(device)
+    precision = resolve_precision(cfg.train.precision, device)
+    x, y = recipe.prepare(task.x_train[:CAL_ROWS], device), task.y_train[:CAL_ROWS].to(device)
     points = []
     for w in WIDTHS:
         arch = Architecture((w,) * 4)
         model = cnn.new_model(arch, task.in_channels, task.n_classes, 0, device)
-        opt = cnn._optimizer(model, cfg.train.lr, cfg.train.weight_decay)
+        opt = recipe.new_optimizer(model, cfg.train.lr, cfg.train.weight_decay)
         cnn.run_epochs(model, opt, x[:128], y[:128], 0, 1, 0, cfg.train.batch_size, precision=precision)  # warm-up
         best = math.inf
         for epoch in range(1, 1 + CAL_REPEATS):  # the best of a few: a shared machine only ever slows a timing down

@@ -18,9 +18,8 @@ import torch
 from torch import nn
 
 from minas.nas.cnn import CNN, layer_activations
+from minas.nas.recipe import MOMENTUM  # the recipe's SGD (nesterov), whose arithmetic `sgd_step` repeats
 from minas.nas.space import Architecture
-
-MOMENTUM = 0.9  # as cnn._optimizer: SGD, nesterov
 
 
 class PackedCNN(nn.Module):
@@ -104,26 +103,12 @@ def unpack_into(packed: PackedCNN, models: Sequence[CNN]) -> None:
         unpack_into_one(packed, j, m)
 
 
-def extract(packed: PackedCNN, j: int) -> CNN:
-    """Network j of `packed` as a plain `CNN` (same device and dtype), e.g. for activations and MI."""
-    ref = packed.head_weight
-    model = CNN(packed.archs[j], packed.in_channels, packed.n_classes).to(ref.device, ref.dtype,
-                                                                           memory_format=torch.channels_last)
-    unpack_into_one(packed, j, model)
-    return model
-
-
 def unpack_into_one(packed: PackedCNN, j: int, model: CNN) -> None:
     """Copy network j's slice of `packed` into `model`."""
     source, target = packed.state_dict(), model.state_dict()
     with torch.no_grad():
         for name, pname, index in layout(packed, j):
             target[name].copy_(source[pname][index])
-
-
-def param_names(model: CNN) -> list[str]:
-    """`model`'s parameter names in `model.parameters()` order (the optimizer's indices)."""
-    return [name for name, _ in model.named_parameters()]
 
 
 def pack_momentum(packed: PackedCNN, opts: Sequence[torch.optim.Optimizer], models: Sequence[CNN]) -> dict:

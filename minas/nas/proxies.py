@@ -34,7 +34,7 @@ from torch import nn
 
 from minas.core.registry import SIGNALS, SignalInput, SignalValue
 from minas.core.seeding import derive_seed
-from minas.nas import cnn
+from minas.nas import cnn, recipe
 from minas.nas.space import N_LAYERS
 
 JACOB_K = 1e-5  # jacob_cov's regulariser of the eigenvalues (Mellor et al. 2020)
@@ -122,7 +122,7 @@ CONV_WEIGHTS = [f"convs.{i}.weight" for i in range(N_LAYERS)]  # layer i + 1 of 
 def _batch(inp: SignalInput) -> tuple[torch.Tensor, torch.Tensor]:
     """The signal's rows as the network sees them: images in [-1, 1] and labels, on the model's device."""
     device = next(inp.model.parameters()).device
-    x = cnn._prepare(inp.x, device) if inp.x.dtype == torch.uint8 else inp.x.to(device)
+    x = recipe.prepare(inp.x, device) if inp.x.dtype == torch.uint8 else inp.x.to(device)
     return x, inp.y.to(device).long()
 
 

@@ -19,6 +19,8 @@ from minas.core.config import StudyConfig
 from minas.core.registry import SIGNALS, SignalInput, SignalValue
 from minas.core.seeding import derive_seed
 from minas.nas import cnn, population
+from minas.nas.device import pick_device
+from minas.nas.recipe import TrainResult, TrainState
 from minas.nas.space import parse_architecture
 
 
@@ -69,18 +71,18 @@ def _write_atomic(path: Path, write) -> None:
         raise
 
 
-def _save(state: cnn.TrainState, path: Path) -> None:
+def _save(state: TrainState, path: Path) -> None:
     _write_atomic(path, lambda tmp: torch.save(state.__dict__, tmp))
 
 
-def _load(path: Path) -> cnn.TrainState | None:
+def _load(path: Path) -> TrainState | None:
     try:
-        return cnn.TrainState(**torch.load(path, map_location="cpu", weights_only=False))
+        return TrainState(**torch.load(path, map_location="cpu", weights_only=False))
     except (FileNotFoundError, EOFError, RuntimeError, OSError):
         return None  # missing or torn: the caller retrains (training is deterministic)
 
 
-def _fixed_row(cfg: StudyConfig, task_name: str, arch_id: str, epochs: int, res: cnn.TrainResult, dest: Path,
+def _fixed_row(cfg: StudyConfig, task_name: str, arch_id: str, epochs: int, res: TrainResult, dest: Path,
                device: torch.device) -> dict:
     return {
         "task": task_name, "arch": arch_id, "seed": cfg.seed, "epochs": epochs, "config": keys.training_key(cfg),
@@ -93,7 +95,7 @@ def train_fixed(cfg: StudyConfig, task_name: str, arch_id: str, epochs: int, fro
     """Train to `epochs` total, continuing from the checkpoint at `from_epochs` when it exists."""
     task = data.get_task(cfg, task_name)
     arch = parse_architecture(arch_id)
-    device = cnn.pick_device(cfg.device)
+    device = pick_device(cfg.device)
     src, dest = (checkpoint_path(cfg, task_name, arch_id, cfg.seed, e) for e in (from_epochs, epochs))
     resume = _load(src) if from_epochs else None
     res = cnn.train(task, arch, epochs, cfg.seed, cfg.train, device, resume=resume)
@@ -108,7 +110,7 @@ def train_group(cfg: StudyConfig, task_name: str, items: list[tuple[str, int, in
     `train_fixed` would give it (to float noise; the row's `engine` says "population").
     """
     task = data.get_task(cfg, task_name)
-    device = cnn.pick_device(cfg.device)
+    device = pick_device(cfg.device)
     archs = [parse_architecture(a) for a, _, _ in items]
     resumes = [_load(checkpoint_path(cfg, task_name, a, cfg.seed, f)) if f else None for a, _, f in items]
     results = population.train(task, archs, [e for _, e, _ in items], cfg.seed, cfg.train, device, resumes=resumes)
@@ -120,7 +122,7 @@ def train_group(cfg: StudyConfig, task_name: str, items: list[tuple[str, int, in
     return rows
 
 
-def _keep_converged(cfg: StudyConfig, task_name: str, arch_id: str, res: cnn.TrainResult, device: torch.device) -> dict:
+def _keep_converged(cfg: StudyConfig, task_name: str, arch_id: str, res: TrainResult, device: torch.device) -> dict:
     """Write a converged training's checkpoint and, beside it, its row (a driver killed before storing it loses nothing)."""
     path = checkpoint_path(cfg, task_name, arch_id, cfg.seed, 0)
     training = {
@@ -144,7 +146,7 @@ def converge_group(cfg: StudyConfig, task_name: str, arch_ids: list[str]) -> lis
     and row, as `input_sample` would (to float noise); returns the architectures. Their signals are separate
     `input_sample` jobs, which find the checkpoints."""
     task = data.get_task(cfg, task_name)
-    device = cnn.pick_device(cfg.device)
+    device = pick_device(cfg.device)
     got = population.train_to_convergence(task, [parse_architecture(a) for a in arch_ids], cfg.seed, cfg.train, device)
     for arch_id, (res, _) in zip(arch_ids, got):
         _keep_converged(cfg, task_name, arch_id, res, device)
@@ -155,7 +157,7 @@ def input_sample(cfg: StudyConfig, task_name: str, arch_id: str, methods: tuple[
     """Train an architecture to convergence, then compute each named signal (MI per layer, probe, ...)."""
     task = data.get_task(cfg, task_name)
     arch = parse_architecture(arch_id)
-    device = cnn.pick_device(cfg.device)
+    device = pick_device(cfg.device)
     path = checkpoint_path(cfg, task_name, arch_id, cfg.seed, 0)
     state, row_path = _load(path), path.with_suffix(".json")
     if state is None or not row_path.exists():

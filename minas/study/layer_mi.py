@@ -22,6 +22,7 @@ from minas.core.seeding import derive_seed
 from minas.mi import estimate_layers, options_from_config
 from minas.mi import probe as mi_probe
 from minas.nas import cnn, space
+from minas.nas.device import pick_device
 
 
 def trained_networks(cfg: StudyConfig, n_tasks: int, n_archs: int):
@@ -31,7 +32,7 @@ def trained_networks(cfg: StudyConfig, n_tasks: int, n_archs: int):
         rng = np.random.default_rng(derive_seed(cfg.seed, "mi-real", task.name))
         for arch in space.sample_architectures(n_archs, rng):
             result, model = cnn.train_to_convergence(task, arch, derive_seed(cfg.seed, "mi-real", arch.id) % 2**31,
-                                                     cfg.train, cnn.pick_device(cfg.device))
+                                                     cfg.train, pick_device(cfg.device))
             yield task, arch, result, model
 
 

@@ -36,6 +36,7 @@ from minas.core.config import load
 from minas.core.progress import bar as progress_bar
 from minas.core.seeding import derive_seed, rng_for
 from minas.nas import cnn, hyperband, population
+from minas.nas.device import pick_device
 from minas.nas.space import sample_architectures
 from minas.study.jobs import signal_values
 
@@ -103,14 +104,15 @@ def architecture_signal(cfg, task_name: str, n_archs: int = 8, n_seeds: int = 3,
     """
     task = data.get_task(cfg, task_name)
     archs = sample_architectures(n_archs, rng_for(cfg.seed, "target", task_name))
-    device = cnn.pick_device(cfg.device)
+    device = pick_device(cfg.device)
     budgets = tuple(sorted(set(budgets)))
     rows = []
     bar = progress_bar(n_archs * n_seeds * len(budgets), f"{task_name}: archs x seeds x budgets", unit="training",
                        disable=not progress)
-    if cfg.train.group_size != 1:
+    grouped = population.trains_in_groups(cfg.train.group_size)
+    if grouped:
         rows = _signal_in_populations(cfg, task, archs, n_seeds, budgets, crossed, device, bar)
-    for arch in archs if cfg.train.group_size == 1 else ():
+    for arch in () if grouped else archs:
         for s in range(n_seeds):
             seed = s if crossed else derive_seed(s, "target", arch.id) % 2**31
             state = None
@@ -230,12 +232,12 @@ def signal_reliability(cfg, task_name: str, methods: list[str], n_archs: int = 8
 
     task = data.get_task(cfg, task_name)
     archs = sample_architectures(n_archs, rng_for(cfg.seed, "target", task_name))
-    device = cnn.pick_device(cfg.device)
+    device = pick_device(cfg.device)
     rows = []
     bar = progress_bar(len(archs) * n_seeds, f"{task_name}: signal reliability", unit="training", disable=not progress)
     cells = [(arch, s) for arch in archs for s in range(n_seeds)]
     trained: dict[int, tuple] = {}  # cell -> (result, model), trained in populations when train.group_size is not 1
-    if cfg.train.group_size != 1:
+    if population.trains_in_groups(cfg.train.group_size):
         for g in population.groups_for([a for a, _ in cells], cfg.train.group_size, device):
             got = population.train_to_convergence(task, [cells[i][0] for i in g], [cells[i][1] for i in g], cfg.train, device)
             trained.update(zip(g, got))

@@ -20,7 +20,7 @@ from minas.study.analysis import correlation_summary
 from minas.study.controller import EXPERIMENTS, THESIS_TABLE_3_2
 from minas.study.predict import THESIS_TABLE_3_1, CrossValidation, Experiment1, SeedPooling
 from minas.study.ranking import SIZE
-from minas.views.findings import Difference, ci, estimate, num, own_power_finding, signal_name
+from minas.views.findings import PRIORS_SCORED, Difference, ci, estimate, num, own_power_finding, signal_name
 from minas.views.report import read_metrics
 
 NAS_BENCH_ANCHOR = 0.8  # best single zero-cost proxy, Spearman with final accuracy, NAS-Bench-201 CIFAR-10 (Abdelfattah et al. 2021)
@@ -191,9 +191,7 @@ def verdict(a: Analysis, own: pd.DataFrame) -> list[str]:
           + (f"{int(c.n_sources.iloc[0])} independent sources)." if "n_sources" in c else "the data sets)."))
     thesis = THESIS_TABLE_3_2.set_index("prior").thesis_mean
     tr = a.vs_uniform[a.vs_uniform.split == "train"].set_index("prior")
-    names = {"exp1": "Exp 1 scored with every input from the prior", "exp2": "Exp 2 (all from the prior)",
-             "exp1_as_trained": "Exp 1 scored as trained (half the inputs from the prior)"}
-    parts = [f"{names.get(p, p)} {num(r.diff_mean, 3, signed=True)} ({ci(r.ci_low, r.ci_high, signed=True)}"
+    parts = [f"{PRIORS_SCORED.get(p, p)} {num(r.diff_mean, 3, signed=True)} ({ci(r.ci_low, r.ci_high, signed=True)}"
              + (f"; thesis {thesis[p] - thesis['uniform']:+.3f})" if p in thesis.index else ")") for p, r in tr.iterrows()]
     s2 = ("The REINFORCE controller's priors change the mean score of Hyperband's output against the uniform prior by "
           f"{' and '.join(parts)}, over {int(tr.n_tasks.max()) if len(tr) else 0} training data sets"

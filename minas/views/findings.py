@@ -1,6 +1,8 @@
 """The findings in words: the interval format and the sentences notebooks 04 and 05 print about the thesis's
 Experiment 1 (Table 3.1) and Experiment 2 (Table 3.2), built from the typed results the study returns
-(Kossmann 2019; AutoBuild: Mills et al. 2024). Notebook 06's answer and the report's are in `answer`.
+(Kossmann 2019; AutoBuild: Mills et al. 2024), and the display names every sentence uses (`PRIORS`,
+`PRIORS_SCORED`, `signal_name`). Notebook 06's answer and the report's are in `answer` (every number inline) and
+`lead` (one plain sentence per finding and a table of its numbers).
 
 One interval format for every notebook and the report: `ci` writes "95% CI [low, high]", `estimate` puts a
 value before it and `Difference.text` a paired difference with its sign-flip p. A bound that could not be
@@ -146,6 +148,8 @@ def _score(t: pd.DataFrame, split: str, prior: str) -> str:
 
 
 PRIORS = {"uniform": "uniform", "exp1": "Exp 1", "exp1_as_trained": "Exp 1 as trained", "exp2": "Exp 2"}  # as 05 names them
+PRIORS_SCORED = {"exp1": "Exp 1 scored with every input from the prior", "exp2": "Exp 2 (all from the prior)",
+                 "exp1_as_trained": "Exp 1 scored as trained (half the inputs from the prior)"}  # as 06's verdict names them
 
 
 def _scores(t: pd.DataFrame, split: str) -> str:

@@ -20,7 +20,8 @@ CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1
        "figure{margin:1.5em 0}figcaption{font-size:.9em;color:#444}img{max-width:100%}"
        "table{border-collapse:collapse;font-size:12px;margin:.6em 0}td,th{border:1px solid #ccc;padding:2px 6px}"
        "details{margin:.4em 0}summary{cursor:pointer;font-weight:bold}"
-       "footer{margin-top:2em;font-size:.85em;color:#444;border-top:1px solid #ccc}dt{font-weight:bold}")
+       "footer{margin-top:2em;font-size:.85em;color:#444;border-top:1px solid #ccc}dt{font-weight:bold}"
+       "table.lead{font-size:14px;background:#fff}.unit{font-size:.85em;color:#444}")
 
 
 def png_bytes(figure) -> bytes:
@@ -43,16 +44,27 @@ def _table(df: pd.DataFrame, float_format: str) -> str:
     return df.to_html(index=False, border=0, na_rep="", float_format=lambda x: float_format.format(x))
 
 
+def _answer(verdict: list[str], lead_table: pd.DataFrame | None, lead_note: str) -> str:
+    esc = html.escape
+    if lead_table is None:  # sentences alone, one paragraph each
+        return "".join(f"<p>{esc(s)}</p>" for s in verdict)
+    return ("<ol>" + "".join(f"<li>{esc(s)}</li>" for s in verdict) + "</ol>"
+            + lead_table.to_html(index=False, border=0, na_rep="", classes="lead")
+            + (f"<p class='unit'>{esc(lead_note)}</p>" if lead_note else ""))
+
+
 def html_report(title: str, verdict: list[str], figures: dict, tables: dict, provenance: dict | None = None,
-                more_figures: dict | None = None, notes: list[str] = (), float_format: str = "{:.4g}") -> str:
+                more_figures: dict | None = None, notes: list[str] = (), float_format: str = "{:.4g}",
+                lead_table: pd.DataFrame | None = None, lead_note: str = "") -> str:
     """One HTML page: verdict sentences, key figures, further figures and tables collapsed, findings, provenance.
 
-    figures / more_figures: title -> matplotlib figure or PNG path; tables: title -> DataFrame.
+    figures / more_figures: title -> matplotlib figure or PNG path; tables: title -> DataFrame. `lead_table` (the
+    numbers behind the sentences, `minas.views.lead`) follows the sentences, numbered then, with `lead_note` (the unit).
     """
     esc = html.escape
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>",
              f"<style>{CSS}</style></head><body>", f"<h1>{esc(title)}</h1>",
-             "<section id='verdict'><h2>The answer</h2>" + "".join(f"<p>{esc(s)}</p>" for s in verdict) + "</section>",
+             "<section id='verdict'><h2>The answer</h2>" + _answer(verdict, lead_table, lead_note) + "</section>",
              "<section id='figures'><h2>What carries it</h2>" + "".join(_img(n, f) for n, f in figures.items()) + "</section>"]
     if more_figures:
         parts.append("<section id='more-figures'><h2>More figures</h2>" + "".join(

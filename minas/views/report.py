@@ -1,6 +1,6 @@
 """Where a notebook puts what it found, and where a later notebook reads it back.
 
-Layout (README.md, 'Outputs'): outputs/<profile>/{tables,figures}/, outputs/<profile>/<notebook>/metrics.json,
+Layout (docs/running.md, 'Outputs'): outputs/<profile>/{tables,figures}/, outputs/<profile>/<notebook>/metrics.json,
 and outputs/<profile>/<notebook>/<name>/ for a whole typed result (`save_result` / `load_result`:
 a dataclass of DataFrames, arrays, dicts of arrays, nested dataclasses and JSON values), so that
 notebook 06 reads notebook 04's Experiment 1 instead of retraining it.

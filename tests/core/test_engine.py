@@ -127,3 +127,72 @@ def test_the_readme_recipe_starts_one_worker_per_gpu_with_minas_settings(tmp_pat
         for proc in reversed(procs):
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=60)
+
+
+def _listening(pids) -> list[tuple[int, str, int]]:
+    """(pid, address, port) of every TCP socket in LISTEN state that the processes hold."""
+    import psutil
+
+    out = []
+    for pid in pids:
+        try:
+            conns = psutil.Process(pid).net_connections(kind="tcp")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        out += [(pid, c.laddr.ip, c.laddr.port) for c in conns if c.status == psutil.CONN_LISTEN]
+    return out
+
+
+def test_a_local_cluster_listens_on_loopback_only():
+    import psutil
+
+    from minas.core.engine import LOOPBACK, local_options
+
+    assert local_options()["host"] == LOOPBACK and local_options()["dashboard_address"].startswith(f"{LOOPBACK}:")
+    me = psutil.Process()
+    before = {port for _, _, port in _listening([me.pid])}
+    with Engine(workers=2, progress=False) as eng:
+        assert [r for _, r in eng.run([Job("sq", square, (4,))])] == [16]
+        pids = [me.pid] + [p.pid for p in me.children(recursive=True)]
+        sockets = [s for s in _listening(pids) if not (s[0] == me.pid and s[2] in before)]
+        workers = eng.client.scheduler_info()["workers"]
+    assert len(sockets) >= 1 + 2 * 2  # the scheduler, and a nanny and a worker per worker process
+    assert {ip for _, ip, _ in sockets} == {LOOPBACK}, sockets
+    assert all(addr.startswith(f"tcp://{LOOPBACK}:") for addr in workers)
+
+
+def _self_signed(folder: Path) -> tuple[str, str]:
+    """(cert, key) of a throwaway self-signed certificate for 127.0.0.1 (openssl)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_a_tls_scheduler_runs_jobs_with_dasks_own_security_settings(tmp_path):
+    """engine.scheduler = tls://...: the client takes its certificate from Dask's config (docs/cost.md), nothing else."""
+    import shutil
+
+    import dask
+    import pytest
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to test TLS with")
+    cert, key = _self_signed(tmp_path)
+    tls = {"distributed.comm.tls.ca-file": cert, "distributed.comm.tls.client.cert": cert,
+           "distributed.comm.tls.client.key": key, "distributed.comm.require-encryption": True}
+    server = Security(tls_ca_file=cert, tls_scheduler_cert=cert, tls_scheduler_key=key, tls_worker_cert=cert,
+                      tls_worker_key=key, tls_client_cert=cert, tls_client_key=key, require_encryption=True)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tls://", host="127.0.0.1",
+                      security=server, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        with dask.config.set(tls):
+            with Engine(workers=0, scheduler=address, progress=False) as eng:
+                assert [r for _, r in eng.run([Job("sq", square, (5,))])] == [25]
+        with dask.config.set({"distributed.comm.timeouts.connect": "3s"}):
+            with pytest.raises(Exception):  # without the certificate the scheduler refuses the client
+                Engine(workers=0, scheduler=address, progress=False).start()

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from minas.core import config
-from minas.nas import cnn
+from minas.nas import cnn, recipe
 from minas.nas.space import Architecture
 
 
@@ -64,7 +64,7 @@ def test_rung_cosine_decays_within_a_call_and_restores_the_base_rate(task):
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     seen = []
     opt.step = (lambda step: lambda *a, **k: (seen.append(opt.param_groups[0]["lr"]), step(*a, **k))[1])(opt.step)
-    x = cnn._prepare(task.x_train[:64], torch.device("cpu"))
+    x = recipe.prepare(task.x_train[:64], torch.device("cpu"))
     cnn.run_epochs(model, opt, x, task.y_train[:64], 0, 2, 0, 16, schedule="rung_cosine")
     assert seen[0] == pytest.approx(0.05) and seen[-1] < 0.005 and all(a >= b for a, b in zip(seen, seen[1:]))
     assert len(seen) == 8 and opt.param_groups[0]["lr"] == 0.05
@@ -85,31 +85,3 @@ def test_bf16_training_is_mixed_precision_close_to_fp32_and_resumable(task):
     first = cnn.train(task, arch, 1, seed=3, train_cfg=bf16)
     resumed = cnn.train(task, arch, 3, seed=3, train_cfg=bf16, resume=first.state)
     assert resumed.accuracy == b.accuracy  # deterministic in bf16 too
-
-
-def test_precision_auto_resolves_by_hardware_and_rejects_unknown():
-    assert cnn.resolve_precision("fp32", "cpu") == "fp32" and cnn.resolve_precision("bf16", "cpu") == "bf16"
-    assert cnn.resolve_precision("auto", "cpu") == ("bf16" if cnn.native_bf16("cpu") else "fp32")
-    with pytest.raises(ValueError, match="auto, fp32 or bf16"):
-        cnn.resolve_precision("fp16", "cpu")
-    with pytest.raises(config.ConfigError, match="precision"):
-        config.load("smoke", **{"train.precision": "fp16"})
-
-
-def test_auto_precision_is_named_in_the_store_keys():
-    """A store filled with auto = bf16 is not reused where auto means fp32 (and fp32/bf16 keys are unchanged)."""
-    from minas.core import keys
-    from minas.study import jobs
-
-    auto = config.load("smoke", **{"train.precision": "auto"})
-    fixed = config.load("smoke", **{"train.precision": "fp32"})
-    resolved = cnn.resolve_precision("auto", cnn.pick_device(auto.device))
-    assert keys.training_key(auto).endswith("-" + resolved)
-    assert keys.signal_key(auto).endswith("-" + resolved)
-    assert keys.bracket_key(auto).endswith("-" + resolved)
-    assert "-" not in keys.training_key(fixed)
-    name = jobs.checkpoint_path(auto, "mnist", "10-10-10-10", 0, 2).name  # pruning must still recognise it
-    assert jobs._CHECKPOINT.match(name)["config"] == keys.training_key(auto)
-    pinned = config.load("smoke", **{"train.precision": resolved})
-    assert keys.controller_key(auto) != keys.controller_key(pinned)  # auto keeps its own key, resolution included
-    assert keys.result_key(auto) != keys.result_key(pinned)

@@ -3,23 +3,31 @@ import pytest
 import torch
 
 from minas.core import config, keys
-from minas.nas import _packed, cnn, population
+from minas.nas import _packed, cnn, population, recipe
 from minas.nas.space import Architecture
 
 ARCHS = [Architecture((10, 20, 15, 10)), Architecture((15, 10, 25, 20)), Architecture((10, 10, 10, 10))]
 
 
+def _network(packed, j):
+    """Network j of `packed` as a plain CNN of the packed dtype (`_packed.unpack_into_one` into a fresh one)."""
+    ref = packed.head_weight
+    model = cnn.CNN(packed.archs[j], packed.in_channels, packed.n_classes).to(ref.device, ref.dtype)
+    _packed.unpack_into_one(packed, j, model)
+    return model
+
+
 def _fresh(task, dtype):
     models = [cnn.new_model(a, task.in_channels, task.n_classes, s, torch.device("cpu")).to(dtype)
               for s, a in enumerate(ARCHS)]
-    return models, [cnn._optimizer(m, 0.05, 5e-4) for m in models]
+    return models, [recipe.new_optimizer(m, 0.05, 5e-4) for m in models]
 
 
 def test_float64_population_equals_separate_trainings(task):
     """Different seeds, epoch spans and rung-cosine lengths (per-network rates, a repack when one finishes)."""
-    x = cnn._prepare(task.x_train, torch.device("cpu")).double()
+    x = recipe.prepare(task.x_train, torch.device("cpu")).double()
     y = task.y_train
-    xs_test = cnn._prepare(task.x_test, torch.device("cpu")).double()
+    xs_test = recipe.prepare(task.x_test, torch.device("cpu")).double()
     starts, ends = [0, 1, 0], [3, 3, 1]
     alone, alone_opts = _fresh(task, torch.float64)
     want = []
@@ -52,11 +60,11 @@ def test_padded_channels_stay_exactly_zero(task):
     for j in range(len(models)):
         for _, pname, index in _packed.layout(packed, j):
             real[pname][index] = True
-    x = cnn._prepare(task.x_train[:64], torch.device("cpu")).double()
+    x = recipe.prepare(task.x_train[:64], torch.device("cpu")).double()
     packed.train()
     snapshots = []
     for lrs in ([0.05] * 3, [0.05, 0.01, 0.0]):
-        snapshots.append(_packed.extract(packed, 2))
+        snapshots.append(_network(packed, 2))
         for _ in range(3):
             for p in packed.parameters():
                 p.grad = None
@@ -72,18 +80,20 @@ def test_padded_channels_stay_exactly_zero(task):
         mask = real[f"norms.{i}.weight"]
         assert (a[:, ~mask] == 0).all()
     # a network at rate 0 (frozen) did not move while the others did
-    before, after = dict(snapshots[1].named_parameters()), dict(_packed.extract(packed, 2).named_parameters())
+    before, after = dict(snapshots[1].named_parameters()), dict(_network(packed, 2).named_parameters())
     assert all(torch.equal(before[name], after[name]) for name in before)
     assert not torch.equal(dict(snapshots[0].named_parameters())["convs.0.weight"], before["convs.0.weight"])
 
 
-def test_extract_gives_back_each_network(task):
+def test_pack_then_unpack_gives_back_each_network(task):
+    """`unpack_into` writes network j's slice of a pack into a differently initialized CNN: it computes as the original."""
     models, _ = _fresh(task, torch.float32)
     packed = _packed.pack(models)
-    x = cnn._prepare(task.x_test, torch.device("cpu"))
-    for j, m in enumerate(models):
-        back = _packed.extract(packed, j)
-        assert back.arch == m.arch
+    others = [cnn.new_model(a, task.in_channels, task.n_classes, 99, torch.device("cpu")) for a in ARCHS]
+    x = recipe.prepare(task.x_test, torch.device("cpu"))
+    assert not torch.equal(cnn.activations(others[0], x)[0], cnn.activations(models[0], x)[0])
+    _packed.unpack_into(packed, others)
+    for back, m in zip(others, models):
         for a, b in zip(cnn.activations(back, x), cnn.activations(m, x)):
             assert torch.equal(a, b)
 
@@ -132,6 +142,14 @@ def test_groups_are_sorted_deterministic_and_respect_width():
     assert all(len(g) == 1 for g in narrow if max(max(archs[i].filters) for i in g) > 60)
     with pytest.raises(ValueError, match="group_size"):
         population.group_architectures(archs, 0)
+
+
+def test_only_group_size_one_trains_alone():
+    """The one place that decides between one network and a group; groups_for follows it."""
+    assert [population.trains_in_groups(s) for s in (0, 1, 2, 8)] == [True, False, True, True]
+    archs = [Architecture((10, 10, 10, 10))] * 3
+    assert population.groups_for(archs, 1, "cuda") == [[0], [1], [2]]
+    assert population.groups_for(archs, 2, "cpu") == [[0, 1], [2]]
 
 
 def test_choose_group_size_per_device():

@@ -8,7 +8,7 @@ from minas.nas import hyperband
 from minas.study import predict
 from minas.study.predict import budget, synthetic
 
-SIGNALS = {"NN + MI": "mi:mine_fast", "NN + arch only": "none"}
+PREDICTORS = ["NN + MI", "NN + arch only"]  # registered names; the fixed baselines join them
 
 
 def _experiment(gain: float, seed: int):
@@ -16,7 +16,7 @@ def _experiment(gain: float, seed: int):
     cfg = config.load("smoke", **{"predict.epochs": 3, "predict.seeds": 1, "mi.signals": ["mine_fast"],
                                   "collection.n_train_samples": 6, "collection.n_test_samples": 5, "hyperband.n_clean": 5})
     col = synthetic.calibrated_collected(12, 8, 6, 5, 5, floor=1e-3, gain=gain, strength=1.0, seed=seed, tasks_per_source=2)
-    return predict.run_experiment(cfg, col, signals=SIGNALS), col
+    return predict.run_experiment(cfg, col, predictors=PREDICTORS), col
 
 
 def test_floor_is_dirty_over_2k_and_matches_the_planted_floor():

@@ -99,6 +99,8 @@ def test_second_run_submits_no_jobs(tmp_path):
     assert col.posteriors["digits8"].shape == (2, 4, 23)
     assert np.allclose(col.posteriors["digits8"].sum(axis=-1), 1.0)
     assert len(col.samples) == 2 and col.samples.filter(like="z_").notna().all().all()
+    digits = col.tasks.set_index("name").loc["digits8"]  # the task's descriptors, for predictors that read them
+    assert (digits.classes, digits.size) == (10, 8) and digits.n_train > 0
     # bracket rows: 6 -> 4 -> 2 per instance on the smoke profile
     per_rung = col.brackets.groupby(["sample", "rung"]).size().unstack()
     assert per_rung.values.tolist() == [[6, 4, 2], [6, 4, 2]]

@@ -20,8 +20,8 @@ def test_mlp_shapes_and_training_lowers_loss(small):
     assert predict.PosteriorMLP()(torch.zeros(7, 96)).shape == (7, 92)
     out = predict.PosteriorMLP(softmax=True)(torch.randn(3, 96)).view(3, 4, N_OPTIONS)
     assert torch.allclose(out.sum(-1), torch.ones(3, 4), atol=1e-5)
-    tr = predict.build_pairs(small, "mi:mine_fast", "train", k=2)
-    te = predict.build_pairs(small, "mi:mine_fast", "test", k=2)
+    tr = predict.build_pairs(small, predict.SignalFeature("mine_fast"), "train", k=2)
+    te = predict.build_pairs(small, predict.SignalFeature("mine_fast"), "test", k=2)
     fit = predict.train_mlp(tr, te, epochs=15, lr=1e-3, batch_size=16, seed=0)
     assert len(fit.train_curve) == 16 and fit.test_pred.shape == (len(te), 92)
     assert fit.train_curve[-1] < 0.5 * fit.train_curve[0]
@@ -36,11 +36,11 @@ def test_gaussian_fit_recovers_known_gaussian():
 
 def test_pair_counts_match_thesis_arithmetic():
     col = synthetic.synthetic_collected(n_train=1, n_test=1, n_samples=11, seed=2)
-    tr = predict.build_pairs(col, "accuracy", "train", k=5)
+    tr = predict.build_pairs(col, predict.AccuracyFeature(), "train", k=5)
     assert len(tr) == 462 * 11 == 5082 and tr.x.shape == (5082, 96) and tr.y.shape == (5082, 92)
     assert np.allclose(tr.x[:, :92].reshape(-1, 4, N_OPTIONS).sum(-1), 1)  # one-hot architecture
     assert np.allclose(tr.y.reshape(-1, 4, N_OPTIONS).sum(-1), 1, atol=1e-5)  # clean posteriors are distributions
-    assert len(predict.build_pairs(col, "accuracy", "train", k=5, max_pairs_per_task=100)) == 100
+    assert len(predict.build_pairs(col, predict.AccuracyFeature(), "train", k=5, max_pairs_per_task=100)) == 100
 
 
 def test_uniform_baseline_mse_by_hand():
@@ -62,7 +62,7 @@ def test_paired_test_sees_planted_difference():
 
 def test_table_3_1_runs_end_to_end(small):
     cfg = config.load("smoke", **{"predict.epochs": 2, "predict.seeds": 2, "mi.signals": ["mine_fast", "ba"]})
-    exp = predict.run_experiment(cfg, small, signals={"NN + accuracy": "accuracy", "NN + MI": "mi:mine_fast"})
+    exp = predict.run_experiment(cfg, small, predictors=["NN + accuracy", "NN + MI"])
     t = exp.table.set_index("method")
     assert {"Uniform", "Fitted Gaussian", "NN + accuracy", "NN + MI", "Noise (dirty)"} <= set(t.index)
     assert t.loc["NN + MI", "n_seeds"] == 2 and t.loc["NN + MI", "thesis_reported_test"] == 7.38e-05
@@ -85,8 +85,8 @@ def test_task_test_uses_tasks_as_units_and_exact_sign_flips():
 
 
 def test_mi_raw_signal_reads_raw_columns(small):
-    raw = predict.signal_matrix(small, "mi_raw:ba")
-    z = predict.signal_matrix(small, "mi:ba")
+    raw = predict.SignalFeature("ba", z=False).matrix(small)
+    z = predict.SignalFeature("ba").matrix(small)
     assert np.allclose(raw, 1.0 + 0.1 * z)  # the synthetic raw value is 1 + 0.1 z
 
 
@@ -96,7 +96,7 @@ def test_cross_validation_never_puts_one_source_on_both_sides():
                                         tasks_per_source=2)  # 6 tasks from 3 sources
     sources = predict.task_sources(cfg, col)
     assert len(set(sources.values())) == 3
-    cv = predict.run_cross_validation(cfg, col, signals={"NN + MI": "mi:mine_fast", "NN + arch only": "none"})
+    cv = predict.run_cross_validation(cfg, col, predictors=["NN + MI", "NN + arch only"])
     assert sorted(cv.folds.family) == sorted(set(sources.values())) and (cv.folds.n_train_tasks == 4).all()
     for held, tasks in cv.errors.groupby("family").task.unique().items():
         tested = {sources[t] for t in tasks}
@@ -106,7 +106,7 @@ def test_cross_validation_never_puts_one_source_on_both_sides():
     assert row.n_tasks == 6 and row.n_sources == 3 and row.p_signflip >= 0.25  # 3 source means: 2 / 2^3 at best
     assert (cv.table.n_sources == 3).all()
     fam = {t: f"fam{i}" for i, t in enumerate(sorted(sources))}  # the old design, one family per task
-    by_family = predict.run_cross_validation(cfg, col, fam, signals={"NN + MI": "mi:mine_fast"}, by="family")
+    by_family = predict.run_cross_validation(cfg, col, fam, predictors=["NN + MI"], by="family")
     assert len(by_family.folds) == 6 and (by_family.comparisons.n_sources <= 3).all()
 
 
@@ -123,9 +123,9 @@ def test_task_test_clusters_tasks_by_source_and_monte_carlo_p_is_never_zero():
 
 
 def test_controls_and_the_low_variance_gaussian(small):
-    noise = predict.signal_matrix(small, "noise")
+    noise = predict.NoiseFeature().matrix(small)
     assert noise.shape == (len(small.samples), 4) and abs(noise.mean()) < 0.6 and 0.5 < noise.std() < 1.5
-    assert np.array_equal(noise, predict.signal_matrix(small, "noise"))  # seeded: the same column every time
+    assert np.array_equal(noise, predict.NoiseFeature().matrix(small))  # seeded: the same column every time
     # a signal that moves each layer's preferred option: the 5-number-per-layer Gaussian recovers the shift
     i = np.arange(N_OPTIONS)
     rng = np.random.default_rng(0)

@@ -235,3 +235,37 @@ def test_power_sentence_sets_what_was_seen_beside_what_could_be_seen(study, tmp_
         answer.own_power(cfg)
     report.record_metrics(cfg, "04_posterior_prediction", {"own_power": own})  # what notebook 04 records, read back
     pd.testing.assert_frame_equal(answer.own_power(cfg)[own.columns], own, check_dtype=False)
+
+
+def test_the_lead_is_one_plain_sentence_per_finding_and_a_table_of_its_numbers(study, controller):
+    from minas.views import lead
+
+    a = _analysis(study, controller)
+    comparisons = pd.DataFrame({"a": ["NN + MI", "NN + MI", "NN + noise"], "b": ["NN + accuracy", "Fitted Gaussian", "NN + arch only"],
+                                "unit": "test pair (seed mean)", "mean_diff": [0.004, -0.002, 0.00123456],
+                                "ci_low": [-0.001, -0.003, 0.0001], "ci_high": [0.009, -0.001, 0.002], "p_signflip": 0.5,
+                                "n_tasks": 4, "n_sources": 3})
+    vs_uniform = pd.DataFrame({"split": ["train", "train", "test"], "prior": ["exp1", "exp2", "exp1"],
+                               "diff_mean": [0.012, -0.03, 0.5], "ci_low": [-0.01, -0.05, 0.4], "ci_high": [0.03, -0.01, 0.6],
+                               "n_tasks": [5, 5, 2], "n_sources": [4, 4, 2]})
+    corr = pd.DataFrame({"method": ["ba", "ba"], "layer": pd.array([1, 2], dtype="Int64"), "target": ["hs", "hs | size"],
+                         "rho": [0.3, -0.6], "ci_low": [0.1, -0.8], "ci_high": [0.5, -0.4]})
+    a = dataclasses.replace(a, exp=dataclasses.replace(a.exp, comparisons=comparisons), vs_uniform=vs_uniform, correlations=corr)
+    ld = lead.lead(a, _power(False))
+    has_budget = not a.exp.task_noise.empty
+    assert len(ld.sentences) == 4 + has_budget and not any(re.search(r"\d", s) for s in ld.sentences)  # plain: no number
+    exp1, exp2, within, power = ld.sentences[has_budget:]
+    assert exp1 == "Per-layer MI does not measurably help predict which filter counts Hyperband keeps."
+    assert exp2 == "A controller's learned prior does worse than the uniform prior."  # exp1's CI straddles 0, exp2's lies below
+    assert within.startswith("Within one data set, some per-layer signals rank") and "absence of evidence" in power
+    t = ld.table.set_index("quantity")
+    assert list(ld.table.columns) == ["finding", "quantity", "value", "95% CI", "sources"]
+    assert t.loc["NN + MI minus NN + accuracy"].tolist() == [1 + has_budget, "+0.004", "[-0.001, +0.009]", "3"]
+    assert t.loc["NN + noise minus NN + arch only", "value"] == "+0.00123"  # 3 significant digits
+    assert t.loc["Exp 2 minus uniform (mean score of Hyperband's output)"].tolist()[1:] == ["-0.03", "[-0.05, -0.01]", "4"]
+    assert t.loc["largest: ba layer 2 with hs (partial rho)", "95% CI"] == "[-0.8, -0.4]"
+    assert t.loc["power to detect a perfect per-layer signal (target 0.8)"].tolist()[1:] == ["0.25", "[0.127, 0.412]", "6"]
+    assert (ld.table != "").any().all()  # no empty column
+    text = lead.markdown(ld)
+    assert text.count("\n| ") == len(ld.table) + 1 and text.strip().endswith(lead.UNIT)
+    assert "negative result" in lead.lead(a, _power(True)).sentences[-1]

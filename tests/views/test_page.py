@@ -31,3 +31,18 @@ def test_report_leads_with_the_answer_and_is_self_contained(tmp_path):
     cfg = minas.load("smoke", output_dir=str(tmp_path / "out"))
     path = page.write_report(cfg, text)
     assert path == cfg.out / "report.html" and path.read_text() == text
+
+
+def test_the_answer_opens_with_numbered_sentences_then_their_table(tmp_path):
+    lead = pd.DataFrame({"finding": [1, 2], "quantity": ["NN + MI minus NN + accuracy", "power"],
+                         "value": ["+0.004", "0.25"], "95% CI": ["[-0.001, +0.009]", "[0.127, 0.412]"], "sources": ["3", "6"]})
+    fig, ax = plt.subplots()
+    text = page.html_report("r", ["MI does not help.", "A null is absence of evidence."], {"Table 3.1": fig}, {},
+                            lead_table=lead, lead_note="MSE on the per-layer scale.")
+    plt.close(fig)
+    verdict = text[text.index("id='verdict'"):text.index("id='figures'")]
+    assert "<ol><li>MI does not help.</li><li>A null is absence of evidence.</li></ol>" in verdict
+    assert verdict.index("</ol>") < verdict.index("<table") and "[-0.001, +0.009]" in verdict and "per-layer scale" in verdict
+    assert "<th>95% CI</th>" in verdict and "<th>sources</th>" in verdict
+    plain = page.html_report("r", ["one sentence"], {}, {})
+    assert "<p>one sentence</p>" in plain and "<ol>" not in plain  # without a table: paragraphs, as before

@@ -26,15 +26,15 @@ from minas.study.autobuild.model import (
     span_importance,
     train_importance,
 )
-from minas.study.predict import signal_matrix
+from minas.study.predict import AccuracyFeature, NoFeature, SignalFeature
 
 
-def task_context(collected, signal: str) -> dict | None:
-    """task -> mean of the signal over its input samples (None for signal 'none')."""
-    if signal == "none":
+def task_context(collected, feature) -> dict | None:
+    """task -> mean of a predictor feature (`predict.features`) over its input samples (None for `NoFeature`)."""
+    if feature == NoFeature():
         return None
 
-    sig = signal_matrix(collected, signal)
+    sig = feature.matrix(collected)
     return {t: sig[np.flatnonzero((collected.samples.task == t).to_numpy())].mean(axis=0) for t in collected.samples.task.unique()}
 
 
@@ -88,7 +88,7 @@ def _built_rows(rows: pd.DataFrame, built: dict, method: str) -> list[dict]:
 
 
 def evaluate(cfg: StudyConfig, collected, exp=None, signals: dict | None = None, epochs: int = 200) -> Evaluation:
-    """Train AutoBuild per signal on training tasks' brackets; compare on test tasks with baselines.
+    """Train AutoBuild per signal (name -> `predict` feature) on training tasks' brackets; compare on test tasks.
 
     Baselines: sum of filters (score = -sum filters); with `exp` (predict.Experiment1) the
     posterior predictors' mean test-task posteriors scored by `posterior_score`.
@@ -99,7 +99,8 @@ def evaluate(cfg: StudyConfig, collected, exp=None, signals: dict | None = None,
     if train_rows.empty or test_rows.empty:
         raise ValueError("no Hyperband rows for train or test tasks: run notebook 03 (collection) first")
     primary = cfg.mi.signals[0] if cfg.mi.signals[0] in collected.signals else collected.signals[0]
-    signals = signals or {"AutoBuild": "none", "AutoBuild + MI": f"mi:{primary}", "AutoBuild + accuracy": "accuracy"}
+    signals = signals or {"AutoBuild": NoFeature(), "AutoBuild + MI": SignalFeature(primary),
+                          "AutoBuild + accuracy": AccuracyFeature()}
     test_tasks = sorted(test_rows.task.unique())
     train_tasks = sorted(t for t in train_rows.task.unique() if t in collected.posteriors)
     clean = {t: hyperband.clean_posteriors(collected.posteriors[t], k)[0] for t in list(train_tasks) + test_tasks
@@ -110,7 +111,7 @@ def evaluate(cfg: StudyConfig, collected, exp=None, signals: dict | None = None,
         data, test = chain_data(train_rows, ctx), chain_data(test_rows, ctx)
         imp_tr, imp_te, preds = [], [], []
         for s in range(cfg.predict.seeds):
-            model, curve = train_importance(data, epochs, seed=derive_seed(cfg.seed, "autobuild", sig, s))
+            model, curve = train_importance(data, epochs, seed=derive_seed(cfg.seed, "autobuild", sig.label, s))
             curves.append(pd.DataFrame({"method": name, "seed": s, "step": np.arange(len(curve)), "loss": curve}))
             shared = None if ctx else node_importance(model)  # without context one map serves every task
             imp_tr.append([shared if shared is not None else node_importance(model, ctx[t]) for t in train_tasks])

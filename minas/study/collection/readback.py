@@ -7,7 +7,7 @@ Hyperband instance is paired with its sample only when its stored inputs are thi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ class Collected:
     brackets: one row per (sample, rung, input): task, split, sample, rung, arch, epochs,
         accuracy, score, survived.
     reference: every random architecture measured per task (role 'standardize' or 'input').
+    tasks: `data.task_table` of the configured tasks (name, family, source, classes, channels, size, n_train,
+        n_test, split): what a predictor may read about a task itself; empty for collections built by hand.
     The signal "probe" (minas.mi.probe) holds held-out linear-probe accuracy, a fraction, not nats.
     """
 
@@ -41,6 +43,7 @@ class Collected:
     brackets: pd.DataFrame
     reference: pd.DataFrame
     signals: list[str]  # the signals held in samples and reference, in config order
+    tasks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def signal_matrix(self, signal: str, standardized: bool = True) -> np.ndarray:
         """(n_samples, L) values of one signal in the samples table, z-scored or raw ((n_samples, 1) for a
@@ -112,7 +115,8 @@ def load_collected(cfg: StudyConfig, store: Store, tasks: list[str] | None = Non
     """Read input samples, signals and posteriors of finished work back from the store."""
     settings = (keys.training_key(cfg), keys.signal_key(cfg))
     bracket_key = keys.bracket_key(cfg)
-    split = {t.name: t.split for t in data.build_tasks(cfg)}
+    built = data.build_tasks(cfg)
+    split = {t.name: t.split for t in built}
     names = tasks if tasks is not None else list(split)
     ref_rows, sample_rows, bracket_rows, posts = [], [], [], {}
     for task in names:
@@ -132,4 +136,4 @@ def load_collected(cfg: StudyConfig, store: Store, tasks: list[str] | None = Non
             posts[task] = np.stack(task_posts)
     samples = _zscore(cfg, store, pd.DataFrame(sample_rows))
     return Collected(samples.reset_index(drop=True), posts, pd.DataFrame(bracket_rows), pd.DataFrame(ref_rows),
-                     list(cfg.mi.signals))
+                     list(cfg.mi.signals), data.task_table(built))

@@ -76,7 +76,7 @@ def run_input_samples(cfg: StudyConfig, store: Store, engine: Engine, pairs: lis
                                      (cfg, task, arch, missing))
     training_key = keys.training_key(cfg)
     first: list[Job] = list(todo.values())
-    if cfg.train.group_size != 1 and todo:
+    if population.trains_in_groups(cfg.train.group_size) and todo:
         untrained: dict[str, list[str]] = {}
         for task, arch in todo:
             stored = store.get_training(task, arch, cfg.seed, 0, training_key, kind="converge") is not None

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from minas.study.predict.experiment import COMPARED, _clusters, _comparisons, default_signals, score_split
+from minas.study.predict.experiment import _clusters, _comparisons, score_split
 from minas.study.predict.predictors import task_noise, task_sources
+from minas.study.predict.slot import comparisons, resolve, usable
 from minas.stats import cluster_means, mean_interval
-
-CV_METHODS = ("NN + MI", "NN + MI (raw)", "NN + accuracy", "NN + accuracy (z)", "NN + arch only", "NN + noise")  # per fold
 
 
 @dataclass
@@ -37,11 +36,7 @@ class CrossValidation:
     epochs: int  # predictor epochs per training
     sources: dict = dataclasses.field(default_factory=dict)  # task -> image source
     task_noise: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)  # predictors.task_noise
-
-
-def cv_signals(collected, primary: str | None = None) -> dict:
-    """The signals trained per fold: the thesis's two NNs, their like-for-like twins, the architecture alone, noise."""
-    return {k: v for k, v in default_signals(collected, primary).items() if k in CV_METHODS}
+    skipped: dict = dataclasses.field(default_factory=dict)  # predictor -> why this collection could not feed it
 
 
 def task_means(errors: pd.DataFrame) -> pd.DataFrame:
@@ -61,17 +56,19 @@ def _interval_table(means: pd.DataFrame, sources: dict | None = None, level: flo
     return pd.DataFrame(rows).sort_values("test_mse").reset_index(drop=True)
 
 
-def run_cross_validation(cfg, collected, families: dict | None = None, signals: dict | None = None, seeds: int = 1,
+def run_cross_validation(cfg, collected, families: dict | None = None, predictors=None, seeds: int = 1,
                          epochs: int | None = None, sources: dict | None = None, by: str = "source") -> CrossValidation:
     """Leave-one-source-out Experiment 1 over every collected task (train and held-out alike).
 
     sources: task -> image source (default `predictors.task_sources`: the data room's `Task.source`). by="family"
     holds out `families` (task -> family) instead, the design before issue 23; intervals still cluster by source.
-    seeds and epochs of the per-fold predictor trainings (defaults: 1 seed, cfg.predict.epochs).
+    predictors: None (the registered predictors marked `crossval`, `slot.lineup`), registered names (with the fixed
+    baselines) or bound predictor objects. seeds and epochs of the per-fold MLP trainings (defaults: 1 seed,
+    cfg.predict.epochs).
     """
     if by not in ("source", "family"):
         raise ValueError(f"by={by!r}: hold out whole 'source's (independent units) or 'family's")
-    signals = signals or cv_signals(collected, cfg.mi.signals[0])
+    chosen, skipped = usable(resolve(predictors, collected.signals, cfg.mi.signals[0], crossval=True), collected)
     epochs = epochs or cfg.predict.epochs
     tasks = collected.samples.task
     names = sorted(tasks.unique())
@@ -86,7 +83,7 @@ def run_cross_validation(cfg, collected, families: dict | None = None, signals: 
         fold = dataclasses.replace(collected, samples=collected.samples.assign(
             split=np.where(tasks.isin(held), "test", "train")))
         try:
-            _, _, err, _, te = score_split(cfg, fold, signals, seeds, epochs)
+            _, _, err, _, te = score_split(cfg, fold, chosen, seeds, epochs)
         except ValueError as e:  # e.g. a held-out task with fewer than n_clean posteriors
             folds.append({"family": held_unit, "tasks": ", ".join(held), "n_train_tasks": len(names) - len(held),
                           "n_test_pairs": 0, "skipped": str(e)})
@@ -99,6 +96,6 @@ def run_cross_validation(cfg, collected, families: dict | None = None, signals: 
         raise ValueError("no fold could be scored: every task needs >= hyperband.n_clean posteriors")
     errors = pd.concat(errors, ignore_index=True)
     pair_task = errors.drop_duplicates("pair").set_index("pair").task.sort_index()
-    comparisons = _comparisons(errors, None, cfg.seed, COMPARED, pair_task=pair_task, sources=sources)
-    return CrossValidation(pd.DataFrame(folds), errors, _interval_table(task_means(errors), sources), comparisons,
-                           seeds, epochs, sources, task_noise(collected, cfg.hyperband.n_clean, sources))
+    compared = _comparisons(errors, None, cfg.seed, comparisons(chosen), pair_task=pair_task, sources=sources)
+    return CrossValidation(pd.DataFrame(folds), errors, _interval_table(task_means(errors), sources), compared,
+                           seeds, epochs, sources, task_noise(collected, cfg.hyperband.n_clean, sources), skipped)

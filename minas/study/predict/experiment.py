@@ -1,6 +1,7 @@
 """Experiment 1 of the thesis: every posterior predictor and baseline scored on the same held-out pairs (Table 3.1).
 
-Source: Kossmann 2019 (thesis), sec. 3.1 and Table 3.1; paired comparisons as in `minas.stats`,
+Which predictors, what each reads and how it fits come from the predictor slot (`slot.lineup`, the registry's
+`PREDICTORS`); this module scores whatever the lineup holds. Source: Kossmann 2019 (thesis), sec. 3.1 and Table 3.1; paired comparisons as in `minas.stats`,
 over independent image sources (`Task.source`): each comparison's interval and sign-flip p rest on
 source means, and every comparison carries `n_sources`. Controls (issue 23, item 4): "NN + noise" (a
 unit-variance column with no information) beside every signal, so "signal X is worse" is read against
@@ -20,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from minas.core.seeding import derive_seed
-from minas.mi import ESTIMATORS
-from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, OPTIONS
+from minas.nas.space import N_LAYERS, N_OPTIONS, OPTIONS
 from minas.nas import hyperband
-from minas.study.predict.predictors import (Pairs, build_pairs, fit_gaussian, fit_signal_gaussian, noise_summary,
-                                            task_noise, task_sources, train_mlp)
+from minas.study.predict.features import NoFeature
+from minas.study.predict.fits import FitSettings
+from minas.study.predict.predictors import Pairs, build_pairs, noise_summary, task_noise, task_sources
+from minas.study.predict.slot import comparisons, resolve, usable
 from minas.stats import cluster_means, mean_interval, task_test
 
 THESIS_SCALE = 1.0 / 16.0  # per-layer-normalized MSE -> 92-normalized MSE (the thesis's scale)
@@ -52,27 +53,12 @@ class Experiment1:
     test: Pairs
     sources: dict = dataclasses.field(default_factory=dict)  # task -> image source (the unit of independence)
     task_noise: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)  # predictors.task_noise: dirty, floor
+    skipped: dict = dataclasses.field(default_factory=dict)  # predictor -> why this collection could not feed it
 
     def task_posteriors(self, method: str) -> dict:
         """method's mean predicted posterior per test task, task -> (4, 23)."""
         p = self.predictions[method]
         return {t: p[self.test.task == t].mean(axis=0).reshape(N_LAYERS, N_OPTIONS) for t in np.unique(self.test.task)}
-
-
-def default_signals(collected, primary: str | None = None) -> dict:
-    """label -> signal: the thesis's two NNs ("NN + MI" uses `primary`, cfg.mi.signals[0]), then beyond ones."""
-    methods = sorted(collected.signals)
-    primary = primary if primary in methods else (methods[0] if methods else None)
-    out = {"NN + accuracy": "accuracy", "NN + MI": f"mi:{primary}" if primary else "none"}
-    # other MI estimators as "NN + MI (name)"; the probe and the training-free proxies under their own names
-    out.update({(f"NN + MI ({m})" if m in ESTIMATORS else f"NN + {m}"): f"mi:{m}" for m in methods if m != primary})
-    if primary:  # like for like (issue 14, item 3): MI raw beside raw accuracy, accuracy z-scored beside z-scored MI
-        out["NN + MI (raw)"] = f"mi_raw:{primary}"
-    out.update({"NN + arch only": "none", "NN + accuracy (z)": "accuracy_z", "NN + noise": "noise"})
-    return out
-
-
-GAUSSIAN_SIGNALS = ("NN + MI", "NN + accuracy", "NN + params", "NN + noise")  # also fitted as "Gaussian + X"
 
 
 def holdout_split(cfg, collected, sources: dict):
@@ -94,62 +80,57 @@ def pair_mse(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
     return ((np.asarray(pred, np.float64) - y) ** 2).mean(axis=1)  # (P,)
 
 
-def run_experiment(cfg, collected, signals: dict | None = None, softmax: bool = False) -> Experiment1:
-    """Train the NN per signal x cfg.predict.seeds and score every baseline on the same pairs (Table 3.1)."""
-    signals = signals or default_signals(collected, cfg.mi.signals[0])
+def run_experiment(cfg, collected, predictors=None, softmax: bool = False) -> Experiment1:
+    """Score every predictor of the lineup on the same pairs (Table 3.1): MLPs trained cfg.predict.seeds times.
+
+    predictors: None (every registered predictor, `slot.lineup`), registered names (with the fixed baselines) or
+    bound predictor objects; the primary signal is cfg.mi.signals[0]."""
     if collected.samples.empty or not (collected.samples.split == "test").any():
         raise ValueError("no collected input samples on test tasks: run notebook 03 (collection) first")
+    chosen, skipped = usable(resolve(predictors, collected.signals, cfg.mi.signals[0]), collected)
     sources = task_sources(cfg, collected)
     collected = holdout_split(cfg, collected, sources)
-    runs, curves, errors, preds, te = score_split(cfg, collected, signals, cfg.predict.seeds, cfg.predict.epochs, softmax)
+    runs, curves, errors, preds, te = score_split(cfg, collected, chosen, cfg.predict.seeds, cfg.predict.epochs, softmax)
     k = cfg.hyperband.n_clean
-    table = _table(runs, noise_summary(collected, k), signals, _overlap_note(collected, k))
-    return Experiment1(table, runs, curves, errors, _comparisons(errors, te, cfg.seed, sources=sources), preds, te,
-                       sources, task_noise(collected, k, sources))
+    table = _table(runs, noise_summary(collected, k), _overlap_note(collected, k))
+    return Experiment1(table, runs, curves, errors, _comparisons(errors, te, cfg.seed, comparisons(chosen), sources=sources),
+                       preds, te, sources, task_noise(collected, k, sources), skipped)
 
 
-def score_split(cfg, collected, signals: dict, seeds: int, epochs: int, softmax: bool = False, gaussians: bool = True):
-    """(runs, curves, errors, predictions, test pairs) of every baseline and signal on one train/test split
-    (gaussians: also fit the low-variance "Gaussian + X" of the signals in GAUSSIAN_SIGNALS)."""
+def score_split(cfg, collected, predictors: list, seeds: int, epochs: int, softmax: bool = False, gaussians: bool = True):
+    """(runs, curves, errors, predictions, test pairs) of the bound `predictors` (`slot.lineup`) on one train/test
+    split; MLPs trained `seeds` x `epochs` (gaussians=False leaves the Gaussian + X fits out)."""
     pc, k, cap = cfg.predict, cfg.hyperband.n_clean, cfg.hyperband.max_clean
-    first = next(iter(signals.values()))
-    tr = build_pairs(collected, first, "train", k, pc.max_pairs_per_task, cfg.seed, cap)
-    te = build_pairs(collected, first, "test", k, 0, cfg.seed, cap)
+    settings = FitSettings(seeds, epochs, pc.lr, pc.batch_size, cfg.seed, softmax)
+    pairs: dict = {}
+
+    def pairs_of(feature) -> tuple[Pairs, Pairs]:  # the targets are the same for every feature; only x differs
+        if feature not in pairs:
+            pairs[feature] = (build_pairs(collected, feature, "train", k, pc.max_pairs_per_task, cfg.seed, cap),
+                              build_pairs(collected, feature, "test", k, 0, cfg.seed, cap))
+        return pairs[feature]
+
+    tr, te = pairs_of(NoFeature())
     if len(tr) == 0 or len(te) == 0:
         raise ValueError(f"no train or test pairs (train {len(tr)}, test {len(te)}): each task needs >= "
                          f"hyperband.n_clean={k} posteriors; run notebook 03 to finish the collection")
-    mean_post = tr.y.mean(axis=0).reshape(N_LAYERS, N_OPTIONS)
-    fixed = {"Uniform": np.full(ONE_HOT_SIZE, 1.0 / N_OPTIONS), "Fitted Gaussian": fit_gaussian(mean_post).ravel(),
-             "Mean train posterior": mean_post.ravel()}
     runs, curves, errors, preds = [], [], [], {}
     meta = {"pair": np.arange(len(te)), "task": te.task, "sample": te.sample}
-    for name, f in fixed.items():
-        e = pair_mse(np.broadcast_to(f, te.y.shape), te.y)
-        runs.append({"method": name, "signal": "", "seed": 0, "train_mse": pair_mse(np.broadcast_to(f, tr.y.shape), tr.y).mean(),
-                     "test_mse": e.mean()})
-        errors.append(pd.DataFrame(dict(meta, method=name, seed=0, mse=e)))
-        preds[name] = np.broadcast_to(f, te.y.shape).astype(np.float32)
-    for name, sig in signals.items():
-        trs = build_pairs(collected, sig, "train", k, pc.max_pairs_per_task, cfg.seed, cap)
-        tes = build_pairs(collected, sig, "test", k, 0, cfg.seed, cap)
-        if gaussians and name in GAUSSIAN_SIGNALS:  # the low-variance twin: 5 numbers per layer, deterministic
-            g = fit_signal_gaussian(trs)
-            label, e = "Gaussian + " + name[len("NN + "):], pair_mse(g.predict(tes.x), tes.y)
-            runs.append({"method": label, "signal": sig, "seed": 0, "train_mse": pair_mse(g.predict(trs.x), trs.y).mean(),
-                         "test_mse": e.mean()})
-            errors.append(pd.DataFrame(dict(meta, method=label, seed=0, mse=e)))
-            preds[label] = g.predict(tes.x).astype(np.float32)
-        seed_preds = []
-        for s in range(seeds):  # the same init stream for every signal: seed s of each signal starts from the same weights
-            fit = train_mlp(trs, tes, epochs, pc.lr, pc.batch_size, derive_seed(cfg.seed, "predict", s), softmax)
-            e = pair_mse(fit.test_pred, tes.y)
-            runs.append({"method": name, "signal": sig, "seed": s, "train_mse": fit.train_curve[-1], "test_mse": e.mean()})
-            for split, c in (("train", fit.train_curve), ("test", fit.test_curve)):
-                curves.append(pd.DataFrame({"method": name, "seed": s, "epoch": np.arange(len(c)), "split": split, "mse": c}))
-            errors.append(pd.DataFrame(dict(meta, method=name, seed=s, mse=e)))
-            seed_preds.append(fit.test_pred)
-        preds[name] = np.mean(seed_preds, axis=0)
-    return pd.DataFrame(runs), pd.concat(curves, ignore_index=True), pd.concat(errors, ignore_index=True), preds, te
+    for p in predictors:
+        if not gaussians and p.fit.kind == "gaussian":
+            continue
+        trs, tes = pairs_of(p.feature)
+        scored = p.fit.run(trs, tes, settings)
+        signal = "" if p.fit.kind == "fixed" else p.feature.label
+        for sc in scored:
+            e = pair_mse(sc.test_pred, tes.y)
+            runs.append({"method": p.name, "signal": signal, "seed": sc.seed, "train_mse": sc.train_mse, "test_mse": e.mean()})
+            curves += [pd.DataFrame({"method": p.name, "seed": sc.seed, "epoch": np.arange(len(c)), "split": split, "mse": c})
+                       for split, c in sc.curves.items()]
+            errors.append(pd.DataFrame(dict(meta, method=p.name, seed=sc.seed, mse=e)))
+        preds[p.name] = np.mean([sc.test_pred for sc in scored], axis=0).astype(np.float32)  # seed mean for MLPs
+    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["method", "seed", "epoch", "split", "mse"])
+    return pd.DataFrame(runs), curves, pd.concat(errors, ignore_index=True), preds, te
 
 
 def _overlap_note(collected, k: int) -> str:
@@ -168,7 +149,7 @@ def _overlap_note(collected, k: int) -> str:
             f"its scale (ours x {THESIS_SCALE:g}) from its own C(n,k)")
 
 
-def _table(runs: pd.DataFrame, noise: pd.DataFrame, signals: dict, note: str = "") -> pd.DataFrame:
+def _table(runs: pd.DataFrame, noise: pd.DataFrame, note: str = "") -> pd.DataFrame:
     agg = runs.groupby("method", sort=False).agg(train_mse_mean=("train_mse", "mean"), train_mse_std=("train_mse", "std"),
                                                  test_mse_mean=("test_mse", "mean"), test_mse_std=("test_mse", "std"),
                                                  n_seeds=("seed", "nunique")).reset_index()
@@ -186,11 +167,6 @@ def _table(runs: pd.DataFrame, noise: pd.DataFrame, signals: dict, note: str = "
     return agg.sort_values("group", ascending=False, kind="stable")[order].reset_index(drop=True)
 
 
-COMPARED = (("NN + MI", "NN + accuracy"), ("NN + MI", "Fitted Gaussian"), ("NN + MI", "NN + arch only"),
-            ("NN + MI (raw)", "NN + accuracy"), ("NN + MI", "NN + accuracy (z)"),  # thesis pairs, then like for like
-            ("NN + noise", "NN + arch only"), ("NN + MI", "NN + noise"), ("NN + accuracy", "NN + noise"),
-            ("NN + params", "NN + noise"),  # controls: any extra column, and the signal against it
-            ("Gaussian + MI", "Fitted Gaussian"), ("Gaussian + noise", "Fitted Gaussian"), ("Gaussian + MI", "Gaussian + noise"))
 UNIT = ("test pairs, averaged per task, then per source (t-interval over source means, crossed with predictor seeds "
         "when several; sign-flip p over the seed-mean source means)")
 
@@ -212,9 +188,9 @@ def compare(errors: pd.DataFrame, a: str, b: str, task_of, sources: dict | None 
     return task_test(va.ravel(), vb.ravel(), tasks, seed=seed, clusters=_clusters(tasks, sources), replicates=reps)
 
 
-def _comparisons(errors: pd.DataFrame, te: Pairs | None, seed: int, pairs=COMPARED, pair_task=None,
+def _comparisons(errors: pd.DataFrame, te: Pairs | None, seed: int, pairs: list, pair_task=None,
                  sources: dict | None = None) -> pd.DataFrame:
-    """a - b of test MSE with sources as the unit (`compare`): per pair and predictor seed, averaged per task, then
+    """a - b of test MSE for each (a, b) of `pairs` (`slot.comparisons`) with sources as the unit (`compare`): per pair and predictor seed, averaged per task, then
     per source (`sources`: task -> source; without it every task counts as its own source); intervals crossed over
     predictor seeds when there are several.
 

@@ -19,12 +19,12 @@ import pandas as pd
 
 from minas.core.seeding import rng_for
 from minas.study.collection import signal_columns
-from minas.study.predict import run_cross_validation, score_split, task_sources
+from minas.study.predict import lineup, run_cross_validation, score_split, task_sources
 from minas.study.predict.experiment import compare
 from minas.stats import binomial_interval
 from minas.study.predict.synthetic import TASK_WIDTHS, calibrated_collected, planted_gain
 
-SIGNAL = {"NN + MI": "mi:mine_fast"}  # the planted signal, fed as notebook 04 feeds MI
+SIGNAL = lineup(["mine_fast"], names=["NN + MI"])  # the planted signal, fed as notebook 04 feeds MI (z-scored)
 PREDICTORS = ("NN + MI", "Gaussian + MI")  # whose test the power is of
 
 
@@ -58,9 +58,8 @@ def _planted_effect(cfg, col, null, seeds: int, epochs: int, folds: int, predict
         runs = [run_cross_validation(cfg, c, families, SIGNAL, seeds, epochs, by="family",
                                      sources=sources or {t: t for t in tasks}).errors for c in (col, null)]
     else:
-        gaussian = predictor != "NN + MI"  # its NN is trained too (1 seed x 1 epoch: unread)
-        runs = [score_split(cfg, c, SIGNAL, 1 if gaussian else seeds, 1 if gaussian else epochs, gaussians=gaussian)[2]
-                for c in (col, null)]
+        chosen = lineup(["mine_fast"], names=[predictor])
+        runs = [score_split(cfg, c, chosen, seeds, epochs)[2] for c in (col, null)]
     task_of = runs[0].drop_duplicates("pair").set_index("pair").task
     errors = pd.concat([runs[0], runs[1].assign(method=runs[1].method.where(runs[1].method != predictor, "null"))])
     return compare(errors, predictor, "null", task_of, sources)

@@ -3,16 +3,9 @@
 Source: Kossmann 2019 (thesis), Def. 2.3 (input sample), sec. 3.1 (clean posteriors, the
 predictor, its baselines) and A.1 (MLP 96 -> 128 -> 128 -> 64 -> 92, ReLU, MSE).
 
-Signals (the N_LAYERS numbers beside the one-hot architecture) are named strings, one code path:
-  "mi:<method>"  z-scored MI of that estimator (`z_<method>_1..4`, thesis A.4)
-  "mi_raw:<method>"  the same signal raw (`mi_<method>_1..4`), as the thesis fed accuracy
-  "accuracy"     the input architecture's accuracy, repeated in every layer's slot (the thesis's
-                 "NN fed accuracy instead of MI"; raw, so it also tells tasks apart by difficulty)
-  "accuracy_z"   the accuracy z-scored against the task's reference architectures (like MI)
-  "none"         zeros: the architecture alone (does any signal add anything?)
-  "noise"        N(0, 1) per layer, seeded by (task, sample): a column with unit variance and no
-                 information, the control every "signal X is worse/better" is read against (issue 23)
-Per-layer linear-probe accuracy needs stored activations (not in the store); "mi:ba" (the
+What a predictor reads beside the one-hot architecture is a feature object (`minas.study.predict.features`:
+a signal z-scored or raw, the accuracy, a noise column, nothing, or a predictor's own), `width` numbers per
+layer. Per-layer linear-probe accuracy needs stored activations (not in the store); the signal "ba" (the
 held-out classifier bound) is the closest stored per-layer probe signal.
 """
 from __future__ import annotations
@@ -29,39 +22,6 @@ from minas import data
 from minas.core.seeding import rng_for
 from minas.nas import hyperband
 from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE, parse_architecture
-from minas.study.collection import signal_columns
-
-
-def signal_matrix(collected, signal: str) -> np.ndarray:
-    """(n_samples, N_LAYERS) signal per input sample of `collected.samples` (see module docstring)."""
-    s = collected.samples
-    if signal == "none":
-        return np.zeros((len(s), N_LAYERS))
-    if signal == "noise":  # the same sample always gets the same column, whatever else was collected
-        return np.stack([rng_for(0, "noise-signal", t, i).normal(0.0, 1.0, N_LAYERS)
-                         for t, i in zip(s.task, s["sample"])]) if len(s) else np.zeros((0, N_LAYERS))
-    if signal == "accuracy":
-        return np.repeat(s["accuracy"].to_numpy(dtype=np.float64)[:, None], N_LAYERS, axis=1)
-    if signal == "accuracy_z":
-        ref = collected.reference
-        z = np.zeros(len(s))
-        for task, idx in s.groupby("task").groups.items():
-            r = ref.loc[ref.task == task, "accuracy"].to_numpy(dtype=np.float64)
-            rows = s.index.get_indexer(idx)
-            z[rows] = (s.loc[idx, "accuracy"].to_numpy() - np.nanmean(r)) / max(np.nanstd(r), 1e-3)
-        return np.repeat(z[:, None], N_LAYERS, axis=1)
-    if signal.startswith(("mi:", "mi_raw:")):
-        method, raw = signal.split(":", 1)[1], signal.startswith("mi_raw:")
-        cols = signal_columns(method, standardized=not raw)
-        missing = [c for c in cols if c not in s.columns]
-        if missing:
-            raise ValueError(f"signal {signal!r}: columns {missing} are not in the samples; "
-                             f"collected signals: {collected.signals}")
-        values = np.nan_to_num(s[cols].to_numpy(dtype=np.float64))
-        # a whole-network signal (one layer-0 column, e.g. a parameter count) enters every layer's slot, as accuracy does
-        return np.repeat(values, N_LAYERS, axis=1) if values.shape[1] == 1 else values
-    raise ValueError(f"unknown signal {signal!r}; use 'mi:<method>', 'mi_raw:<method>', 'accuracy', 'accuracy_z', "
-                     "'noise' or 'none'")
 
 
 def task_sources(cfg, collected) -> dict:
@@ -78,7 +38,7 @@ def task_sources(cfg, collected) -> dict:
 
 @dataclass
 class Pairs:
-    """(input sample, clean posterior) pairs of one split; x (P, 96), y (P, 92) float32."""
+    """(input sample, clean posterior) pairs of one split; x (P, 92 + N_LAYERS x width), y (P, 92) float32."""
 
     x: np.ndarray
     y: np.ndarray
@@ -90,14 +50,15 @@ class Pairs:
         return len(self.x)
 
 
-def build_pairs(collected, signal: str, split: str, k: int, max_pairs_per_task: int = 0, seed: int = 0,
+def build_pairs(collected, feature, split: str, k: int, max_pairs_per_task: int = 0, seed: int = 0,
                 max_clean: int = 0) -> Pairs:
-    """Every clean posterior of each task of `split` x every input sample of that task (Def. 2.3, sec. 3.1).
+    """Every clean posterior of each task of `split` x every input sample of that task (Def. 2.3, sec. 3.1); x is the
+    one-hot architecture and the feature's values (`features`).
 
     max_clean > 0 keeps at most that many clean posteriors per task (`hyperband.clean_posteriors`: a seeded draw of
     the C(n, k) combinations, which at k = 20 of 25 would be 53,130)."""
     s = collected.samples
-    sig = signal_matrix(collected, signal)
+    sig = feature.matrix(collected)
     xs, ys, tasks, samples, cleans = [], [], [], [], []
     for task in sorted(s.loc[s.split == split, "task"].unique()):
         rows = np.flatnonzero((s.task == task).to_numpy())  # samples are in posterior order
@@ -105,7 +66,7 @@ def build_pairs(collected, signal: str, split: str, k: int, max_pairs_per_task: 
         if len(clean) == 0:
             continue
         onehot = np.stack([parse_architecture(a).one_hot() for a in s.arch.iloc[rows]])  # (n, 92)
-        inputs = np.concatenate([onehot, sig[rows]], axis=1)  # (n, 96)
+        inputs = np.concatenate([onehot, sig[rows]], axis=1)  # (n, 92 + L x width)
         ci, si = np.meshgrid(np.arange(len(clean)), np.arange(len(rows)), indexing="ij")
         ci, si = ci.ravel(), si.ravel()
         if 0 < max_pairs_per_task < len(ci):
@@ -117,19 +78,20 @@ def build_pairs(collected, signal: str, split: str, k: int, max_pairs_per_task: 
         samples.append(s["sample"].to_numpy()[rows][si])
         cleans.append(ci)
     if not xs:
-        return Pairs(np.zeros((0, ONE_HOT_SIZE + N_LAYERS), np.float32), np.zeros((0, ONE_HOT_SIZE), np.float32),
+        return Pairs(np.zeros((0, ONE_HOT_SIZE + sig.shape[1]), np.float32), np.zeros((0, ONE_HOT_SIZE), np.float32),
                      np.array([], dtype=object), np.array([], int), np.array([], int))
     return Pairs(np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.float32),
                  np.array(tasks, dtype=object), np.concatenate(samples), np.concatenate(cleans))
 
 
 class PosteriorMLP(nn.Module):
-    """Thesis A.1 predictor: 96 -> 128 -> 128 -> 64 -> 92, ReLU; raw outputs (thesis) or per-layer softmax."""
+    """Thesis A.1 predictor: 96 -> 128 -> 128 -> 64 -> 92, ReLU; raw outputs (thesis) or per-layer softmax.
+    n_inputs: 92 + N_LAYERS x the feature's width (96 for the thesis's one number per layer)."""
 
-    def __init__(self, softmax: bool = False):
+    def __init__(self, softmax: bool = False, n_inputs: int = ONE_HOT_SIZE + N_LAYERS):
         super().__init__()
         self.softmax = softmax
-        self.net = nn.Sequential(nn.Linear(ONE_HOT_SIZE + N_LAYERS, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
+        self.net = nn.Sequential(nn.Linear(n_inputs, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
                                  nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, ONE_HOT_SIZE))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -164,7 +126,7 @@ def train_mlp(train: Pairs, test: Pairs, epochs: int, lr: float, batch_size: int
     """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed % 2**31)
-        model = PosteriorMLP(softmax)
+        model = PosteriorMLP(softmax, train.x.shape[1])
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     xtr, ytr = torch.from_numpy(train.x), torch.from_numpy(train.y)
     xte, yte = torch.from_numpy(test.x), torch.from_numpy(test.y)
@@ -239,44 +201,67 @@ def task_noise(collected, k: int, sources: dict | None = None) -> pd.DataFrame:
 
 @dataclass
 class SignalGaussian:
-    """A predictor with 5 numbers per layer: a * exp(-(i - mu)^2 / 2 w^2), mu = m0 + m1 s, log w = w0 + w1 s.
+    """A predictor with 3 + 2d numbers per layer: a * exp(-(i - mu)^2 / 2 w^2), mu = m0 + m . s, log w = w0 + v . s.
 
-    s is the layer's signal (the 4 columns after the one-hot), standardized on the training pairs; with
-    m1 = w1 = 0 it is the input-free fitted Gaussian. Few parameters, so little variance: it asks whether the
-    signal moves the preferred filter count or the spread of a layer at all (issue 23, item 4).
+    s is the layer's d feature values (the columns after the one-hot, layer-major), standardized on the training
+    pairs; at d = 1 (one number per layer) it has 5 numbers per layer, 20 in all, and with m = v = 0 it is the
+    input-free fitted Gaussian. Few parameters, so little variance: it asks whether the feature moves the preferred
+    filter count or the spread of a layer at all (issue 23, item 4).
     """
 
-    params: np.ndarray  # (N_LAYERS, 5): a, m0, m1, w0, w1
-    s_mean: np.ndarray  # (N_LAYERS,) signal mean on the training pairs
-    s_sd: np.ndarray  # (N_LAYERS,)
+    params: np.ndarray  # (N_LAYERS, 3 + 2d): a, m0, m_1..m_d, w0, v_1..v_d
+    s_mean: np.ndarray  # (N_LAYERS * d,) feature mean on the training pairs
+    s_sd: np.ndarray  # (N_LAYERS * d,)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """(P, 92) prediction from (P, 96) inputs."""
-        s = (np.asarray(x, np.float64)[:, ONE_HOT_SIZE:] - self.s_mean) / self.s_sd  # (P, L)
+        """(P, 92) prediction from (P, 92 + N_LAYERS d) inputs."""
+        s = (np.asarray(x, np.float64)[:, ONE_HOT_SIZE:] - self.s_mean) / self.s_sd  # (P, L d)
+        s = s.reshape(len(s), N_LAYERS, -1)  # (P, L, d)
         return np.concatenate([_layer_curve(p, s[:, l]) for l, p in enumerate(self.params)], axis=1)
 
 
 def _layer_curve(p: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """(P, 23) curve of one layer from its parameters (3 + 2d,) and standardized features s (P, d)."""
     i = np.arange(N_OPTIONS, dtype=np.float64)
-    mu, w = p[1] + p[2] * s, np.exp(np.clip(p[3] + p[4] * s, -3.0, 4.0))
+    d = s.shape[1]
+    mu = p[1] + (s * p[2:2 + d]).sum(axis=1)
+    w = np.exp(np.clip(p[2 + d] + (s * p[3 + d:]).sum(axis=1), -3.0, 4.0))
     return p[0] * np.exp(-0.5 * ((i[None, :] - mu[:, None]) / w[:, None]) ** 2)  # (P, 23)
 
 
-def fit_signal_gaussian(train: Pairs) -> SignalGaussian:
-    """Least squares of `SignalGaussian` on the training pairs, per layer, started from the input-free fit."""
-    s = train.x[:, ONE_HOT_SIZE:].astype(np.float64)  # (P, L)
+def fit_signal_gaussian(train: Pairs, grouped: bool = False) -> SignalGaussian:
+    """Least squares of `SignalGaussian` on the training pairs, per layer, started from the input-free fit.
+
+    grouped: fit each layer on its distinct feature rows, the targets averaged within each and weighted by sqrt(count).
+    The sum of squares differs from the ungrouped one by a constant, so the minimizer is the same (up to the solver's
+    tolerance), at a cost set by the distinct rows: the tasks for a task-level feature, the input samples for a
+    per-sample one, instead of samples x clean targets."""
+    s = train.x[:, ONE_HOT_SIZE:].astype(np.float64)  # (P, L d)
     s_mean, s_sd = s.mean(axis=0), s.std(axis=0)
     s_sd = np.where(s_sd > 1e-12, s_sd, 1.0)
-    z = (s - s_mean) / s_sd
+    z = ((s - s_mean) / s_sd).reshape(len(s), N_LAYERS, -1)  # (P, L, d)
+    d = z.shape[2]
     y = train.y.astype(np.float64).reshape(len(train), N_LAYERS, N_OPTIONS)
     start = fit_gaussian(y.mean(axis=0))
-    params = np.zeros((N_LAYERS, 5))
+    params = np.zeros((N_LAYERS, 3 + 2 * d))
     i = np.arange(N_OPTIONS, dtype=np.float64)
     for l in range(N_LAYERS):
         row = start[l]
         w = row / row.sum() if row.sum() > 0 else np.full(N_OPTIONS, 1 / N_OPTIONS)
         mu = float((w * i).sum())
-        p0 = np.array([row.max(), mu, 0.0, np.log(max(np.sqrt((w * (i - mu) ** 2).sum()), 0.3)), 0.0])
-        res = optimize.least_squares(lambda p: (_layer_curve(p, z[:, l]) - y[:, l]).ravel(), p0, method="trf")
+        p0 = np.concatenate([[row.max(), mu], np.zeros(d), [np.log(max(np.sqrt((w * (i - mu) ** 2).sum()), 0.3))], np.zeros(d)])
+        zl, yl, weight = _distinct(z[:, l], y[:, l]) if grouped else (z[:, l], y[:, l], None)
+        if weight is None:
+            res = optimize.least_squares(lambda p: (_layer_curve(p, zl) - yl).ravel(), p0, method="trf")
+        else:
+            res = optimize.least_squares(lambda p: (weight * (_layer_curve(p, zl) - yl)).ravel(), p0, method="trf")
         params[l] = res.x if res.success else p0
     return SignalGaussian(params, s_mean, s_sd)
+
+
+def _distinct(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct rows of z (G, d), mean y of each (G, 23), sqrt of each row's count (G, 1))."""
+    rows, inverse, counts = np.unique(z, axis=0, return_inverse=True, return_counts=True)
+    sums = np.zeros((len(rows), y.shape[1]))
+    np.add.at(sums, inverse.ravel(), y)
+    return rows, sums / counts[:, None], np.sqrt(counts)[:, None]

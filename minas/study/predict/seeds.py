@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from minas.study.collection import load_collected, seed_configs
-from minas.study.predict.experiment import COMPARED, Experiment1, _clusters, run_experiment
+from minas.study.predict.experiment import Experiment1, _clusters, run_experiment
 from minas.stats import task_test
 
 UNIT = "per-task a - b averaged over collection seeds, then per source (t-interval and sign-flip p over source means)"
@@ -35,9 +35,11 @@ class SeedPooling:
     seeds: list  # the collection seeds (profile seed + i)
 
 
-def task_differences(exp: Experiment1, pairs=COMPARED) -> pd.DataFrame:
+def task_differences(exp: Experiment1, pairs: list | None = None) -> pd.DataFrame:
     """a - b of test MSE per held-out task of one Experiment 1 (pairs averaged over predictor seeds, then per task;
-    `pairs`: how many test pairs each task mean holds)."""
+    column `pairs`: how many test pairs each task mean holds), for each (a, b) of `pairs` (default: the comparisons
+    the experiment made, `exp.comparisons`)."""
+    pairs = _made(exp) if pairs is None else pairs
     per_pair = exp.errors.groupby(["method", "pair"]).mse.mean().unstack("method")  # (P, methods), seed-mean
     tasks = exp.test.task[per_pair.index.to_numpy()]
     rows = []
@@ -51,10 +53,16 @@ def task_differences(exp: Experiment1, pairs=COMPARED) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["a", "b", "task", "pairs", "diff"])
 
 
-def pool_seeds(exps: list[Experiment1], seeds: list[int], pairs=COMPARED, seed: int = 0) -> SeedPooling:
-    """Pool one Experiment 1 per collection seed: per-task differences averaged over seeds, statistics over tasks."""
+def _made(exp: Experiment1) -> list[tuple[str, str]]:
+    return list(zip(exp.comparisons.a, exp.comparisons.b))
+
+
+def pool_seeds(exps: list[Experiment1], seeds: list[int], pairs: list | None = None, seed: int = 0) -> SeedPooling:
+    """Pool one Experiment 1 per collection seed: per-task differences averaged over seeds, statistics over tasks
+    (pairs: the (a, b) to pool; default the comparisons the first experiment made)."""
     if len(exps) != len(seeds) or not exps:
         raise ValueError(f"one Experiment 1 per collection seed: got {len(exps)} results for seeds {list(seeds)}")
+    pairs = _made(exps[0]) if pairs is None else pairs
     per_task = pd.concat([task_differences(e, pairs).assign(seed=int(s)) for e, s in zip(exps, seeds)], ignore_index=True)
     per_task = per_task[["a", "b", "seed", "task", "pairs", "diff"]]
     sources = {t: s for e in exps for t, s in (e.sources or {}).items()}
