@@ -11,10 +11,13 @@ if TYPE_CHECKING:  # typing only: the CLI imports config when a command needs it
 
 
 def main(argv: list[str] | None = None) -> int:
+    from minas.core import config  # the params schema only: no torch, pandas or Dask before a command needs them
+
+    profiles = ", ".join(config.PROFILES) + " (params/<name>.yaml), or a path to a params YAML"
     parser = argparse.ArgumentParser(prog="minas", description="Run the minas notebook series with papermill.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute the notebooks in order into outputs/<profile>/notebooks")
-    run.add_argument("--profile", default="default", help="smoke, default, full, or a path to a params YAML")
+    run.add_argument("--profile", default="default", help=profiles)
     run.add_argument("--only", default="", help="comma list of notebook numbers, e.g. 01,03")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a params key, e.g. --set train.lr=1e-3 (YAML value syntax)")
@@ -34,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("--list", action="store_true", help="only list the snapshots, newest first")
     tasks = sub.add_parser("tasks", help="list the profile's dataset of datasets: one row per task, then the number of sources")
     for cmd in (plan, check, restore, tasks):
-        cmd.add_argument("--profile", default="default", help="smoke, default, full, or a path to a params YAML")
+        cmd.add_argument("--profile", default="default", help=profiles)
         cmd.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a params key (e.g. output_dir)")
     args = parser.parse_args(argv)
 
-    from minas.core import config, describe, parse
+    from minas.core import describe, parse
 
     if args.command == "params":
         try:

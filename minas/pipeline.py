@@ -8,32 +8,27 @@ settings and code (`fingerprint`) and nothing before it rerun is not executed ag
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
-from minas import failures
-from minas.core import config, lock, progress, snapshot
+from minas import failures, kernels
+from minas.core import config, lock, series, snapshot
 from minas.views import report
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = series.NOTEBOOKS
 
 
 def notebooks() -> list[Path]:
-    """The series, in order: notebooks/NN_name.ipynb."""
-    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    """The series, in order: notebooks/NN_name.ipynb (`minas.core.series`)."""
+    return series.notebooks(NOTEBOOKS)
 
 
 def select(only: str | None) -> list[Path]:
@@ -90,125 +85,6 @@ def notebook_parameters(profile: str, cfg: config.StudyConfig, overrides: dict) 
     values = {key: config.get_value(cfg, key) for key in overrides}
     values.update({key: config.get_value(cfg, key) for key in config.PATH_KEYS if config.get_value(cfg, key)})
     return {"profile": name, "overrides": values}
-
-
-class _KernelStream:
-    """Where a kernel's stderr goes under `minas run --progress`: a bar's text (after a carriage return) shows
-    live on one status line under the notebook's bar; finished bars and other lines are printed above it."""
-
-    def __init__(self):
-        self.line, self.is_bar, self.status = "", False, None
-
-    def write(self, text: str) -> None:
-        for part in re.split(r"(\r|\n)", text):
-            if part == "\r":
-                self._show()
-                self.line, self.is_bar = "", True
-            elif part == "\n":
-                if self.line.strip():  # a finished bar or a line: above the live ones, on stderr as they are
-                    _tqdm().write(self.line.rstrip(), file=sys.stderr)
-                if self.is_bar:
-                    self._show("")
-                self.line, self.is_bar = "", False
-            else:
-                self.line += part
-        if self.is_bar:
-            self._show()
-
-    def _show(self, text: str | None = None) -> None:
-        text = self.line.strip() if text is None else text
-        if self.status is None and text:
-            self.status = _tqdm()(total=0, bar_format="  {desc}", leave=False)
-        if self.status is not None:
-            self.status.set_description_str(text, refresh=True)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        if self.status is not None:
-            self.status.close()
-            self.status = None
-
-
-class _LiveTail:
-    """Follows the file headless kernels write their live bars to (`progress.LIVE`) and shows it, as a `_KernelStream`,
-    under the notebook's bar: the bars stay live in the terminal and out of the executed notebook."""
-
-    def __init__(self, path: Path, stream: "_KernelStream", every: float = 0.3):
-        self.path, self.stream, self.every, self.pos = path, stream, every, 0
-        self.decode = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._follow, name="minas-live-bars", daemon=True)
-        self.thread.start()
-
-    def _follow(self) -> None:
-        while not self.stop.wait(self.every):
-            self.pump()
-
-    def pump(self) -> None:
-        """Show what the kernels wrote since the last call."""
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.pos)
-                chunk = f.read()
-        except FileNotFoundError:
-            return
-        self.pos += len(chunk)
-        text = self.decode.decode(chunk)
-        if text:
-            self.stream.write(text)
-
-    def close(self) -> None:
-        """Stop following, show the rest, close the status line."""
-        self.stop.set()
-        self.thread.join()
-        self.pump()
-        self.stream.close()
-
-
-@contextmanager
-def _live_bars(show: bool):
-    """While `show`: a file for the kernels' live bars (its path in `progress.LIVE`), followed by a `_LiveTail`."""
-    if not show:
-        yield None
-        return
-    fd, name = tempfile.mkstemp(prefix="minas-live-bars-", suffix=".txt")
-    os.close(fd)
-    tail = _LiveTail(Path(name), _KernelStream())
-    try:
-        yield Path(name)
-    finally:
-        tail.close()
-        Path(name).unlink(missing_ok=True)
-
-
-def _tqdm():
-    from tqdm.auto import tqdm
-
-    return tqdm
-
-
-@contextmanager
-def _kernel_env(live: Path | None):
-    """Environment of the kernels started inside: `MINAS_HEADLESS=1`, so their bars leave a few lines in the executed
-    notebook (minas.core.progress.Steps) and the widgets show their figures as plain outputs
-    (minas.views.widgets._show); with `live`, the file their live bars go to (`progress.LIVE`)."""
-    values = {progress.HEADLESS: "1", progress.LIVE: str(live) if live else None}
-    old = {k: os.environ.get(k) for k in values}
-    for k, v in values.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def where(cfg: config.StudyConfig) -> list[str]:
@@ -335,10 +211,10 @@ def run(profile: str = "default", only: str | None = None, overrides: dict | Non
             (out / DONE_FILE).write_text(json.dumps(finished, indent=1))
             log(f"[minas] {nb.name} ({i}/{len(books)}, profile {cfg.profile}) ...")
             t0 = time.perf_counter()
-            stream = _KernelStream() if progress_bars else None
+            stream = kernels.KernelStream() if progress_bars else None
             bar = {"desc": f"{nb.stem} ({i}/{len(books)})", "unit": "cell", "leave": False} if progress_bars else False
             try:
-                with _live_bars(progress_bars) as live, _kernel_env(live):
+                with kernels.live_bars(progress_bars) as live, kernels.kernel_env(live):
                     pm.execute_notebook(
                         str(nb), str(out / nb.name), parameters=params, cwd=str(NOTEBOOKS), kernel_name="python3",
                         progress_bar=bar, log_output=False, stderr_file=stream, execution_timeout=timeout or None,

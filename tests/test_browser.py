@@ -47,12 +47,18 @@ def browser_ready():
                            timeout=TIMEOUT_S["setup"])
     except subprocess.TimeoutExpired:
         pytest.fail(f"{SETUP} took over {TIMEOUT_S['setup']} s; run it by hand to see why (or MINAS_SKIP_BROWSER=1)")
-    if r.returncode == 3:  # no Chromium, and no root to install it: not this test's failure
+    judge_setup(r.returncode, r.stdout, r.stderr)
+
+
+def judge_setup(returncode: int, stdout: str = "", stderr: str = "") -> None:
+    """What the installer's exit code means here: 0 run the test, 3 skip it (no Chromium and no root to install it:
+    not this test's failure), any other code fail it, saying why."""
+    if returncode == 3:
         pytest.skip(f"Chromium is not installed at {CHROMIUM} and installing it needs root "
                     f"(apt-get install chromium as root enables this test)")
-    if r.returncode:
-        pytest.fail(f"{SETUP} failed (exit {r.returncode}); install Chromium/playwright by hand or set "
-                    f"MINAS_SKIP_BROWSER=1:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}")
+    if returncode:
+        pytest.fail(f"{SETUP} failed (exit {returncode}); install Chromium/playwright by hand or set "
+                    f"MINAS_SKIP_BROWSER=1:\n{stdout[-2000:]}\n{stderr[-3000:]}")
 
 
 def executed_notebook(request) -> Path:

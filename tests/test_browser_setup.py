@@ -18,6 +18,12 @@ def test_without_root_the_installer_asks_for_a_skip(tmp_path):
     assert r.returncode == 3 and "needs root" in r.stderr and "MINAS_SKIP_BROWSER=1" in r.stderr
 
 
-def test_the_browser_test_skips_on_that_code():
-    source = (SETUP.parent / "test_browser.py").read_text()
-    assert "r.returncode == 3" in source and "pytest.skip(" in source
+def test_the_browser_test_skips_on_that_code_and_fails_on_any_other():
+    import pytest
+    from test_browser import judge_setup
+
+    with pytest.raises(pytest.skip.Exception, match="needs root"):
+        judge_setup(3)
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)failed \(exit 1\).*apt said no"):
+        judge_setup(1, "", "apt said no")
+    assert judge_setup(0) is None  # installed: the browser tests run

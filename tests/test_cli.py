@@ -2,6 +2,7 @@
 import pytest
 
 from minas.__main__ import main
+from minas.core import config
 
 
 def test_params_shows_the_profiles_values_beside_the_defaults(capsys):
@@ -45,6 +46,21 @@ def test_a_params_file_that_is_a_list(tmp_path, capsys):
     p.write_text("- seed: 1\n")
     assert main(["run", "--profile", str(p), "--only", "99"]) == 2
     assert "top level must be a mapping" in capsys.readouterr().err
+
+
+def test_help_loads_neither_torch_nor_pandas_and_lists_every_profile_in_params():
+    import subprocess
+    import sys
+
+    probe = ("import sys, contextlib, io\nimport minas.__main__ as m\nfor argv in (['--help'], ['run', '--help']):\n"
+             "    out = io.StringIO()\n    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+             "        m.main(argv)\n    print(out.getvalue())\n"
+             "print('heavy:', sorted({k.split('.')[0] for k in sys.modules} & {'torch', 'pandas', 'dask'}))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert "heavy: []" in done.stdout
+    names = sorted(p.stem for p in config.PARAMS_DIR.glob("*.yaml"))
+    assert {"smoke", "default", "full", "powered", "exp2"} <= set(names) and tuple(names) == config.PROFILES
+    assert ", ".join(names) in " ".join(done.stdout.split())  # `minas run --help` names each of them
 
 
 def test_where_names_the_output_folder_relative_to_the_current_one(tmp_path, monkeypatch):

@@ -126,11 +126,11 @@ def test_store_of_another_schema_is_refused_untouched(tmp_path, no_notebooks):
     path = tmp_path / "store.sqlite"
     Store(path).close()
     con = sqlite3.connect(path)
-    con.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
+    con.execute("UPDATE meta SET value='3' WHERE key='schema_version'")  # a later minas's store
     con.commit()
     con.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match="schema version 2; this minas uses 1. Nothing was written"):
+    with pytest.raises(StoreError, match="schema version 3; this minas uses 2. Nothing was written"):
         pipeline.run("smoke", "04", {"output_dir": str(tmp_path)}, log=lambda *_: None)
     assert path.read_bytes() == before and no_notebooks == []
     path.rename(tmp_path / "store.v2.sqlite")  # the message's fix: move it away

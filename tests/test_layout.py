@@ -1,5 +1,6 @@
 """The package's rooms import one way (docs/ARCHITECTURE.md): core <- stats, data, nas, mi <- study <- cost, views <- top."""
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,10 @@ def test_the_check_catches_an_upward_import(tmp_path):
 
 @pytest.mark.parametrize("name", ["estimate_mi", "estimate_layers", "estimate_mi_continuous"])
 def test_public_mi_names_stay_where_users_expect_them(name):
-    from minas import config, mi
+    import minas
+    from minas import mi
 
-    assert callable(getattr(mi, name)) and callable(config.load)
+    fn = getattr(mi, name)
+    assert fn.__name__ == name and fn.__module__.startswith("minas.mi.")  # the function itself, from its module
+    assert minas.load is minas.config.load is importlib.import_module("minas.core.config").load
+    assert {n: getattr(minas, n) for n in minas.__all__}  # every name minas exports resolves (imported on first use)

@@ -12,9 +12,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from minas.core.migrate import READABLE, SCHEMA_VERSION
 from minas.core.registry import STORE_CHECKS
 from minas.core.store import (
-    SCHEMA_VERSION,
     TABLES,
     StoreError,
     check_header,
@@ -43,7 +43,7 @@ def verify(store_path: str | Path, thorough: bool = False) -> list[str]:
             said = "; ".join(" ".join(f.split()) for f in found[:3])
             return [f"{path} is corrupt ({pragma}: {said})"]
         version = schema_version(con)
-        if version != SCHEMA_VERSION:
+        if version not in READABLE:  # older versions are migrated when their profile opens them (minas.core.migrate)
             what = "no minas schema version" if version is None else f"store schema version {version}"
             return [f"{path} has {what}; this minas uses {SCHEMA_VERSION}"]
         have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -9,20 +9,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import sys
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from minas.core import migrate
 from minas.core.parse import ConfigError, build, parse_yaml, set_path
+from minas.core.mi_options import MIOptions  # MIConfig's defaults; minas.mi imports it from here too
 from minas.core.registry import DATA_FAMILIES, SIGNALS
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (minas/core/config.py -> ../..)
 PARAMS_DIR = ROOT / "params"
-PROFILES = ("smoke", "default", "full", "powered")
+PROFILES = tuple(sorted(p.stem for p in PARAMS_DIR.glob("*.yaml")))  # every params/<name>.yaml, run by its name
 
 
 def _f(default, *, lo=None, hi=None, choices=None, doc=""):
@@ -61,55 +61,6 @@ class TrainConfig:
                             "or auto (bf16 where the device computes bfloat16 natively, else fp32)")
     group_size: int = _f(1, lo=0, doc="networks trained as one (minas.nas.population: grouped convolutions, same results "
                                       "to float noise): 1 = one at a time, 0 = chosen per device")
-
-
-@dataclass(frozen=True)
-class MIOptions:
-    """Options of one MI estimate (`minas.mi`): the one place their defaults live.
-
-    Defined here, not in the mi room, so that `MIConfig` below can take its defaults from it (core
-    imports no other room); `minas.mi` validates keyword options into it and records it with every result.
-    """
-
-    batch_size: int = 256           # rows per critic step (at most; see min_steps)
-    min_steps: int = 8              # the batch shrinks (not below 32 rows) so an epoch has at least this many steps:
-                                    # at 600 rows, batch 256 meant 1 step per epoch; 8 steps (batch 52) measured 0.04-0.07
-                                    # nats closer on K=2 / K=10 mixtures (flat) and 25% faster on image-shaped layers
-    lr: float = 1e-3                # critic Adam learning rate
-    min_epochs: int = 18            # thesis: train at least this many epochs (mine; see head_min_epochs)
-    head_min_epochs: int = 4        # label-head estimators (ba, infonce, ...): at least this many epochs, then held-out
-                                    # patience; their best held-out epoch is kept, and on the default suite at 600 rows
-                                    # 4 gave the same estimates as 18 in 45% of the time (benchmarks/mi_speed.py)
-    max_epochs: int = 60            # hard cap on critic epochs
-    threshold: float = 0.01         # nats: stop when the 1- and 2-epoch gains of the bound are both below this
-    max_rows: int | None = None     # cap on rows used (seeded subsample; None: every row passed), split train / held-out
-    holdout: float = 0.3            # share of rows held out for the reported value
-    ema_rate: float = 0.1           # moving-average rate of E_Q[e^T] (MINE gradient correction)
-    clip: float = 5.0               # SMILE: partition-term scores clipped to [-clip, clip]
-    hidden: int = 128               # hidden units of label-head / pair critics (thesis critic: 64)
-    pool: int = 4                   # label head, conv and pool stems: maps average-pooled to at most pool x pool
-    stem: str = "linear"            # label head's first stage on (C, H, W): linear, conv3, conv1 or pool (critics.HEAD_STEMS)
-    stem_width: int = 32            # channels of the conv3 / conv1 stem
-    critic: str = "separable"       # continuous path: separable (f(x)^T g(y), one matmul per batch; measured on the 40
-                                    # bmi tasks, benchmarks/mi_bmi.py: 0.9 s per estimate, the pair critic ~60 s) or pair
-                                    # (MLP on [x, y]), critics.PAIR_CRITICS
-    marginals: str = "rank"         # continuous path: each coordinate through its training rows' empirical CDF and the
-                                    # normal quantile (rank), or z-scored; both monotone per coordinate (MI unchanged); on
-                                    # the 40 bmi tasks rank fixed the Student-t failures (benchmarks/mi_bmi.py)
-    pca_dim: int = 128              # pca stem: leading principal components of the training rows kept per layer
-    whiten: bool = False            # pca stem: scale each component to unit variance (measured worse)
-    n_layers: int = 4               # L of the network (the thesis critic of layer i has L - i convs)
-    layer: int = 1                  # estimate_mi on a 4-D x: which layer it is (1..L)
-    warm_start: bool = True         # mine: initialise layer i+1's critic from layer i's
-    n_classes: int | None = None    # inferred from y (max label + 1) when None
-    max_score: float = 1e4          # |T| above this counts as an exploding critic (exp would overflow)
-    heldout_curve: bool | None = None  # held-out bound per epoch (None: label-head and pair paths yes, thesis no)
-    patience: int = 3               # epochs without held-out gain before a critic stops (best epoch kept)
-    device: str | None = None       # None: x's device if CUDA, else CUDA when available, else CPU
-
-    def __post_init__(self):
-        if self.max_epochs < self.min_epochs:
-            raise ValueError(f"max_epochs ({self.max_epochs}) must be >= min_epochs ({self.min_epochs})")
 
 
 @dataclass
@@ -273,29 +224,6 @@ def profile_path(profile_or_path: str | Path) -> Path:
     return Path(os.path.abspath(path))
 
 
-RENAMED_KEYS = {"mi.methods": "mi.signals"}  # old name -> name now: read with a deprecation message
-
-
-def _renamed(raw: dict, where: str) -> None:
-    """Move every key of `raw` (a params file's mapping) from its old name to its new one, saying so;
-    both names in one file is an error."""
-    for old, new in RENAMED_KEYS.items():
-        section, old_key = old.split(".")
-        new_key = new.split(".")[1]
-        sec = raw.get(section)
-        if not isinstance(sec, dict) or old_key not in sec:
-            continue
-        if new_key in sec:
-            raise ConfigError(f"{where}: {old} and {new} are one key ({old} is its old name): keep only {new}")
-        _deprecated(old, new, where)
-        sec[new_key] = sec.pop(old_key)
-
-
-def _deprecated(old: str, new: str, where: str) -> None:
-    warnings.warn(f"{where}: params key {old} is now called {new}", DeprecationWarning, stacklevel=4)
-    print(f"minas: {where}: params key {old} is deprecated, read as {new} (rename it)", file=sys.stderr)
-
-
 def _absolute(value: str) -> str:
     return os.path.abspath(os.path.expanduser(value)) if value else value
 
@@ -320,13 +248,9 @@ def load(profile_or_path: str | Path = "default", **overrides: Any) -> StudyConf
         raise ConfigError(f"{path}: the top level must be a mapping of params keys (key: value lines, as in "
                           f"{PARAMS_DIR / 'default.yaml'}), got a {type(raw).__name__}")
     raw.setdefault("profile", path.stem)
-    _renamed(raw, path.name)
+    migrate.rename_params(raw, path.name)  # a key renamed since the file was written: read under its name now
     for key, value in overrides.items():
-        dotted = key.replace("__", ".")
-        if dotted in RENAMED_KEYS:  # an override by the old name replaces the file's value
-            _deprecated(dotted, RENAMED_KEYS[dotted], "override")
-            key = RENAMED_KEYS[dotted]
-        set_path(raw, key, value)
+        set_path(raw, migrate.rename_override(key.replace("__", ".")), value)  # an old name replaces the file's value
     cfg = build(StudyConfig, raw)
     _check_cross(cfg)
     cfg.output_dir = _absolute(cfg.output_dir)

@@ -13,7 +13,6 @@ if TYPE_CHECKING:  # typing only: config imports this module's room
     from minas.core.config import StudyConfig
 
 import json
-import re
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -22,7 +21,8 @@ from typing import Iterator
 
 import pandas as pd
 
-SCHEMA_VERSION = 1
+from minas.core import migrate
+from minas.core.migrate import SCHEMA_VERSION
 
 _TABLES = {
     # one row per (task, arch, seed, epochs, config): a training result
@@ -31,7 +31,8 @@ _TABLES = {
         config TEXT NOT NULL, kind TEXT NOT NULL, accuracy REAL, test_loss REAL, seconds REAL,
         checkpoint TEXT, history TEXT, created REAL, engine TEXT, device TEXT,
         PRIMARY KEY (task, arch, seed, epochs, config, kind)""",
-    # one row per (task, arch, seed, method, layer, config): an MI estimate (value NULL if it failed)
+    # one row per (task, arch, seed, method, layer, config): a signal's value, `method` naming the signal (an MI
+    # estimator, the probe, a proxy; the column keeps its first name), value NULL if it failed
     "mi": """
         task TEXT NOT NULL, arch TEXT NOT NULL, seed INTEGER NOT NULL, method TEXT NOT NULL,
         layer INTEGER NOT NULL, config TEXT NOT NULL, value REAL, ok INTEGER NOT NULL, reason TEXT,
@@ -50,10 +51,6 @@ _TABLES = {
 
 
 TABLES = tuple(_TABLES)
-# table -> columns added after stores were written (same schema version: an older store gains them, NULL in its
-# rows): `engine` says what trained a result, "cnn" (one network at a time) or "population"; `device` where, "cpu" or
-# "cuda"; neither is part of a key (a result is reused whichever engine or device computed it)
-ADDED_COLUMNS = {"trainings": {"engine": "TEXT", "device": "TEXT"}}
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 FIX = ("nothing was written to it; roll back to a snapshot with `python -m minas restore --profile P`, "
        "see `python -m minas check --profile P`, or move the file away to start a fresh store")
@@ -98,9 +95,10 @@ def copy_store(src: str | Path, dest: str | Path) -> None:
 
 
 class Store:
-    """A results store in one SQLite file."""
+    """A results store in one SQLite file; a store written by an older minas is migrated as it opens
+    (`minas.core.migrate`; steps that need the config it was written under run when `cfg` is given)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, cfg: StudyConfig | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         check_header(self.path)
@@ -110,14 +108,14 @@ class Store:
             version = schema_version(self._con)
             if version is None and self._con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
                 raise StoreError(f"{self.path} is an SQLite database but not a minas store (no schema version); {FIX}")
-            if version not in (None, SCHEMA_VERSION):
+            if version not in (None, *migrate.READABLE):
                 raise StoreError(
                     f"{self.path} was written by store schema version {version}, this minas uses "
                     f"{SCHEMA_VERSION}; move the file away (or delete it) to start a fresh store"
                 )
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA synchronous=NORMAL")
-            self._init_schema()
+            self._init_schema(version, cfg)
         except sqlite3.DatabaseError as err:
             self._con.close()
             raise StoreError(f"{self.path} cannot be read as a minas store ({err}); {FIX}") from err
@@ -125,17 +123,14 @@ class Store:
             self._con.close()
             raise
 
-    def _init_schema(self) -> None:
+    def _init_schema(self, version: int | None, cfg: StudyConfig | None) -> None:
         with self.transaction() as con:
             con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             for name, cols in _TABLES.items():
                 con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
-            for name, added in ADDED_COLUMNS.items():
-                have = {r[1] for r in con.execute(f"PRAGMA table_info({name})")}
-                for col, kind in added.items():
-                    if col not in have:
-                        con.execute(f"ALTER TABLE {name} ADD COLUMN {col} {kind}")
+            if version is not None:
+                migrate.upgrade(con, version, cfg)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -166,24 +161,25 @@ class Store:
         row = dict(row, created=time.time(), history=json.dumps(row.get("history", [])))
         self._upsert("trainings", row)
 
-    # --- MI ------------------------------------------------------------------------------
-    def get_mi(self, task: str, arch: str, seed: int, method: str, config: str) -> list[dict]:
-        """The stored per-layer MI rows of one estimate, sorted by layer ([] if missing)."""
+    # --- signals (table mi) ---------------------------------------------------------------
+    def get_signals(self, task: str, arch: str, seed: int, signal: str, config: str) -> list[dict]:
+        """The stored per-layer rows of one signal value (an MI estimate, the probe, a proxy), sorted by layer
+        ([] if missing); the signal's name is in column `method`."""
         cur = self._con.execute(
             "SELECT * FROM mi WHERE task=? AND arch=? AND seed=? AND method=? AND config=? ORDER BY layer",
-            (task, arch, seed, method, config),
+            (task, arch, seed, signal, config),
         )
         return [_row(cur, r) for r in cur.fetchall()]
 
-    def put_mi(self, rows: list[dict]) -> None:
-        """Upsert the per-layer rows of one estimate in one transaction."""
+    def put_signals(self, rows: list[dict]) -> None:
+        """Upsert the per-layer rows of one signal value in one transaction."""
         now = time.time()
         with self.transaction():
             for r in rows:
                 self._upsert("mi", dict(r, created=now, curve=json.dumps(r.get("curve", []))), in_tx=True)
 
     # --- brackets and generic results ----------------------------------------------------
-    # A bracket's config key ends in seed_suffix(seed) (none for seed 0, as every key written before seeds were keyed).
+    # A bracket's config key ends in keys.seed_suffix(seed) (none for seed 0, as every key written before seeds were keyed).
     def get_bracket(self, tag: str, task: str, instance: int, config: str) -> dict | None:
         cur = self._con.execute(
             "SELECT * FROM brackets WHERE tag=? AND task=? AND instance=? AND config=?", (tag, task, instance, config)
@@ -232,22 +228,10 @@ class Store:
                 con.execute(sql, list(row.values()))
 
 
-def seed_suffix(seed: int) -> str:
-    """What a bracket's config key carries for its seed: nothing for seed 0 (keys stored before brackets were
-    keyed by seed stay valid), `-s<seed>` for any other, so two seeds' brackets never overwrite each other."""
-    return f"-s{seed}" if seed else ""
-
-
-def suffix_seed(config: str) -> int | None:
-    """The seed a bracket's config key names (`seed_suffix`), or None when it names none (seed 0 or older rows)."""
-    m = re.search(r"-s(\d+)$", config)
-    return int(m[1]) if m else None
-
-
 def _row(cur: sqlite3.Cursor, row: tuple) -> dict:
     return {d[0]: v for d, v in zip(cur.description, row)}
 
 
 def open_store(cfg: StudyConfig) -> Store:
-    """The store of a profile: outputs/<profile>/store.sqlite."""
-    return Store(cfg.out / "store.sqlite")
+    """The store of a profile, outputs/<profile>/store.sqlite, migrated for `cfg` if an older minas wrote it."""
+    return Store(cfg.out / "store.sqlite", cfg)

@@ -26,7 +26,7 @@ from minas.data.idx import idx_files, read_idx
 from minas.data.task import DataError, Task, TaskShape, make_task, resize
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+# classes: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot
 TOPS, SHOES = [0, 2, 4, 6], [5, 7, 9]
 HOW_TO_GET = ("get Fashion-MNIST one of three ways: (1) apt-get install dataset-fashion-mnist (Debian/Ubuntu, "
               f"files in {DEBIAN_FASHION_MNIST}); (2) set data.download: true on a machine with internet "

@@ -40,8 +40,9 @@ def probe_accuracy(acts: list[torch.Tensor], y: torch.Tensor, seed: int = 0, hol
         x = _features(a.cpu(), pool)
         mu, sd = x[tr].mean(0), x[tr].std(0).clamp_min(1e-6)
         x = (x - mu) / sd
-        torch.manual_seed(derive_seed(seed, "probe-init", i))
-        lin = torch.nn.Linear(x.shape[1], k)
+        with torch.random.fork_rng(devices=[]):  # the seeded init leaves torch's global generator as it was
+            torch.manual_seed(derive_seed(seed, "probe-init", i))
+            lin = torch.nn.Linear(x.shape[1], k)
         opt = torch.optim.Adam(lin.parameters(), lr=0.05, weight_decay=weight_decay)
         for _ in range(steps):  # full batch: a few hundred rows, convex problem
             loss = F.cross_entropy(lin(x[tr]), y[tr])
@@ -111,10 +112,11 @@ def usable_information(acts: list[torch.Tensor], y: torch.Tensor, family: str = 
         mu, sd = x[tr].mean(0), x[tr].std(0).clamp_min(1e-6)
         x_tr = (x[tr] - mu) / sd
         x_te = ((x[te] if test is None else _features(test[0][i].cpu(), pool)) - mu) / sd
-        torch.manual_seed(derive_seed(seed, "usable-init", family, i))
         d = x.shape[1]
-        net = torch.nn.Linear(d, k) if family == "linear" else torch.nn.Sequential(
-            torch.nn.Linear(d, 64), torch.nn.ReLU(), torch.nn.Linear(64, k))
+        with torch.random.fork_rng(devices=[]):  # the seeded init leaves torch's global generator as it was
+            torch.manual_seed(derive_seed(seed, "usable-init", family, i))
+            net = torch.nn.Linear(d, k) if family == "linear" else torch.nn.Sequential(
+                torch.nn.Linear(d, 64), torch.nn.ReLU(), torch.nn.Linear(64, k))
         opt = torch.optim.Adam(net.parameters(), lr=0.01, weight_decay=weight_decay)
         best = (math.inf, 1.0)
         for step in range(steps):

@@ -26,12 +26,14 @@ from minas.study.collection import signal_column, signal_layers
 from minas.study.predict.experiment import compare
 from minas.stats import mean_interval, task_test
 
+# the store's table `mi` holds every signal (MI estimators, the probe, proxies); its column `method` names the signal
 MI_COLUMNS = ("task", "arch", "method", "seed", "layer", "value", "curve")
 
 
-# --- MI estimates as stored ----------------------------------------------------------------
+# --- signals as stored ---------------------------------------------------------------------
 def mi_frame(store, config: str | None = None) -> pd.DataFrame:
-    """Every stored per-layer estimate (columns MI_COLUMNS + ok), curves parsed; `config` = keys.signal_key(cfg)."""
+    """Every stored per-layer signal value (columns MI_COLUMNS + ok; `method` is the signal's name), curves parsed;
+    `config` = keys.signal_key(cfg)."""
     m = store.frame("mi", **({"config": config} if config else {}))
     if m.empty:
         return pd.DataFrame(columns=list(MI_COLUMNS) + ["ok"])
@@ -71,12 +73,6 @@ def spearman_ci(x, y, groups=None, n_boot: int = 1000, seed: int = 0) -> Correla
             boot.append(np.corrcoef(rx, ry)[0, 1])
     lo, hi = np.nanpercentile(boot, [2.5, 97.5]) if boot else (np.nan, np.nan)
     return Correlation(float(rho), float(lo), float(hi), float(p), int(len(x)))
-
-
-def within_group_z(df: pd.DataFrame, cols: list[str], group: str) -> pd.DataFrame:
-    """Each column z-scored within each group (a constant group gives 0), so groups' levels do not drive a pooled rank."""
-    g = df.groupby(group)[cols]
-    return (df[cols] - g.transform("mean")) / g.transform("std").replace(0, np.nan).fillna(1.0)
 
 
 def rank_residuals(values: pd.DataFrame, control: pd.Series) -> pd.DataFrame:
@@ -250,17 +246,17 @@ def controller_runs(cfg: StudyConfig, store) -> dict:
 
 def controller_evals(cfg: StudyConfig, store) -> pd.DataFrame:
     """The frame controller.evaluate_priors returned in notebook 05, rebuilt from the stored Hyperband runs."""
-    bcfg, rows = keys.bracket_key(cfg), []
+    bracket_key, rows = keys.bracket_key(cfg), []
     for task in data.build_tasks(cfg):
         specs, inputs = collection.collection_brackets(cfg, task.name), collection.input_archs(cfg, task.name)[1]
         # the labels evaluate_priors scores: uniform once, then per controller run each experiment at full share,
         # and one trained on a share < 1 (Exp 1) also as trained; runs after the first carry "-s<run>" in their tags
         learned = [*ctl.EXPERIMENTS, *(f"{e}_as_trained" for e, share in ctl.EXPERIMENTS.items() if share < 1)]
-        labels = [("uniform", "")] + [(p, f"-s{r}" if r else "") for r in range(cfg.controller.seeds) for p in learned]
-        for prior, suffix in labels:
+        labels = [("uniform", 0)] + [(p, r) for r in range(cfg.controller.seeds) for p in learned]
+        for prior, run in labels:
             for k in range(cfg.controller.eval_instances):
-                tag = "collection" if prior == "uniform" and k < len(specs) else f"controller-eval-{prior}{suffix}"
-                done = store.get_bracket(tag, task.name, k, bcfg)
+                tag = "collection" if prior == "uniform" and k < len(specs) else keys.eval_tag(prior, run)
+                done = store.get_bracket(tag, task.name, k, bracket_key)
                 if done is None:
                     raise FileNotFoundError(f"Hyperband run {tag}/{task.name}/{k} is not in {store.path}: "
                                             f"run notebook 05 (python -m minas run --profile {cfg.profile} --only 05)")

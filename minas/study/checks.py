@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from minas.core.registry import STORE_CHECKS
-from minas.core.store import suffix_seed
+from minas.core.keys import suffix_seed
 from minas.nas.hyperband import posterior
 
 

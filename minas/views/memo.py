@@ -82,7 +82,7 @@ def _frame_print(df: pd.DataFrame | pd.Series) -> str:
     return _digest(json.dumps([values, [str(c) for c in frame.columns], [str(t) for t in frame.dtypes]]))
 
 
-def fingerprint(value: Any) -> Any:
+def key_form(value: Any) -> Any:
     """A JSON-able form of a call's argument that changes whenever the argument's content does."""
     if isinstance(value, StudyConfig):
         return {"settings": keys.result_key(value)}
@@ -93,17 +93,17 @@ def fingerprint(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, (np.integer, np.floating, np.bool_)):
-        return fingerprint(value.item())
+        return key_form(value.item())
     if isinstance(value, enum.Enum):
-        return [type(value).__qualname__, fingerprint(value.value)]
+        return [type(value).__qualname__, key_form(value.value)]
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [fingerprint(v) for v in value]
+        return [key_form(v) for v in value]
     if isinstance(value, (set, frozenset)):
-        return sorted(json.dumps(fingerprint(v), sort_keys=True) for v in value)
+        return sorted(json.dumps(key_form(v), sort_keys=True) for v in value)
     if isinstance(value, dict):
-        return [[fingerprint(k), fingerprint(v)] for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))]
+        return [[key_form(k), key_form(v)] for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))]
     if isinstance(value, (pd.DataFrame, pd.Series)):
         return {"frame": _frame_print(value)}
     if type(value).__module__ == "torch" and hasattr(value, "numpy"):  # a tensor, without importing torch here
@@ -113,7 +113,7 @@ def fingerprint(value: Any) -> Any:
         return {"array": _digest(data.tobytes().hex()), "shape": list(value.shape), "dtype": str(value.dtype)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {"class": type(value).__qualname__,
-                **{f.name: fingerprint(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+                **{f.name: key_form(getattr(value, f.name)) for f in dataclasses.fields(value)}}
     if callable(value) and hasattr(value, "__qualname__"):
         return f"{value.__module__}.{value.__qualname__}"
     raise TypeError(f"cached cannot key an argument of type {type(value).__qualname__}: pass the values it is built "
@@ -122,7 +122,7 @@ def fingerprint(value: Any) -> Any:
 
 def call_key(fn: Callable, args: tuple, kwargs: dict) -> str:
     """Hash of a call: the function's module and name, its positional and its keyword arguments."""
-    blob = [f"{fn.__module__}.{fn.__qualname__}", fingerprint(list(args)), fingerprint(dict(kwargs))]
+    blob = [f"{fn.__module__}.{fn.__qualname__}", key_form(list(args)), key_form(dict(kwargs))]
     return _digest(json.dumps(blob, sort_keys=True))
 
 

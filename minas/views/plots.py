@@ -3,52 +3,26 @@
 Sources of what is drawn: Kossmann 2019 (thesis Fig. 3.1-3.15, Tables 3.1-3.2) and Mills et al. 2024
 (AutoBuild importances). Each function takes a table the study computed and returns a matplotlib
 Figure; nothing here computes a statistic. MI is in nats; a signal's unit comes from its registry entry.
+The one style is `minas.views.style`; the controller's figures live in `minas.views.controller_figures` and are
+offered here too, so a notebook imports one module.
 """
 from __future__ import annotations
-
-import functools
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from minas.core.registry import SIGNALS
 from minas.nas.space import N_LAYERS, N_OPTIONS, OPTIONS
 from minas.study.collection import signal_long
 
-HEATMAP_CMAP = "viridis"  # every heatmap: one sequential map, 0 at the bottom of its colour bar
-PALETTE = "colorblind"  # every categorical colour
-STYLE = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85),
-         "axes.prop_cycle": plt.cycler(color=sns.color_palette(PALETTE))}
-MSE_LABEL = "MSE (per-layer scale)"  # hyperband.posterior sums each layer to 1
-HS_LABEL = "mean hs of Hyperband output (accuracy - λ·filters)"
-
-
-def use_style() -> None:
-    """Set the project's one plotting style (STYLE) as the session's matplotlib defaults (idempotent)."""
-    plt.rcParams.update(STYLE)
-
-
-def styled(fn):
-    """Draw under the project's one plotting style, whichever notebook calls (sets it as the session default)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        use_style()
-        return fn(*args, **kwargs)
-    return wrapper
-
-
-def unit_of(method: str) -> str:
-    """A signal's unit ("nats", "accuracy", ...) from the signal registry, "value" if it is not registered."""
-    try:
-        return SIGNALS.get(method).unit
-    except (KeyError, ValueError, ImportError):
-        return "value"
-
-
-def _figure(fig_or_grid):
-    return getattr(fig_or_grid, "figure", fig_or_grid)
+from minas.views.controller_figures import (  # noqa: F401  (the notebooks' one plotting module)
+    controller_curves,
+    controller_summary,
+    entropy_curves,
+    scores_per_task,
+)
+from minas.views.style import HEATMAP_CMAP, MSE_LABEL, styled, unit_of
 
 
 # --- heatmaps over (layer, filter option) ------------------------------------------------------
@@ -154,60 +128,6 @@ def signal_value_figure(sv: pd.DataFrame, baseline: str = "NN + arch only"):
     ax.set_title("Which signal helps the posterior predictor")
     fig.tight_layout()
     return fig
-
-
-# --- the controller (Experiment 2) ---------------------------------------------------------------
-CONTROLLER_LABELS = {"loss": "cross entropy [nats]", "hs": "summed output score HS", "reward": "reward (ΔHS)"}
-
-
-@styled
-def controller_curves(hist: pd.DataFrame, metrics=("loss", "hs", "reward")):
-    """Loss, Hyperband summed output score and reward per iteration and experiment (thesis Fig. 3.4-3.9)."""
-    d = hist[hist.metric.isin(metrics)]
-    g = sns.relplot(data=d, x="iteration", y="value", row="metric", col="experiment", kind="line", marker="o",
-                    errorbar=None, height=2.2, aspect=1.8, facet_kws={"sharey": "row"}, row_order=list(metrics))
-    g.map_dataframe(sns.scatterplot, x="iteration", y="value", s=12, color="gray", alpha=0.6)
-    g.set_titles("{col_name}")
-    for metric, axes in zip(metrics, g.axes):
-        axes[0].set_ylabel(CONTROLLER_LABELS.get(metric, metric))
-    return g.figure
-
-
-@styled
-def entropy_curves(hist: pd.DataFrame):
-    """Per-layer entropy of the controller's mean prior per iteration; dotted: the uniform prior's log 23."""
-    ent = hist[hist.metric.str.startswith("entropy")].assign(layer=lambda d: d.metric.str.split("_").str[-1])
-    g = sns.relplot(data=ent, x="iteration", y="value", hue="layer", col="experiment", kind="line", marker="o", height=2.6, aspect=1.6)
-    for ax in g.axes.flat:
-        ax.axhline(np.log(N_OPTIONS), color="gray", ls=":")
-    g.set_axis_labels("iteration", "entropy of the prior [nats]")
-    return g.figure
-
-
-@styled
-def controller_summary(hist: pd.DataFrame):
-    """The report's controller figure: summed output score HS and the prior's mean entropy per iteration."""
-    d = hist[hist.metric.eq("hs") | hist.metric.str.startswith("entropy")].copy()
-    d["panel"] = np.where(d.metric.eq("hs"), "summed output score HS", "mean entropy of the prior [nats]")
-    d = d.groupby(["experiment", "panel", "iteration"], as_index=False).value.mean()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
-    for ax, panel in zip(axes, ["summed output score HS", "mean entropy of the prior [nats]"]):
-        sns.lineplot(d[d.panel == panel], x="iteration", y="value", hue="experiment", marker="o", ax=ax)
-        ax.set(ylabel=panel, xlabel="iteration")
-    axes[1].axhline(np.log(N_OPTIONS), color="gray", ls=":", label="uniform prior")
-    axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-@styled
-def scores_per_task(evals: pd.DataFrame):
-    """Mean hs of the Hyperband output per data set under each prior (thesis Table 3.2, per data set)."""
-    g = sns.catplot(data=evals, x="task", y="avg_score", hue="prior", col="split", kind="point", dodge=0.4,
-                    sharex=False, height=3, aspect=2.2, linestyles="none")
-    g.set_xticklabels(rotation=60, ha="right")
-    g.set_axis_labels("data set", HS_LABEL)
-    return g.figure
 
 
 # --- per-layer signals ---------------------------------------------------------------------------

@@ -27,10 +27,10 @@ def test_a_store_of_another_schema_is_refused_and_left_untouched(tmp_path):
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match="schema version 99, this minas uses 1"):
+    with pytest.raises(StoreError, match="schema version 99, this minas uses 2"):
         Store(path)
     assert path.read_bytes() == before
-    assert check.verify(path) == [f"{path} has store schema version 99; this minas uses 1"]
+    assert check.verify(path) == [f"{path} has store schema version 99; this minas uses 2"]
 
 
 def test_check_reports_what_the_store_checks_slot_finds_and_nothing_else(tmp_path, monkeypatch):

@@ -3,7 +3,7 @@ import dataclasses
 
 import pytest
 
-from minas.core import config, keys
+from minas.core import config, keys, migrate
 
 WHERE = {"data.root": "/srv/minas-data", "output_dir": "/srv/minas-out"}  # fixed paths: the old keys hashed some
 
@@ -20,7 +20,7 @@ BEFORE = {
 }
 
 # The controller and saved-result keys by this module's rule (paths and engine left out), as first computed
-# by it: pinned so that a new params key moves them only on purpose (`keys.ADDED_LATER`, CONTRIBUTING.md).
+# by it: pinned so that a new params key moves them only on purpose (`keys.FIRST_KEYED`, CONTRIBUTING.md).
 NOW = {("smoke", "fp32"): ("a62911cc3cab", "ae161b2e98d4"),  # smoke result key: predict.power_reps 3 (issue 23)
        ("default", "fp32"): ("69dbbbdb446a", "1b2bfd18ab3f"),
        ("default", "bf16"): ("5188eda24fbd", "285b73e6c335")}
@@ -41,11 +41,11 @@ def test_stored_keys_are_byte_identical_to_those_of_before(profile, resolved):
     assert keys.signal_key(cfg, resolved) == want["signal"]
     assert keys.bracket_key(cfg, resolved) == want["bracket"]
     assert keys.bracket_key(dataclasses.replace(cfg, seed=1), resolved) == want["bracket_s1"]
-    assert keys.controller_keys(cfg, resolved)[1] == want["controller"]  # the old key, still read
-    assert keys.result_keys(cfg, resolved)[1] == want["result"]
+    assert migrate.old_controller_key(cfg, resolved) == want["controller"]  # the old key, migrated from
+    assert migrate.old_result_key(cfg) == want["result"]
     # the old controller and result keys hashed paths: elsewhere they differ; the new ones do not
     moved = config.load(profile, **{"data.root": "/elsewhere", "output_dir": "/elsewhere/out"})
-    assert keys.controller_keys(moved, resolved)[1] != want["controller"]
+    assert migrate.old_controller_key(moved, resolved) != want["controller"]
     assert keys.controller_key(moved, resolved) == keys.controller_key(cfg, resolved)
     assert (keys.controller_key(moved, resolved), keys.result_key(moved, resolved)) == NOW[(profile, resolved)]
 
@@ -99,13 +99,40 @@ def test_a_number_changes_exactly_the_keys_that_depend_on_it(setting):
 def test_the_controller_key_ignores_how_long_or_how_often_it_runs():
     base = config.load("smoke")
     for setting, value in (("controller.iterations", 99), ("controller.seeds", 5), ("collection.seeds", 3)):
-        assert keys.controller_keys(config.load("smoke", **{setting: value})) == keys.controller_keys(base), setting
+        assert keys.controller_key(config.load("smoke", **{setting: value})) == keys.controller_key(base), setting
 
 
-def test_a_key_added_later_at_its_default_keeps_the_stored_keys(monkeypatch):
-    cfg, moved = config.load("smoke"), config.load("smoke", **{"train.schedule": "rung_cosine"})
-    before = keys.section_hash(cfg, "train")
-    monkeypatch.setitem(keys.ADDED_LATER, "train", ("schedule",))  # as if train.schedule had just been added
-    without = {k: v for k, v in dataclasses.asdict(cfg.train).items() if k != "schedule"}
-    assert keys.section_hash(cfg, "train") == keys._digest({"train": without}) != before  # at its default: left out
-    assert keys.section_hash(moved, "train") != keys.section_hash(cfg, "train")  # off its default: hashed
+def _with_new_field(cfg, value=None):
+    """`cfg` as if a field `new_knob` (default 3) had just been added to its train section, set to `value`."""
+    extended = dataclasses.make_dataclass("TrainConfig", [("new_knob", int, dataclasses.field(default=3))],
+                                          bases=(config.TrainConfig,))
+    train = extended(**dataclasses.asdict(cfg.train), **({} if value is None else {"new_knob": value}))
+    return dataclasses.replace(cfg, train=train)
+
+
+@pytest.mark.parametrize("profile", ["smoke", "default"])
+def test_a_field_added_at_its_default_keeps_every_key_with_no_entry_anywhere(profile):
+    cfg = config.load(profile)
+    assert _all(_with_new_field(cfg)) == _all(cfg)  # at its default: hashed nowhere
+    moved = _all(_with_new_field(cfg, 4))
+    assert {k for k in moved if moved[k] != _all(cfg)[k]} == {"training", "signal", "bracket", "controller", "result"}
+
+
+def test_the_first_keyed_record_names_every_field_of_before_and_nothing_added_since():
+    sections = {f.name: f.type for f in dataclasses.fields(config.StudyConfig)}
+    for name, fields in keys.FIRST_KEYED.items():
+        if name:
+            have = {f.name for f in dataclasses.fields(getattr(config.StudyConfig(), name))}
+            assert set(fields) <= have, name  # a field of the record was removed or renamed without HASHED_AS
+    assert set(keys.FIRST_KEYED[""]) <= set(sections)
+    added = {"train": {"group_size"}, "hyperband": {"lam_mode", "max_clean"}, "predict": {"holdout", "power_reps"}}
+    for name, fields in added.items():  # the fields added after the first keying are hashed only off their default
+        assert not fields & set(keys.FIRST_KEYED[name])
+
+
+def test_the_names_that_carry_a_seed_or_a_controller_run():
+    assert (keys.seed_suffix(0), keys.seed_suffix(3)) == ("", "-s3")
+    assert (keys.suffix_seed("abc"), keys.suffix_seed("abc-s12"), keys.suffix_seed(keys.seed_suffix(7))) == (None, 12, 7)
+    assert (keys.controller_kind("exp1"), keys.controller_kind("exp2", 2)) == ("controller-exp1", "controller-exp2-s2")
+    assert (keys.eval_tag("uniform"), keys.eval_tag("exp1_as_trained", 1)) == ("controller-eval-uniform",
+                                                                                "controller-eval-exp1_as_trained-s1")

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from minas import pipeline
+from minas import kernels
 from minas.core import progress
 from minas.core.engine import Engine, Job
 
@@ -101,7 +101,7 @@ def test_live_bars_go_to_the_file_the_cli_follows(headless, tmp_path, monkeypatc
 def test_the_pipeline_shows_a_followed_file_live(tmp_path, capsys):
     path = tmp_path / "live.txt"
     path.write_text("")
-    tail = pipeline._LiveTail(path, pipeline._KernelStream(), every=0.05)
+    tail = kernels.LiveTail(path, kernels.KernelStream(), every=0.05)
     with open(path, "a") as f:
         f.write("\rloop:  50%|==  | 1/2")
         f.flush()

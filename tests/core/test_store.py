@@ -26,8 +26,8 @@ def test_mi_rows_written_together(tmp_path):
     s = Store(tmp_path / "s.sqlite")
     rows = [{"task": "t", "arch": "a", "seed": 0, "method": "m", "layer": l, "config": "c",
              "value": 0.1 * l, "ok": 1, "reason": "", "seconds": 1.0, "curve": [0.1]} for l in range(1, 5)]
-    s.put_mi(rows)
-    assert [r["value"] for r in s.get_mi("t", "a", 0, "m", "c")] == pytest.approx([0.1, 0.2, 0.3, 0.4])
+    s.put_signals(rows)
+    assert [r["value"] for r in s.get_signals("t", "a", 0, "m", "c")] == pytest.approx([0.1, 0.2, 0.3, 0.4])
 
 
 def test_failed_transaction_leaves_nothing(tmp_path):
@@ -36,7 +36,7 @@ def test_failed_transaction_leaves_nothing(tmp_path):
             "value": 0.1, "ok": 1, "reason": "", "seconds": 1.0}
     bad = dict(good, layer=2, value=None, ok=None)  # ok is NOT NULL: the insert fails
     with pytest.raises(sqlite3.IntegrityError):
-        s.put_mi([good, bad])
+        s.put_signals([good, bad])
     assert s.count("mi") == 0
 
 

@@ -27,3 +27,13 @@ def test_fano_floor_with_the_errors_margin_is_lower():
     assert u.error_se == __import__("pytest").approx(math.sqrt(u.error * (1 - u.error) / n_te))
     assert 0 < u.error < 2 / 3 and u.fano_floor_low < u.fano_floor  # the margin lowers the provable floor
     assert u.fano_floor_low == __import__("pytest").approx(probe.fano_floor(u.error + 1.96 * u.error_se, 3, None), abs=0.05)
+
+
+def test_the_probe_and_usable_information_leave_torch_global_generator_as_it_was():
+    acts, y = [torch.randn(120, 4, 6, 6)], torch.randint(0, 3, (120,))
+    torch.manual_seed(7)
+    expected = torch.rand(1)
+    torch.manual_seed(7)
+    probe.probe_accuracy(acts, y, seed=5)
+    probe.usable_information(acts, y, "mlp", seed=5)
+    assert torch.equal(torch.rand(1), expected)  # ARCHITECTURE.md: library code never seeds the global generator

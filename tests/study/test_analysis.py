@@ -16,7 +16,7 @@ from minas.study.predict.synthetic import synthetic_collected
 def test_mi_frame_reads_the_store(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     for task, cfg_hash in (("mnist", "c1"), ("digits", "c1"), ("mnist", "other")):
-        store.put_mi([{"task": task, "arch": "10-20-30-40", "seed": 0, "method": "ba", "layer": l, "config": cfg_hash,
+        store.put_signals([{"task": task, "arch": "10-20-30-40", "seed": 0, "method": "ba", "layer": l, "config": cfg_hash,
                        "value": None if l == 4 else 0.5 * l, "ok": int(l != 4), "reason": "", "seconds": 1.0,
                        "curve": [0.1, 0.2 * l]} for l in range(1, 5)])
     f = analysis.mi_frame(store, "c1")

@@ -30,8 +30,10 @@ def test_floor_is_dirty_over_2k_and_matches_the_planted_floor():
     # the floor really is the floor: the mean of the task's posteriors misses the one clean target by about it
     assert b.gaussian - b.gain == pytest.approx(b.floor) and b.gain > 0 and b.gain_low > 0
     assert b.s > 0 and b.g_over_s == pytest.approx(b.gain / b.s)
-    assert budget.needed_effect(4) == pytest.approx(2.1, abs=0.2)  # t-test over 4 means, power 0.8
-    assert budget.verdict(b).startswith("A perfect per-layer signal would be visible") or "likely go unseen" in budget.verdict(b)
+    assert b.needed == budget.needed_effect(b.n_sources)
+    # G is above 0 (gain_low > 0): the verdict is one of two, decided by G/s against the effect the test needs
+    opening = "A perfect per-layer signal would be visible" if b.g_over_s >= b.needed else "First: even a perfect"
+    assert budget.verdict(b).startswith(opening) and f"G/s = {b.g_over_s:.2f}" in budget.verdict(b)
     table = budget.budget_table(b)
     assert table.loc[table.quantity.str.startswith("G ="), "value"].item() == b.gain
 
@@ -66,3 +68,22 @@ def test_budget_survives_the_round_trip_notebook_06_takes(tmp_path):
     assert back.sources == exp.sources and len(back.task_noise) == len(exp.task_noise)
     a, b = budget.signal_budget(exp), budget.signal_budget(back)
     assert (a.gain, a.s, a.n_sources) == pytest.approx((b.gain, b.s, b.n_sources))
+
+
+@pytest.mark.parametrize("n", [3, 4, 10, 50])
+def test_the_needed_effect_gives_the_t_test_power_0_8_exactly(n):
+    from scipy import stats
+
+    d, crit = budget.needed_effect(n), stats.t.ppf(0.975, n - 1)
+    nc = d * np.sqrt(n)  # the one-sample t statistic's noncentrality at standardized mean d
+    assert stats.nct.sf(crit, n - 1, nc) + stats.nct.cdf(-crit, n - 1, nc) == pytest.approx(0.8, abs=1e-9)
+    assert budget.needed_effect(n + 1) < d  # more units, a smaller detectable effect
+
+
+def test_the_needed_effect_meets_its_textbook_values():
+    from scipy import stats
+
+    assert budget.needed_effect(4) == pytest.approx(2.1279, abs=1e-4)  # noncentral t, 3 df (G*Power: 2.13)
+    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)  # large n: the normal approximation (z_a/2 + z_b) / sqrt(n)
+    assert budget.needed_effect(400) == pytest.approx(z / 20, rel=3e-3)
+    assert budget.needed_effect(1) == float("inf")

@@ -20,7 +20,7 @@ def _consistent_store(path: Path) -> Store:
     for arch, acc in ((a, 0.5), (b, 0.7)):
         s.put_training({"task": "t", "arch": arch, "seed": 0, "epochs": 1, "config": "c", "kind": "fixed", "accuracy": acc})
     s.put_training({"task": "t", "arch": a, "seed": 0, "epochs": 0, "config": "c", "kind": "converge", "accuracy": 0.6})
-    s.put_mi([{"task": "t", "arch": a, "seed": 0, "method": "ba", "layer": 1, "config": "m", "value": 0.3, "ok": 1}])
+    s.put_signals([{"task": "t", "arch": a, "seed": 0, "method": "ba", "layer": 1, "config": "m", "value": 0.3, "ok": 1}])
     rows = [{"rung": 0, "arch": a, "epochs": 1, "accuracy": 0.5}, {"rung": 0, "arch": b, "epochs": 1, "accuracy": 0.7}]
     s.put_bracket("collection", "t", 0, "h", [a, b], {"rows": rows, "survivors": [b], "scores": [0.69]}, 1.0)
     s.put_result("controller-x", "0", "k", {"priors": [[[0.5, 0.5]] * 4]})
@@ -57,7 +57,7 @@ def test_cli_check_and_restore(tmp_path, capsys, hold_lock):
     assert main(["check", *where]) == 0
     out = capsys.readouterr().out
     assert "OK (3 trainings, 1 mi, 1 brackets, 1 results)" in out and snap.name in out
-    Store(tmp_path / "store.sqlite").put_mi(
+    Store(tmp_path / "store.sqlite").put_signals(
         [{"task": "t", "arch": "orphan", "seed": 0, "method": "ba", "layer": 1, "config": "m", "value": 0.3, "ok": 1}])
     assert main(["check", *where]) == 1
     assert "MI estimate(s) without their converged training" in capsys.readouterr().out

@@ -37,7 +37,10 @@ def _cfg(out):
 
 def _trainings(path):
     con = sqlite3.connect(path)
-    rows = con.execute("SELECT task, arch, epochs, kind, created, accuracy FROM trainings").fetchall()
+    try:
+        rows = con.execute("SELECT task, arch, epochs, kind, created, accuracy FROM trainings").fetchall()
+    except sqlite3.OperationalError:  # the file exists, its tables not yet (the run is opening it): nothing stored
+        rows = []
     con.close()
     return rows
 
@@ -163,7 +166,7 @@ def test_whole_network_signals_have_one_layer_0_column(tmp_path):
         collection.run_input_samples(cfg, store, eng, [("mnist-parity", a.id) for a in sum(collection.input_archs(cfg, "mnist-parity"), [])])
     assert collection.signal_columns("params") == ["raw_params_0"]
     assert collection.signal_columns("synflow") == [f"raw_synflow_{l}" for l in range(1, 5)]
-    ref = collection.reference_mi(cfg, store, "mnist-parity", "params")
+    ref = collection.reference_signals(cfg, store, "mnist-parity", "params")
     assert ref.shape == (4, 1) and (ref > 0).all()  # 2 standardize + 2 input architectures, one count each
     with Engine(workers=0, progress=False) as eng:  # a rerun finds every signal stored: no job runs
         assert collection.run_input_samples(cfg, store, eng, [("mnist-parity", a.id) for a in sum(collection.input_archs(cfg, "mnist-parity"), [])]) == 0
@@ -175,7 +178,7 @@ def test_work_done_sums_every_layer_share_of_mi_time(tmp_path):
     store.put_training({"task": "t", "arch": "a", "seed": 0, "epochs": 0, "config": "c", "kind": "converge",
                         "accuracy": 0.5, "test_loss": 1.0, "seconds": 4.0, "checkpoint": "", "history": [{}]})
     base = {"task": "t", "arch": "a", "seed": 0, "method": "ba", "config": "m", "value": 0.1, "ok": 1, "reason": "", "curve": []}
-    store.put_mi([dict(base, layer=1, seconds=1.0), dict(base, layer=2, seconds=2.0),
+    store.put_signals([dict(base, layer=1, seconds=1.0), dict(base, layer=2, seconds=2.0),
                   dict(base, method="params", layer=0, seconds=0.5)])
     done = collection.work_done(cfg, store)
     assert done["mi_seconds"] == 3.5 and done["train_seconds"] == 4.0

@@ -5,8 +5,9 @@ import numpy as np
 
 import pytest
 
-from minas.core import check, config, describe, keys
-from minas.core.store import Store, seed_suffix, suffix_seed
+from minas.core import check, config, describe, keys, migrate
+from minas.core.keys import seed_suffix, suffix_seed
+from minas.core.store import Store
 from minas.nas.space import parse_architecture
 from minas.study import collection
 
@@ -69,9 +70,9 @@ def test_check_holds_a_seeded_bracket_to_its_own_seeds_trainings(tmp_path):
 
 def test_hashes_of_one_collection_stay_as_before(tmp_path):
     one, three = _cfg(tmp_path), _cfg(tmp_path, **{"collection.seeds": 3})
-    assert keys.controller_keys(one) == keys.controller_keys(three)  # the controller reads the profile seed's collection only
+    assert keys.controller_key(one) == keys.controller_key(three)  # the controller reads the profile seed's collection only
     assert keys.result_key(one) != keys.result_key(three)
-    assert keys.result_keys(one)[1] != keys.result_keys(three)[1]  # the old key: seeds left out at 1 only
+    assert migrate.old_result_key(one) != migrate.old_result_key(three)  # the old key: seeds left out at 1 only
     before = dataclasses.asdict(one)
     before.pop("output_dir")
     before["collection"].pop("seeds")
@@ -82,7 +83,7 @@ def test_hashes_of_one_collection_stay_as_before(tmp_path):
             before[section].pop(k)
     import hashlib
     import json
-    assert keys.result_keys(one)[1] == hashlib.sha256(json.dumps(before, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    assert migrate.old_result_key(one) == hashlib.sha256(json.dumps(before, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 TINY = {"data.tasks": ["digits8"], "data.max_train_per_task": 40, "data.max_test_per_task": 20, "train.max_epochs": 1,

@@ -1,11 +1,13 @@
 """The REINFORCE controller on fake objectives: learning, baseline, sampling, Exp 1 mix, resume."""
+import sqlite3
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 import minas
-from minas.core import keys
+from minas.core import keys, migrate
 from minas.core.seeding import derive_seed
 from minas.core.store import Store
 from minas.nas import hyperband
@@ -153,24 +155,27 @@ def _key_before(cfg) -> str:
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def test_a_store_written_under_the_old_key_is_read_resumed_and_carried_to_the_new_key(tmp_path):
+def test_a_store_written_under_the_old_key_is_migrated_when_its_profile_opens_it_and_resumed(tmp_path):
     calls = []
     cfg = cfg_for(tmp_path, **{"controller.iterations": 3})
-    store = Store(tmp_path / "a.sqlite")
-    first = ctl.train_controller(cfg, store, toy_env(calls), "exp2")
-    new, old = keys.controller_keys(cfg)
+    path = tmp_path / "a.sqlite"
+    first = ctl.train_controller(cfg, Store(path), toy_env(calls), "exp2")
+    new, old = keys.controller_key(cfg), migrate.old_controller_key(cfg)
     assert old == _key_before(cfg) != new
-    with store.transaction() as con:  # the store as the code before minas.core.keys wrote it
-        con.execute("UPDATE results SET config=? WHERE kind='controller-exp2'", (old,))
-    assert store.get_result("controller-exp2", "0", new) is None
+    con = sqlite3.connect(path)  # the store as the code before minas.core.keys wrote it: version 1, the old key
+    con.execute("UPDATE results SET config=? WHERE kind='controller-exp2'", (old,))
+    con.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    assert ctl.load_run(cfg, Store(path), "exp2") is None  # opened without its config: not migrated yet
+    store = Store(path, cfg)  # as open_store(cfg) opens it
+    assert store.get_result("controller-exp2", "0", old) is None
     loaded = ctl.load_run(cfg, store, "exp2")  # notebook 06 reads it back
     np.testing.assert_allclose(loaded.iterations.reward, first.iterations.reward)
-    moved = cfg_for(tmp_path, **{"controller.iterations": 3, "data.root": str(tmp_path / "elsewhere"), "engine.workers": 5})
-    assert ctl.load_run(moved, store, "exp2") is None  # the old key hashed data.root: a moved run cannot find it ...
     again = ctl.train_controller(cfg, store, toy_env(calls), "exp2")
-    assert len(calls) == 3 and again.iterations.resumed.all()  # ... but the same settings resume, nothing rerun
-    assert all(store.get_result("controller-exp2", str(i), new) is not None for i in range(3))  # carried over
-    assert ctl.load_run(moved, store, "exp2") is not None  # and from now on moving the data changes nothing
+    assert len(calls) == 3 and again.iterations.resumed.all()  # resumed, nothing rerun
+    moved = cfg_for(tmp_path, **{"controller.iterations": 3, "data.root": str(tmp_path / "elsewhere"), "engine.workers": 5})
+    assert ctl.load_run(moved, store, "exp2") is not None  # from now on moving the data changes nothing
 
 
 def test_evaluation_table_and_collapse():

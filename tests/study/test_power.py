@@ -13,17 +13,30 @@ def test_shuffle_breaks_the_planted_link_but_keeps_the_values():
     assert (null.samples.task == col.samples.task).all() and null.posteriors is col.posteriors
 
 
-def test_strength_zero_plants_nothing():
-    flat = synthetic.synthetic_collected(n_train=2, n_test=1, n_samples=3, n_inputs=6, survivors=(4, 2), seed=3, strength=0.0)
-    z = flat.samples[[c for c in flat.samples.columns if c.startswith("z_mine_fast")]].to_numpy()
-    assert abs(z.mean()) < 0.5 and 0.6 < z.std() < 1.4  # noise N(0, 1) only
+def _z(strength: float, **kw) -> np.ndarray:
+    col = synthetic.synthetic_collected(n_train=3, n_test=1, n_samples=3, n_inputs=6, survivors=(4, 2), seed=3,
+                                        methods=("mine_fast",), strength=strength, **kw)
+    return col.samples[[f"z_mine_fast_{l}" for l in range(1, 5)]].to_numpy()
+
+
+def test_strength_mixes_the_preference_and_the_noise_as_a_correlation():
+    noise, pref = _z(0.0), _z(1.0)  # one seed draws the same preferences and noise whatever the strength
+    np.testing.assert_allclose(_z(0.6), 0.6 * pref + 0.8 * noise, rtol=0, atol=1e-12)  # sqrt(1 - 0.6^2) = 0.8
+    assert not np.allclose(noise, pref)  # strength 0 plants nothing of the preference: noise only
+
+
+def test_the_preference_is_standardized_by_its_exact_moments():
+    assert synthetic.PREF_MEAN == 11.0 and synthetic.PREF_SD == pytest.approx(np.sqrt(24.0), abs=1e-15)  # uniform 3..19
+    pref = _z(1.0) * synthetic.PREF_SD + synthetic.PREF_MEAN  # strength 1: the preference itself, standardized
+    np.testing.assert_allclose(pref, np.round(pref), atol=1e-9)
+    assert pref.min() >= 3 and pref.max() <= 19
 
 
 def test_planted_scale_is_unit_variance_and_strength_is_a_correlation():
     col = synthetic.synthetic_collected(n_train=8, n_test=0, n_samples=6, n_inputs=6, survivors=(4, 2), seed=4,
                                         methods=("mine_fast",), strength=1.0)
     z = col.samples["z_mine_fast_1"].to_numpy()
-    assert 0.6 < z.std() < 1.4  # a real z-score's scale, not strength x preference
+    assert set(np.round(z * np.sqrt(24.0) + 11, 9)) <= set(range(3, 20))  # (pref - 11) / sd: not strength x preference
     per_task = col.samples.groupby("task")["z_mine_fast_1"].std()
     assert (per_task < 1e-9).all()  # strength 1: the task's preference itself, no noise
     with pytest.raises(ValueError, match=r"lies in \[0, 1\]"):
@@ -94,8 +107,14 @@ def test_calibrated_world_has_the_measured_floor_and_gain():
     assert synthetic.planted_gain(share, width) == pytest.approx(4.8e-5, rel=1e-3) and 0 < share < 1
     big, narrow = synthetic.share_for_gain(3.5e-3)  # beyond the widest bump's reach: a narrower bump carries it
     assert narrow < width and synthetic.planted_gain(big, narrow) == pytest.approx(3.5e-3, rel=1e-3)
+    # the same seed at strength 1 draws the same posteriors, and its z-scores give each task's preference exactly
+    one = synthetic.calibrated_collected(60, 0, 6, 5, 5, floor=9.7e-4, gain=4.8e-5, strength=1.0, seed=2)
+    assert all(np.array_equal(one.posteriors[t], p) for t, p in col.posteriors.items())
+    z = one.samples.groupby("task")[[f"z_mine_fast_{l}" for l in range(1, 5)]].first().to_numpy()
+    mu = synthetic._task_means(z * np.sqrt(16**2 / 12) + 11, share, width)  # (60, 4, 23): each task's expected posterior
+    exact = ((mu - fit_gaussian(mu.mean(0))[None]) ** 2).mean()  # G of these 60 tasks, no sampling noise
+    assert exact == pytest.approx(4.8e-5, rel=0.05)  # 60 preferences against share_for_gain's 256
     means = np.stack([p.mean(0) for p in col.posteriors.values()])  # each task's 6 posteriors: a noisy mu_t
-    gap = ((means - fit_gaussian(means.mean(0))[None]) ** 2).mean() - dirty / 12  # minus the noise of a mean of 6
-    assert gap == pytest.approx(4.8e-5, abs=3e-5)
+    assert ((means - mu) ** 2).mean() == pytest.approx(dirty / 12, rel=0.05)  # the noise of a mean of 6: dirty / (2 x 6)
     with pytest.raises(ValueError, match="reaches G between"):
         synthetic.share_for_gain(1.0)

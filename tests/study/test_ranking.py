@@ -113,7 +113,7 @@ def test_inputs_come_from_the_store(tmp_path):
     store.put_training({"task": "t", "arch": ARCHS[0], "seed": cfg.seed, "epochs": 0, "config": keys.training_key(cfg),
                         "kind": "converge", "accuracy": 0.7, "test_loss": 1.0, "seconds": 3.0, "checkpoint": "",
                         "history": []})
-    store.put_mi([{"task": "t", "arch": ARCHS[0], "seed": cfg.seed, "method": "naswot", "layer": 0,
+    store.put_signals([{"task": "t", "arch": ARCHS[0], "seed": cfg.seed, "method": "naswot", "layer": 0,
                    "config": keys.signal_key(cfg), "value": None, "ok": 0, "reason": "singular", "seconds": 0.5,
                    "curve": []}])
     values, scores = ranking.ranking_inputs(cfg, store)

@@ -2,6 +2,7 @@
 import dataclasses
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 import minas
 from minas.core import keys
+from minas.core.store import Store, open_store
 from minas.study import autobuild, predict
 from minas.study.predict.synthetic import synthetic_collected
 from minas.views import report
@@ -77,7 +79,7 @@ def _key_before(cfg) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def test_paths_and_engine_settings_never_make_a_saved_result_stale_and_old_keys_still_read(tmp_path):
+def test_paths_and_engine_settings_never_make_a_saved_result_stale_and_old_keys_are_migrated(tmp_path):
     cfg = minas.load("smoke", output_dir=str(tmp_path))
     small = Small(pd.DataFrame({"a": [1.5, 2.5]}), 3)
     folder = report.save_result(cfg, "04_posterior_prediction", "small", small)
@@ -86,14 +88,18 @@ def test_paths_and_engine_settings_never_make_a_saved_result_stale_and_old_keys_
         other = minas.load("smoke", output_dir=str(tmp_path), **{setting: value})  # e.g. --only 06 --set engine.workers=4
         assert report.load_result(other, "04_posterior_prediction", "small", Small).n == 3, setting
     manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["settings"] = _key_before(cfg)  # a result saved by the code before minas.core.keys
+    manifest["settings"] = _key_before(cfg)  # a result saved by the code before minas.core.keys, beside a version-1 store
     (folder / "manifest.json").write_text(json.dumps(manifest))
+    Store(cfg.out / "store.sqlite").close()
+    with sqlite3.connect(cfg.out / "store.sqlite") as con:
+        con.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
     moved = minas.load("smoke", output_dir=str(tmp_path), **{"engine.workers": 4})
-    with pytest.raises(FileNotFoundError, match="other settings"):  # the old key hashed engine.workers: no way back
+    with pytest.raises(FileNotFoundError, match="other settings"):  # not migrated yet: stale
         report.load_result(moved, "04_posterior_prediction", "small", Small)
-    back = report.load_result(cfg, "04_posterior_prediction", "small", Small)  # read under the settings it was saved with
+    open_store(cfg).close()  # the profile opens its store: minas.core.migrate carries the manifest to today's key
+    back = report.load_result(cfg, "04_posterior_prediction", "small", Small)
     pd.testing.assert_frame_equal(back.table, small.table)
-    assert json.loads((folder / "manifest.json").read_text())["settings"] == keys.result_key(cfg)  # ... and carried over
+    assert json.loads((folder / "manifest.json").read_text())["settings"] == keys.result_key(cfg)
     assert report.load_result(moved, "04_posterior_prediction", "small", Small).n == 3  # so engine.workers is free again
     with pytest.raises(FileNotFoundError, match="other settings"):  # a number's setting still makes it stale
         report.load_result(minas.load("smoke", output_dir=str(tmp_path), **{"train.lr": 0.2}), "04_posterior_prediction",

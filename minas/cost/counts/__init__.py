@@ -12,11 +12,12 @@ import json
 import pkgutil
 from typing import Callable
 
-from minas.core.config import ROOT, StudyConfig
+from minas.core import series
+from minas.core.config import StudyConfig
 from minas.cost.work import Work
 from minas.data.task import TaskShape
 
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = series.NOTEBOOKS
 Counter = Callable[[StudyConfig, list[TaskShape], Work], None]
 COUNTERS: dict[str, Counter] = {}  # notebook stem -> counter
 _loaded = False
@@ -43,8 +44,8 @@ def counters() -> dict[str, Counter]:
 
 
 def notebook_stems() -> list[str]:
-    """The series' notebooks in order, as `minas run` finds them: notebooks/NN_name.ipynb."""
-    return sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    """The series' notebooks in order, as `minas run` finds them (`core.series`: notebooks/NN_name.ipynb)."""
+    return series.notebook_names()
 
 
 def count(cfg: StudyConfig, shapes: list[TaskShape], converge_epochs: float = 0.0,

@@ -23,13 +23,13 @@ from minas.study.collection.design import (
     seed_configs,
 )
 from minas.study.collection.diagnostics import lambda_effect, noise_levels, work_done
-from minas.study.collection.readback import Collected, load_collected, reference_mi
+from minas.study.collection.readback import Collected, load_collected, reference_signals
 from minas.study.collection.runner import CollectionSummary, collect, run_brackets, run_input_samples
 
 __all__ = [
     "BracketSpec", "input_archs", "n_samples", "collection_brackets", "seed_configs",
     "CollectionSummary", "collect", "run_brackets", "run_input_samples",
-    "Collected", "load_collected", "reference_mi",
+    "Collected", "load_collected", "reference_signals",
     "signal_column", "signal_columns", "signal_layers", "signal_long",
     "noise_levels", "lambda_effect", "work_done",
 ]

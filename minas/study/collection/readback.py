@@ -51,16 +51,16 @@ class Collected:
         return self.samples[signal_columns(signal, standardized)].to_numpy(dtype=np.float64)
 
 
-def reference_mi(cfg: StudyConfig, store: Store, task: str, signal: str) -> np.ndarray:
+def reference_signals(cfg: StudyConfig, store: Store, task: str, signal: str) -> np.ndarray:
     """(R, layers) raw values of one signal on the task's random architectures with a stored estimate.
 
     A failed layer estimate enters as NaN (ignored by the z-score).
     """
-    mcfg = keys.signal_key(cfg)
+    signal_key = keys.signal_key(cfg)
     std, inputs = input_archs(cfg, task)
     rows = []
     for a in std + inputs:
-        vals = store.get_mi(task, a.id, cfg.seed, signal, mcfg)
+        vals = store.get_signals(task, a.id, cfg.seed, signal, signal_key)
         if len(vals) == len(signal_layers(signal)):
             rows.append([np.nan if r["value"] is None else r["value"] for r in vals])
     return np.array(rows, dtype=np.float64).reshape(-1, len(signal_layers(signal)))
@@ -68,13 +68,13 @@ def reference_mi(cfg: StudyConfig, store: Store, task: str, signal: str) -> np.n
 
 def _measured_row(cfg: StudyConfig, store: Store, task: str, arch: Architecture, settings: tuple[str, str]) -> dict | None:
     """One architecture's converged accuracy and every signal's layers; None unless all of them are stored."""
-    tcfg, mcfg = settings
-    tr = store.get_training(task, arch.id, cfg.seed, 0, tcfg, kind="converge")
+    training_key, signal_key = settings
+    tr = store.get_training(task, arch.id, cfg.seed, 0, training_key, kind="converge")
     if tr is None:
         return None
     row = {"arch": arch.id, "accuracy": tr["accuracy"]}
     for s in cfg.mi.signals:
-        vals = store.get_mi(task, arch.id, cfg.seed, s, mcfg)
+        vals = store.get_signals(task, arch.id, cfg.seed, s, signal_key)
         if len(vals) != len(signal_layers(s)):
             return None
         by_layer = {r["layer"]: r["value"] for r in vals}
@@ -106,7 +106,7 @@ def _zscore(cfg: StudyConfig, store: Store, samples: pd.DataFrame) -> pd.DataFra
         z = np.zeros((len(samples), len(cols)))
         for task, idx in samples.groupby("task").groups.items():
             z[samples.index.get_indexer(idx)] = mi.standardize(samples.loc[idx, cols].to_numpy(dtype=np.float64),
-                                                               reference_mi(cfg, store, task, s))
+                                                               reference_signals(cfg, store, task, s))
         samples[zcols] = z
     return samples
 
@@ -114,7 +114,7 @@ def _zscore(cfg: StudyConfig, store: Store, samples: pd.DataFrame) -> pd.DataFra
 def load_collected(cfg: StudyConfig, store: Store, tasks: list[str] | None = None) -> Collected:
     """Read input samples, signals and posteriors of finished work back from the store."""
     settings = (keys.training_key(cfg), keys.signal_key(cfg))
-    bcfg = keys.bracket_key(cfg)
+    bracket_key = keys.bracket_key(cfg)
     built = data.build_tasks(cfg)
     split = {t.name: t.split for t in built}
     names = tasks if tasks is not None else list(split)
@@ -125,7 +125,7 @@ def load_collected(cfg: StudyConfig, store: Store, tasks: list[str] | None = Non
         inputs = {r["sample"]: r for r in task_refs if r["role"] == "input"}
         task_posts = []
         for i, spec in enumerate(collection_brackets(cfg, task)):
-            done = store.get_bracket("collection", task, spec.instance, bcfg)
+            done = store.get_bracket("collection", task, spec.instance, bracket_key)
             if done is None or i not in inputs or done["archs"] != [a.id for a in spec.archs]:
                 continue  # unfinished, or another draw's instance: never pair a posterior with the wrong inputs
             res = hyperband.BracketResult.from_dict(done["result"])

@@ -68,24 +68,24 @@ def run_input_samples(cfg: StudyConfig, store: Store, engine: Engine, pairs: lis
     task first (`jobs.converge_group`); each architecture's signals then run as its own job."""
     todo = {}
     signals = tuple(cfg.mi.signals)
-    mcfg = keys.signal_key(cfg)
+    signal_key = keys.signal_key(cfg)
     for task, arch in dict.fromkeys(pairs):
-        missing = tuple(s for s in signals if len(store.get_mi(task, arch, cfg.seed, s, mcfg)) < len(signal_layers(s)))
+        missing = tuple(s for s in signals if len(store.get_signals(task, arch, cfg.seed, s, signal_key)) < len(signal_layers(s)))
         if missing:
-            todo[(task, arch)] = Job(f"input|{task}|{arch}|{cfg.seed}|{mcfg}|{','.join(missing)}", jobs.input_sample,
+            todo[(task, arch)] = Job(f"input|{task}|{arch}|{cfg.seed}|{signal_key}|{','.join(missing)}", jobs.input_sample,
                                      (cfg, task, arch, missing))
-    tcfg = keys.training_key(cfg)
+    training_key = keys.training_key(cfg)
     first: list[Job] = list(todo.values())
     if population.trains_in_groups(cfg.train.group_size) and todo:
         untrained: dict[str, list[str]] = {}
         for task, arch in todo:
-            stored = store.get_training(task, arch, cfg.seed, 0, tcfg, kind="converge") is not None
+            stored = store.get_training(task, arch, cfg.seed, 0, training_key, kind="converge") is not None
             if not stored and not jobs.has_converged(cfg, task, arch):
                 untrained.setdefault(task, []).append(arch)
         grouped = [(task, [archs[i] for i in g]) for task, archs in untrained.items()
                    for g in groups_for(cfg, archs) if len(g) > 1]
         waiting = {(task, a) for task, g in grouped for a in g}
-        first = [Job(f"converge|{task}|{','.join(g)}|{cfg.seed}|{tcfg}", jobs.converge_group, (cfg, task, g), {"task": task})
+        first = [Job(f"converge|{task}|{','.join(g)}|{cfg.seed}|{training_key}", jobs.converge_group, (cfg, task, g), {"task": task})
                  for task, g in grouped] + [job for pair, job in todo.items() if pair not in waiting]
 
     def after(job: Job, result) -> list[Job]:  # a population converged: its members' signals are next
@@ -99,9 +99,9 @@ def run_input_samples(cfg: StudyConfig, store: Store, engine: Engine, pairs: lis
             if job.fn is jobs.converge_group:
                 continue
             tr = result["training"]
-            if store.get_training(tr["task"], tr["arch"], tr["seed"], 0, tcfg, kind="converge") is None:
+            if store.get_training(tr["task"], tr["arch"], tr["seed"], 0, training_key, kind="converge") is None:
                 store.put_training(tr)
-            store.put_mi(result["mi"])
+            store.put_signals(result["mi"])
             progress.update(1)
     return len(todo)
 
@@ -136,12 +136,12 @@ class _Brackets:
     def __init__(self, cfg: StudyConfig, store: Store, specs: list[BracketSpec], progress_shown: bool):
         hb = cfg.hyperband
         self.cfg, self.store, self.specs = cfg, store, specs
-        self.tcfg, self.bcfg = keys.training_key(cfg), keys.bracket_key(cfg)
+        self.training_key, self.bracket_key = keys.training_key(cfg), keys.bracket_key(cfg)
         self.out: dict[int, hyperband.BracketResult] = {}
         self.live: dict[int, hyperband.Bracket] = {}
         lam: dict[str, float] = {}  # task -> its size penalty, for the tasks with an instance still to run
         for n, s in enumerate(specs):
-            done = store.get_bracket(s.tag, s.task, s.instance, self.bcfg)
+            done = store.get_bracket(s.tag, s.task, s.instance, self.bracket_key)
             if done is not None and done["archs"] == [a.id for a in s.archs]:
                 self.out[n] = hyperband.BracketResult.from_dict(done["result"])
             else:
@@ -164,7 +164,7 @@ class _Brackets:
         """Feed the current rung's stored accuracies to instance n; return the architectures still missing."""
         task, missing = self.specs[n].task, []
         for arch in b.wanted():
-            row = self.store.get_training(task, arch.id, self.cfg.seed, b.epochs, self.tcfg)
+            row = self.store.get_training(task, arch.id, self.cfg.seed, b.epochs, self.training_key)
             if row is None:
                 missing.append(arch)
                 continue
@@ -188,7 +188,7 @@ class _Brackets:
                     asked.append(n)
                 return wants
         res = b.outcome()
-        self.store.put_bracket(s.tag, s.task, s.instance, self.bcfg, [a.id for a in s.archs], res.to_dict(),
+        self.store.put_bracket(s.tag, s.task, s.instance, self.bracket_key, [a.id for a in s.archs], res.to_dict(),
                                time.perf_counter() - self.started)
         self.out[n] = res
         self.tick(n, max(0, self.expected[n] - self.reported[n]))  # duplicate architectures asked for fewer trainings
@@ -205,11 +205,11 @@ class _Brackets:
             for g in groups_for(cfg, archs):
                 if len(g) == 1:
                     a = archs[g[0]]
-                    out.append(Job(f"train|{task}|{a}|{cfg.seed}|{epochs}|{self.tcfg}", jobs.train_fixed,
+                    out.append(Job(f"train|{task}|{a}|{cfg.seed}|{epochs}|{self.training_key}", jobs.train_fixed,
                                    (cfg, task, a, epochs, prev)))
                 else:
                     items = [(archs[i], epochs, prev) for i in g]
-                    out.append(Job(f"group|{task}|{','.join(a for a, _, _ in items)}|{cfg.seed}|{epochs}|{self.tcfg}",
+                    out.append(Job(f"group|{task}|{','.join(a for a, _, _ in items)}|{cfg.seed}|{epochs}|{self.training_key}",
                                    jobs.train_group, (cfg, task, items)))
         return out
 

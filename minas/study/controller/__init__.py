@@ -2,7 +2,7 @@
 
 Sources: Williams 1992 (REINFORCE); Kossmann 2019 (thesis) section 2.3, Algorithm 1, Table 3.2.
 Three ideas, one module each: the `policy` (input sample -> prior, drawing inputs, the loss),
-its `training` loop (Algorithm 1, stored and resumable per iteration) in an injected
+its `training` loop (Algorithm 1, each iteration stored as a `records` entry and resumable) in an injected
 `environment` (MI features and Hyperband runs), and the `evaluation` of trained priors (Table 3.2,
 training curves, collapse). `from minas.study import controller as ctl` then `ctl.train_controller`
 is the reader's entry point; everything public is re-exported here.
@@ -34,19 +34,16 @@ from minas.study.controller.policy import (
     draw_inputs,
     entropy,
     input_vector,
+    make_optimizer,
     new_policy,
     paired_draw,
     reinforce_loss,
 )
+from minas.study.controller.records import ControllerRun, Iteration, load_run
 from minas.study.controller.training import (
-    ControllerRun,
-    Iteration,
     iteration_plan,
-    load_run,
-    make_optimizer,
     planned_inputs,
     run_iteration,
-    run_kind,
     train_controller,
     train_controllers,
 )
@@ -80,7 +77,6 @@ __all__ = [
     "prior_frame",
     "reinforce_loss",
     "run_iteration",
-    "run_kind",
     "score_table",
     "seed_table",
     "store_environment",

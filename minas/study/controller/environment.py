@@ -65,26 +65,26 @@ class Environment:
 
 
 def store_environment(cfg: StudyConfig, store, engine) -> Environment:
-    """The real world: MI through the store (computed if missing), Hyperband through `collection.run_brackets`."""
+    """The real world: the first signal through the store (computed if missing), Hyperband through `collection.run_brackets`."""
     tasks = data.build_tasks(cfg)
-    method, mcfg, bcfg = cfg.mi.signals[0], keys.signal_key(cfg), keys.bracket_key(cfg)
+    signal, signal_key, bracket_key = cfg.mi.signals[0], keys.signal_key(cfg), keys.bracket_key(cfg)
 
     def reference(task: str) -> list[tuple[str, str]]:  # the task's collection archs (thesis A.4 set)
         std, inputs = collection.input_archs(cfg, task)
         return [(task, a.id) for a in std + inputs]
 
     def raw(task: str, arch: str) -> np.ndarray:  # (N_LAYERS,) nats, NaN where the estimate failed
-        rows = store.get_mi(task, arch, cfg.seed, method, mcfg)
+        rows = store.get_signals(task, arch, cfg.seed, signal, signal_key)
         return np.array([np.nan if r["value"] is None else r["value"] for r in rows], dtype=np.float64)
 
     def features(pairs: list[tuple[str, Architecture]]) -> np.ndarray:
         refs = {t: reference(t) for t in dict.fromkeys(t for t, _ in pairs)}
         collection.run_input_samples(cfg, store, engine, [p for r in refs.values() for p in r] + [(t, a.id) for t, a in pairs])
-        out = [mi.standardize(raw(t, a.id)[None], collection.reference_mi(cfg, store, t, method))[0] for t, a in pairs]
+        out = [mi.standardize(raw(t, a.id)[None], collection.reference_signals(cfg, store, t, signal))[0] for t, a in pairs]
         return np.array(out).reshape(-1, N_LAYERS)
 
     def first_baseline(task: str) -> float:  # mean HS of the task's uniform-prior collection brackets
-        done = [store.get_bracket("collection", task, s.instance, bcfg) for s in collection.collection_brackets(cfg, task)]
+        done = [store.get_bracket("collection", task, s.instance, bracket_key) for s in collection.collection_brackets(cfg, task)]
         hs = [BracketResult.from_dict(d["result"]).summed_score for d in done if d is not None]
         return float(np.mean(hs)) if hs else 0.0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from minas.core.keys import eval_tag
 from minas.nas.space import N_LAYERS, N_OPTIONS, OPTIONS
 from minas.study.controller.environment import Environment
 from minas.study.controller.policy import (
@@ -20,7 +21,7 @@ from minas.study.controller.policy import (
     entropy,
     input_vector,
 )
-from minas.study.controller.training import ControllerRun
+from minas.study.controller.records import ControllerRun
 from minas.stats import cluster_means, mean_interval
 
 THESIS_TABLE_3_2 = pd.DataFrame({  # thesis Table 3.2: mean hs of Hyperband output, 20 training sets
@@ -57,7 +58,7 @@ def _eval_specs(env: Environment, policies: dict[str, Policy | None], tasks: lis
     for (label, name, share), t, k in keys:
         arch, pol = env.eval_input(t, k), policies[name]
         prior = None if pol is None else pol.priors(input_vector(arch, feats[(t, arch)])[None])[0]
-        tag = f"controller-eval-{label}" + (f"-s{run}" if run and pol is not None else "")
+        tag = eval_tag(label, run if pol is not None else 0)
         specs.append(env.eval_spec(tag, t, k, prior, share))
     return keys, specs
 

@@ -125,3 +125,10 @@ def collapsed(prior: np.ndarray, threshold: float = COLLAPSE_PROB) -> Architectu
     if (p.max(axis=-1) > threshold).all():
         return from_indices(p.argmax(axis=-1))
     return None
+
+
+def make_optimizer(policy: Policy, cc) -> torch.optim.Optimizer:
+    """controller.optimizer: plain SGD (thesis Algorithm 1: theta -= lr * R * grad CE) or Adam, at controller.lr."""
+    if cc.optimizer == "sgd":
+        return torch.optim.SGD(policy.parameters(), lr=cc.lr)
+    return torch.optim.Adam(policy.parameters(), lr=cc.lr)

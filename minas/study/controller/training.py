@@ -12,115 +12,34 @@ visit has no previous HS: the environment's `first_baseline` stands in (not in t
 experiments see the same tasks and input architecture per iteration (paired). `controller.seeds`
 independent runs per experiment differ in policy init, tasks, input architectures and draws (run 0
 is the one notebook 06 reads). Each finished iteration is stored with the policy's and optimizer's
-state, so a longer run resumes a shorter one.
+state, so a longer run resumes a shorter one (`records`).
 """
 from __future__ import annotations
 
-import base64
 import dataclasses
-import io
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import torch
 
 from minas.core import keys
 from minas.core.config import StudyConfig
 from minas.core.progress import bar
 from minas.core.seeding import rng_for
-from minas.nas.space import N_LAYERS, N_OPTIONS, Architecture, sample_architecture
+from minas.nas.space import N_LAYERS, Architecture, sample_architecture
 from minas.study.collection import BracketSpec
 from minas.study.controller.environment import Environment
 from minas.study.controller.policy import (
     EXPERIMENTS,
     Policy,
-    collapsed,
     draw_inputs,
     entropy,
     input_vector,
+    make_optimizer,
     new_policy,
     reinforce_loss,
 )
-
-
-@dataclass
-class Iteration:
-    """One finished iteration of Algorithm 1, stored as a dict (`to_dict`) under (controller-<exp>, it, config)."""
-
-    iteration: int
-    tasks: list[str]  # the M training tasks
-    input_arch: str  # id of the iteration's input architecture
-    features: list[list[float]]  # (M, N_LAYERS) z-scored MI fed to the policy
-    inputs: list[list[str]]  # (M, N) Hyperband input architecture ids
-    n_from_prior: int  # of the N inputs per run, how many the prior drew
-    hs: list[float]  # (M,) summed Hyperband output score per task
-    baseline: list[float]  # (M,) HS of each task's previous visit
-    reward: float  # sum_i HS_i - baseline_i (eq. 2.7)
-    loss: float  # cross entropy of the prior-drawn inputs, before scaling by the reward
-    scaled_loss: float  # reward * loss, the minimized objective
-    priors: list  # (M, N_LAYERS, N_OPTIONS) predicted priors, 6 decimals
-    entropy: list[float]  # (N_LAYERS,) per-layer entropy of the mean prior, nats
-    max_prob: list[float]  # (N_LAYERS,) per-layer largest probability of the mean prior
-    input_spread: float  # mean total-variation distance of a task's prior to the mean prior
-    state: str | None  # base64 policy and optimizer state after the update (None once loaded)
-
-    def to_dict(self) -> dict:
-        """The JSON-able record the store keeps."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Iteration":
-        """An iteration from its stored record (extra keys are ignored)."""
-        return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls)})
-
-
-@dataclass
-class ControllerRun:
-    """A trained controller: per (iteration, task) rows, per-iteration rows, mean priors, final policy."""
-
-    experiment: str
-    visits: pd.DataFrame  # iteration, task, hs, baseline, advantage
-    iterations: pd.DataFrame  # iteration, reward, loss, scaled_loss, entropy_1..N_LAYERS, min_layer_max_prob, input_spread, resumed
-    priors: np.ndarray  # (I, N_LAYERS, N_OPTIONS) prior predicted in iteration i (before its update), mean over its M tasks
-    policy: Policy
-
-    def collapse(self) -> Architecture | None:
-        """The architecture the last mean prior collapsed to, or None."""
-        return collapsed(self.priors[-1]) if len(self.priors) else None
-
-
-def _stored(store, kind: str, it: int, both: tuple[str, str]) -> tuple[dict | None, str]:
-    """(stored iteration `it`, the key it was under): `keys.controller_keys` gives the key, then the old one."""
-    for key in both:
-        found = store.get_result(kind, str(it), key)
-        if found is not None:
-            return found, key
-    return None, both[0]
-
-
-def run_kind(experiment: str, run: int = 0) -> str:
-    """The store kind of a controller run's iterations: controller-<exp> for run 0, controller-<exp>-s<run> else."""
-    return f"controller-{experiment}" + (f"-s{run}" if run else "")
-
-
-def make_optimizer(policy: Policy, cc) -> torch.optim.Optimizer:
-    """controller.optimizer: plain SGD (thesis Algorithm 1: theta -= lr * R * grad CE) or Adam, at controller.lr."""
-    if cc.optimizer == "sgd":
-        return torch.optim.SGD(policy.parameters(), lr=cc.lr)
-    return torch.optim.Adam(policy.parameters(), lr=cc.lr)
-
-
-def _pack(policy: Policy, opt: torch.optim.Optimizer) -> str:
-    buf = io.BytesIO()
-    torch.save({"policy": policy.state_dict(), "optim": opt.state_dict()}, buf)
-    return base64.b64encode(buf.getvalue()).decode()
-
-
-def _unpack(blob: str, policy: Policy, opt: torch.optim.Optimizer) -> None:
-    state = torch.load(io.BytesIO(base64.b64decode(blob)), weights_only=True)
-    policy.load_state_dict(state["policy"])
-    opt.load_state_dict(state["optim"])
+from minas.study.controller.records import ControllerRun, Iteration, assemble, pack, stored_iteration, unpack
 
 
 def iteration_plan(env: Environment, m: int, it: int, run: int = 0) -> tuple[list[str], Architecture]:
@@ -155,7 +74,7 @@ def propose(env: Environment, policy: Policy, experiment: str, it: int, m: int, 
     for task, prior in zip(tasks, priors):
         draw = draw_inputs(prior / prior.sum(-1, keepdims=True), env.n_inputs, EXPERIMENTS[experiment],
                            rng_for(env.seed, "controller", experiment, run, it, task))
-        specs.append(BracketSpec(run_kind(experiment, run), task, it, draw.archs))
+        specs.append(BracketSpec(keys.controller_kind(experiment, run), task, it, draw.archs))
         from_prior.append(draw.prior_drawn)
     return _Proposal(it, tasks, arch, x, log_probs, priors, specs, from_prior)
 
@@ -179,7 +98,7 @@ def finish(env: Environment, opt: torch.optim.Optimizer, p: _Proposal, hs: list[
         priors=np.round(p.priors, 6).tolist(), entropy=entropy(mean_prior).tolist(),
         max_prob=mean_prior.max(axis=-1).tolist(),
         input_spread=float(0.5 * np.abs(p.priors - mean_prior).sum(axis=-1).mean()),  # mean TV to the mean prior
-        state=_pack(policy, opt))
+        state=pack(policy, opt))
 
 
 def run_iteration(env: Environment, policy: Policy, opt: torch.optim.Optimizer, experiment: str, it: int,
@@ -196,7 +115,7 @@ class _Run:
         if experiment not in EXPERIMENTS:
             raise ValueError(f"unknown controller experiment {experiment!r}; choose one of {sorted(EXPERIMENTS)}")
         self.cfg, self.store, self.env, self.experiment, self.run = cfg, store, env, experiment, run
-        self.kind, self.both = run_kind(experiment, run), keys.controller_keys(cfg)
+        self.kind, self.key = keys.controller_kind(experiment, run), keys.controller_key(cfg)
         self.policy = new_policy(cfg.seed, run)
         self.opt = make_optimizer(self.policy, cfg.controller)
         self.previous: dict[str, float] = {}
@@ -210,32 +129,30 @@ class _Run:
         self.resumed.append(stored)
 
     def from_store(self, it: int) -> bool:
-        """Take iteration `it` from the store when it is there (carried to the new key if stored under the old)."""
-        stored, under = _stored(self.store, self.kind, it, self.both)
+        """Take iteration `it` from the store when it is there."""
+        stored = stored_iteration(self.store, self.kind, it, self.key)
         if stored is None:
             return False
         rec = Iteration.from_dict(stored)
         self.pending_state = rec.state
-        if under != self.both[0]:  # stored under the old key: carried to the new one as the run resumes
-            self.store.put_result(self.kind, str(it), self.both[0], stored)
         self._keep(rec, True)
         return True
 
     def propose(self, it: int) -> _Proposal:
         if self.pending_state is not None:
-            _unpack(self.pending_state, self.policy, self.opt)
+            unpack(self.pending_state, self.policy, self.opt)
             self.pending_state = None
         return propose(self.env, self.policy, self.experiment, it, self.cfg.controller.datasets_per_iteration, self.run)
 
     def finish(self, p: _Proposal, hs: list[float]) -> None:
         rec = finish(self.env, self.opt, p, hs, self.previous, self.policy)
-        self.store.put_result(self.kind, str(p.it), self.both[0], rec.to_dict())
+        self.store.put_result(self.kind, str(p.it), self.key, rec.to_dict())
         self._keep(rec, False)
 
     def result(self) -> ControllerRun:
         if self.pending_state is not None:
-            _unpack(self.pending_state, self.policy, self.opt)
-        return _assemble(self.experiment, self.done, self.resumed, self.policy)
+            unpack(self.pending_state, self.policy, self.opt)
+        return assemble(self.experiment, self.done, self.resumed, self.policy)
 
 
 def planned_inputs(env: Environment, cfg: StudyConfig, runs: list[tuple[str, int]]) -> list[tuple[str, Architecture]]:
@@ -265,7 +182,7 @@ def train_controllers(cfg: StudyConfig, store, env: Environment,
     states = [_Run(cfg, store, env, e, s) for e, s in runs]
     cc = cfg.controller
     todo = [(st.run, it) for st in states for it in range(cc.iterations)
-            if _stored(store, st.kind, it, st.both)[0] is None]
+            if stored_iteration(store, st.kind, it, st.key) is None]
     if todo:
         pairs = planned_inputs(env, cfg, [(st.experiment, st.run) for st in states])
         env.features(pairs)  # computes the missing input samples (MI) as one pool; read back per iteration
@@ -288,30 +205,3 @@ def train_controllers(cfg: StudyConfig, store, env: Environment,
 def train_controller(cfg: StudyConfig, store, env: Environment, experiment: str, run: int = 0) -> ControllerRun:
     """Algorithm 1 for cfg.controller.iterations (controller run `run`), resuming from finished iterations in the store."""
     return train_controllers(cfg, store, env, [(experiment, run)])[(experiment, run)]
-
-
-def load_run(cfg: StudyConfig, store, experiment: str, run: int = 0) -> ControllerRun | None:
-    """A finished controller run rebuilt from its stored iterations (None if none are stored)."""
-    kind, both = run_kind(experiment, run), keys.controller_keys(cfg)
-    records = []
-    for it in range(cfg.controller.iterations):
-        stored, _ = _stored(store, kind, it, both)
-        if stored is None:
-            break
-        records.append(Iteration.from_dict(stored))
-    if not records:
-        return None
-    policy = new_policy(cfg.seed, run)
-    _unpack(records[-1].state, policy, make_optimizer(policy, cfg.controller))
-    return _assemble(experiment, [dataclasses.replace(r, state=None) for r in records], [True] * len(records), policy)
-
-
-def _assemble(experiment: str, records: list[Iteration], resumed: list[bool], policy: Policy) -> ControllerRun:
-    visits = pd.DataFrame([{"iteration": r.iteration, "task": t, "hs": h, "baseline": b, "advantage": h - b}
-                           for r in records for t, h, b in zip(r.tasks, r.hs, r.baseline)])
-    its = pd.DataFrame([{"iteration": r.iteration, "reward": r.reward, "loss": r.loss,
-                         "scaled_loss": r.scaled_loss, "min_layer_max_prob": min(r.max_prob),
-                         "input_spread": r.input_spread, "resumed": res,
-                         **{f"entropy_{l + 1}": e for l, e in enumerate(r.entropy)}} for r, res in zip(records, resumed)])
-    priors = np.array([np.mean(r.priors, axis=0) for r in records]).reshape(-1, N_LAYERS, N_OPTIONS)
-    return ControllerRun(experiment, visits, its, priors, policy)
