@@ -26,6 +26,7 @@ def test_holm_keeps_nan_out_of_the_family_and_caps_at_one():
 
 def test_holm_controls_the_familywise_error_under_the_global_null():
     rng = np.random.default_rng(0)
-    p = rng.uniform(size=(4000, 10))
+    p = rng.uniform(size=(2000, 10))
     fwer = np.mean((np.apply_along_axis(holm, 1, p) <= 0.05).any(axis=1))
-    assert 0.035 <= fwer <= 0.06  # independent tests: 1 - 0.95^(1/10 * 10) ... about 0.049
+    assert 0.03 <= fwer <= 0.065  # Holm's FWER under the global null of 10 independent tests: just below 0.05
+

@@ -1,8 +1,10 @@
 """The question's gate (minas.study.predict.gate): tau^2 of Hyperband posteriors' summaries on planted worlds."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from minas.study.predict import gate, synthetic
+from minas.study.predict.accounting import holm_family
 
 
 def _table(gain: float, seed: int):
@@ -47,3 +49,14 @@ def test_quantities_of_a_posterior_by_hand():
     assert np.allclose(q["shape (layer minus width)"], 0.0) and q["per entry"].shape == (1, 92)
     with pytest.raises(ValueError, match=">= 2 tasks"):
         gate.gate_table({"a": p})
+
+
+def test_a_named_family_is_corrected_together():
+    fixed = pd.DataFrame({"a": ["x", "y"], "b": ["z", "z"], "mean_diff": [-1.0, 0.5], "p_t": [0.01, 0.04]})
+    refit = pd.DataFrame({"a": ["g"], "b": ["h"], "statistic": [-0.2], "p_refit": [0.03]})
+    fam = holm_family([("fixed", fixed, "p_t"), ("refit", refit, "p_refit"), ("cv", fixed.assign(p_t=np.nan), "p_t")])
+    assert list(fam.part) == ["fixed", "fixed", "refit", "cv", "cv"] and (fam.m == 3).all()
+    assert np.allclose(fam.p_holm[:3], [0.03, 0.06, 0.06]) and fam.holds.tolist() == [True, False, False, False, False]
+    assert fam.effect.tolist()[:3] == [-1.0, 0.5, -0.2]
+    with pytest.raises(ValueError, match="no column"):
+        holm_family([("fixed", fixed, "p_signflip")])
