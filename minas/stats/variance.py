@@ -9,7 +9,8 @@ components are averaged over the d columns (the "per entry" variance of a 92-ent
 Interval: a percentile bootstrap over clusters (Efron & Tibshirani 1993, ch. 13; Field & Welsh 2007 for resampling
 the top level of a hierarchy): whole clusters (independent sources, each with its groups) are drawn with replacement,
 a group drawn twice counting as two groups, and the ANOVA estimates recomputed. The 95% interval of tau^2 therefore
-rests on the independent sources. Beside it, a permutation null (Fisher 1935): single observations shuffled across
+rests on the independent sources; with fewer than `min_clusters` (5) the bootstrap has too few distinct resamples
+(3 at two clusters, 35 at four) to be an interval, and the bounds are NaN. Beside it, a permutation null (Fisher 1935): single observations shuffled across
 groups (group sizes kept) give the distribution of the between-group sum of squares when no group differs; the
 p-value counts the observed arrangement as one draw (Phipson & Smyth 2010). For one column, `p_f` is the normal-theory
 F test of tau^2 = 0 for comparison.
@@ -74,12 +75,13 @@ def _anova(w: np.ndarray, n: np.ndarray, means: np.ndarray, ssw: np.ndarray, d: 
 
 
 def variance_components(values, groups, clusters=None, level: float = 0.95, n_boot: int = 2000,
-                        n_perm: int = 2000, seed: int = 0) -> VarianceComponents:
+                        n_perm: int = 2000, seed: int = 0, min_clusters: int = 5) -> VarianceComponents:
     """One-way random-effects tau^2 and sigma^2 of `values` (n,) or (n, d) grouped by `groups` (any sizes).
 
     clusters: the independent unit of each observation (e.g. a task's image source; every observation of a group in
     one cluster); without it every group is its own cluster. The interval draws clusters with replacement (`n_boot`
-    times), the permutation null shuffles observations across groups (`n_perm` times); both seeded by `seed`.
+    times; NaN bounds under `min_clusters` clusters), the permutation null shuffles observations across groups
+    (`n_perm` times); both seeded by `seed`.
     """
     y = np.asarray(values, dtype=np.float64)
     y = y[:, None] if y.ndim == 1 else y.reshape(len(y), -1)  # (n, d)
@@ -102,7 +104,7 @@ def variance_components(values, groups, clusters=None, level: float = 0.95, n_bo
     k = len(c_names)
     rng = rng_for(seed, "variance-components")
     lo = hi = (np.nan,) * 3
-    if k >= 2 and n_boot > 0:
+    if k >= max(2, min_clusters) and n_boot > 0:
         draws = rng.integers(0, k, size=(n_boot, k))
         w = np.stack([np.bincount(r, minlength=k) for r in draws])[:, c_of_group].astype(np.float64)  # (B, G)
         bt, bs, _ = _anova(w, n, means, ssw, d)

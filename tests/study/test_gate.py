@@ -60,3 +60,11 @@ def test_a_named_family_is_corrected_together():
     assert fam.effect.tolist()[:3] == [-1.0, 0.5, -0.2]
     with pytest.raises(ValueError, match="no column"):
         holm_family([("fixed", fixed, "p_signflip")])
+
+
+def test_under_five_sources_the_gate_is_not_judged():
+    col = synthetic.calibrated_collected(4, 2, 6, 5, 5, floor=1e-3, gain=5e-4, strength=1.0, seed=4, tasks_per_source=2)
+    sources = col.samples.groupby("task").source.first().to_dict()
+    t = gate.gate_table(col.posteriors, sources, n_boot=200, n_perm=200)
+    assert not gate.gate_judged(t) and not gate.gate_open(t) and t.tau2_low.isna().all() and t.p_perm.notna().all()
+    assert "cannot be judged" in gate.gate_sentence(t)

@@ -35,3 +35,6 @@ def test_training_sources_swap_whole_blocks_of_the_same_shape():
     sources = col.samples.groupby("task").source.first().to_dict()
     t = refit.gaussian_refit_test(col, "mi:mine_fast", 5, sources, n_perm=4)
     assert t.n_units == 3  # 3 training sources of 2 tasks each
+    one = refit.refit_tests(_cfg(), col.__class__(**{**col.__dict__, "samples": col.samples.assign(source="s")}),
+                            {"NN + noise": "noise"}, n_perm=4)
+    assert one.p_refit.isna().all() and "units" in one.reason.iloc[0]  # one training source: nothing to shuffle

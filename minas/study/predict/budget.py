@@ -29,7 +29,7 @@ import pandas as pd
 
 from minas.study.predict.experiment import compare
 from minas.stats import mean_interval, needed_effect
-from minas.study.predict.gate import gate_open, gate_sentence
+from minas.study.predict.gate import gate_judged, gate_open, gate_sentence
 
 UNIT = "MSE, per-layer scale (each layer's posterior sums to 1; mean over 92 entries; thesis scale = this / 16)"
 
@@ -116,6 +116,10 @@ def verdict(budget: SignalBudget, gate: pd.DataFrame | None = None) -> str:
          f"input-free Gaussian's {b.gaussian:.3g}; floor dirty/(2k) = {b.floor:.3g} at k = {b.k}")
     misfit = ("G mixes the Gaussian's shape misfit and fit noise with task-specific variance, and only the last is a "
               "signal's to remove")
+    if gate is not None and not gate_judged(gate):
+        return (f"First: whether the target differs between tasks cannot be judged here. {gate_sentence(gate)} So this "
+                "run makes no claim about any signal (MI, accuracy or a proxy). For the record, the input-free "
+                f"Gaussian's test MSE lies {g} above the floor ({where}); {misfit}.")
     if gate is not None and not gate_open(gate):
         return (f"First: there is nothing task-specific to predict in this design. {gate_sentence(gate)} The interval of "
                 "tau^2, the between-task variance of the expected posterior, includes 0 both per layer and per entry, so "

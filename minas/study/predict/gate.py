@@ -65,6 +65,12 @@ def gate_table(posteriors: dict, sources: dict | None = None, n_boot: int = 2000
     return table[COLUMNS]
 
 
+def gate_judged(table: pd.DataFrame) -> bool:
+    """Can the gate be read: do the PRIMARY quantities have intervals (>= 5 independent sources)?"""
+    rows = table.set_index("quantity").loc[list(PRIMARY)]
+    return bool(np.isfinite(rows.tau2_low).all())
+
+
 def gate_open(table: pd.DataFrame) -> bool:
     """Is there task-specific variance to predict: does tau^2's 95% interval lie above 0 for a PRIMARY quantity?"""
     rows = table.set_index("quantity").loc[list(PRIMARY)]
@@ -85,4 +91,7 @@ def gate_sentence(table: pd.DataFrame) -> str:
              "together) and the rest per-layer shape" if layer > 0 else "the per-layer tau^2 is not above 0, so it has "
              "no width/shape split to read")
     where = f"{int(t.loc['per entry'].n_tasks)} tasks from {int(t.loc['per entry'].n_sources)} sources"
-    return f"Gate ({where}, single posteriors): {one('per layer')}; {one('total expected filters')}; {one('per entry')}; {split}."
+    note = "" if gate_judged(table) else (" With under 5 independent sources a bootstrap over them is no interval, so the "
+                                          "gate cannot be judged here (the permutation p stands alone).")
+    return (f"Gate ({where}, single posteriors): {one('per layer')}; {one('total expected filters')}; {one('per entry')}; "
+            f"{split}.{note}")

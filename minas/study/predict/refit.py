@@ -87,7 +87,8 @@ def _pair_slots(collected, tr, source, units):
 def refit_tests(cfg, collected, signals: dict, n_perm: int = 99) -> pd.DataFrame:
     """Notebook 04's "Gaussian + X vs Fitted Gaussian" rows retested with refits: one row per signal label
     ("NN + MI" -> "Gaussian + MI"), columns a, b, statistic (= the comparison's mean_diff), p_refit, null_mean,
-    null_sd, n_perm, n_train_sources, p_holm (Holm over these rows)."""
+    null_sd, n_perm, n_train_sources, reason (why a row has no test, e.g. one training source), p_holm (Holm over
+    these rows)."""
     from minas.study.predict.experiment import GAUSSIAN_SIGNALS, holdout_split  # call site only (H2 refactors it)
     sources = task_sources(cfg, collected)
     collected = holdout_split(cfg, collected, sources)
@@ -95,11 +96,16 @@ def refit_tests(cfg, collected, signals: dict, n_perm: int = 99) -> pd.DataFrame
     for name, sig in signals.items():
         if name not in GAUSSIAN_SIGNALS:
             continue
-        t = gaussian_refit_test(collected, sig, cfg.hyperband.n_clean, sources, n_perm, cfg.seed,
-                                cfg.predict.max_pairs_per_task, cfg.hyperband.max_clean)
-        rows.append({"a": "Gaussian + " + name[len("NN + "):], "b": "Fitted Gaussian", "statistic": t.statistic,
-                     "p_refit": t.p, "null_mean": t.null_mean, "null_sd": t.null_sd, "n_perm": t.n_perm,
-                     "n_train_sources": t.n_units})
-    out = pd.DataFrame(rows, columns=["a", "b", "statistic", "p_refit", "null_mean", "null_sd", "n_perm", "n_train_sources"])
+        row = {"a": "Gaussian + " + name[len("NN + "):], "b": "Fitted Gaussian"}
+        try:
+            t = gaussian_refit_test(collected, sig, cfg.hyperband.n_clean, sources, n_perm, cfg.seed,
+                                    cfg.predict.max_pairs_per_task, cfg.hyperband.max_clean)
+        except ValueError as err:  # e.g. one training source: nothing to shuffle; the row says why
+            rows.append({**row, "p_refit": np.nan, "n_perm": 0, "reason": str(err)})
+            continue
+        rows.append({**row, "statistic": t.statistic, "p_refit": t.p, "null_mean": t.null_mean, "null_sd": t.null_sd,
+                     "n_perm": t.n_perm, "n_train_sources": t.n_units, "reason": ""})
+    out = pd.DataFrame(rows, columns=["a", "b", "statistic", "p_refit", "null_mean", "null_sd", "n_perm", "n_train_sources",
+                                      "reason"])
     out["p_holm"] = holm(out.p_refit)
     return out
