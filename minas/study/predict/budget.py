@@ -119,20 +119,20 @@ def verdict(budget: SignalBudget, gate: pd.DataFrame | None = None) -> str:
     if gate is not None and not gate_judged(gate):
         return (f"First: whether the target differs between tasks cannot be judged here. {gate_sentence(gate)} So this "
                 "run makes no claim about any signal (MI, accuracy or a proxy). For the record, the input-free "
-                f"Gaussian's test MSE lies {g} above the floor ({where}); {misfit}.")
+                f"Gaussian's excess over the floor is {g} ({where}); {misfit}.")
     if gate is not None and not gate_open(gate):
         return (f"First: there is nothing task-specific to predict in this design. {gate_sentence(gate)} The interval of "
                 "tau^2, the between-task variance of the expected posterior, includes 0 both per layer and per entry, so "
                 "this run makes no claim about any signal (MI, accuracy or a proxy): no comparison below can show one "
-                f"helping or failing. For the record, the input-free Gaussian's test MSE lies {g} above the floor ({where}); "
+                f"helping or failing. For the record, the input-free Gaussian's excess over the floor is {g} ({where}); "
                 f"{misfit}.")
     opened = f"{gate_sentence(gate)} " if gate is not None else ""
     if not np.isfinite(b.gain_low) or not np.isfinite(b.g_over_s):
         return (f"{opened}The signal budget cannot be judged with {b.n_sources} independent source(s) ({where}): {g}. "
                 "No comparison below can be read as evidence either way.")
     if b.gain_low <= 0:
-        return (f"First: this target leaves no measurable task-specific signal. {opened}The input-free Gaussian's test "
-                f"MSE lies {g} above the floor ({where}); G is not distinguishable from 0, so no predictor could be shown "
+        return (f"First: this target leaves no measurable task-specific signal. {opened}The input-free Gaussian's excess "
+                f"over the floor is {g} ({where}); G is not distinguishable from 0, so no predictor could be shown "
                 "to beat the input-free Gaussian, and every comparison below is absence of evidence.")
     if b.g_over_s < b.needed:
         return (f"First: even a perfect per-layer signal would likely go unseen here. {opened}{g} ({where}); {misfit}, so "

@@ -78,20 +78,27 @@ def gate_open(table: pd.DataFrame) -> bool:
 
 
 def gate_sentence(table: pd.DataFrame) -> str:
-    """One sentence per primary quantity and the width/shape split, in the table's numbers."""
+    """The gate in words: each primary quantity and the total, the width/shape split, and whether it is open."""
     t = table.set_index("quantity")
 
     def one(name: str) -> str:
         r = t.loc[name]
-        return (f"{name}: tau^2 = {r.tau2:.3g} [{r.tau2_low:+.3g}, {r.tau2_high:+.3g}], sigma^2 = {r.sigma2:.3g}, "
-                f"ratio {r.ratio:.3g}, permutation p {r.p_perm:.2g}")
+        ci = f"[{r.tau2_low:+.3g}, {r.tau2_high:+.3g}]" if np.isfinite(r.tau2_low) else "(no interval)"
+        return (f"{name}: tau^2 = {r.tau2:.3g} {ci}, sigma^2 = {r.sigma2:.3g}, ratio {r.ratio:.3g}, "
+                f"permutation p {r.p_perm:.2g}")
 
     layer, width = t.loc["per layer"].tau2, t.loc["width (mean over layers)"].tau2
     split = (f"of the per-layer tau^2, {width / layer:.0%} is a shared width factor (all layers wider or narrower "
              "together) and the rest per-layer shape" if layer > 0 else "the per-layer tau^2 is not above 0, so it has "
              "no width/shape split to read")
     where = f"{int(t.loc['per entry'].n_tasks)} tasks from {int(t.loc['per entry'].n_sources)} sources"
-    note = "" if gate_judged(table) else (" With under 5 independent sources a bootstrap over them is no interval, so the "
-                                          "gate cannot be judged here (the permutation p stands alone).")
+    if not gate_judged(table):
+        state = (" With under 5 independent sources a bootstrap over them is no interval, so the gate cannot be judged "
+                 "here (the permutation p stands alone).")
+    elif gate_open(table):
+        above = [q for q in PRIMARY if t.loc[q].tau2_low > 0]
+        state = f" The gate is open: tau^2's interval lies above 0 {' and '.join(above)}."
+    else:
+        state = " The gate is shut: tau^2's interval includes 0 per layer and per entry."
     return (f"Gate ({where}, single posteriors): {one('per layer')}; {one('total expected filters')}; {one('per entry')}; "
-            f"{split}.{note}")
+            f"{split}.{state}")
