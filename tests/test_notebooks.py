@@ -72,6 +72,7 @@ def test_smoke_series_end_to_end(smoke_run):
     assert lo <= m4["mi_minus_accuracy"] <= hi
     assert m4["crossval_folds"] >= 2 and m4["crossval_tasks"] > m4["n_test_tasks"]  # every task held out once
     assert m4["n_sources"] >= 1 and 0 <= m4["own_power_perfect"] <= 1 and m4["budget_floor"] > 0  # the signal budget
+    assert isinstance(m4["gate_open"], bool) and m4["gate_per_layer_sigma2"] > 0 and m4["holm_family_m"] >= 1  # the gate opens 04
     assert m4["budget_gain"] == pytest.approx(m4["budget_gain"]) and len(m4["budget_gain_ci"]) == 2
     lo, hi = m4["crossval_mi_minus_accuracy_ci"]
     assert lo <= m4["crossval_mi_minus_accuracy"] <= hi and 0 < m4["crossval_mi_minus_accuracy_p"] <= 1
