@@ -1,8 +1,9 @@
 """Power of the default profile's Experiment 1 for a planted per-layer signal, in the world its last run measured.
 
 The default run of 2026-12-01 (docs/measurements/cpu-2026-12-01/default-1800rows, metrics of notebooks 03 and 04)
-measured a target floor dirty/(2k) of 9.66e-4 on its test tasks and an input-free Gaussian of 1.0142e-3 there, so
-a perfect per-layer signal could gain G = 4.8e-5 (per-layer scale). This plants that world
+measured a target floor dirty/(2k) of 9.66e-4 on its test tasks and an input-free Gaussian of 1.0142e-3 there,
+G = 4.8e-5 above the floor (per-layer scale; misfit, fit noise and task-specific variance together: issue 31). This
+plants that world with all of G task-specific
 (`synthetic.calibrated_collected`) with the profile's design: 10 training tasks from 2 sources, 6 held-out tasks
 from 3 sources (fixed split), 6 / 5 posteriors per task, k = 5, the predictors' 5 seeds x 40 epochs, and reports the
 power of notebook 04's test (`power.calibrated_power`, Clopper-Pearson intervals over the repetitions).

@@ -75,6 +75,7 @@ def test_smoke_series_end_to_end(smoke_run):
     gain, (g_lo, g_hi) = m4["budget_gain"], m4["budget_gain_ci"]  # a t-interval over sources, centred on G (None: 1 source)
     assert math.isfinite(gain) and (g_lo is None) == (g_hi is None) == (m4["n_sources"] < 2)
     assert g_lo is None or (g_lo + g_hi) / 2 == pytest.approx(gain, rel=1e-9, abs=1e-15)
+    assert isinstance(m4["gate_open"], bool) and m4["gate_per_layer_sigma2"] > 0 and m4["holm_family_m"] >= 1  # the gate opens 04
     lo, hi = m4["crossval_mi_minus_accuracy_ci"]
     assert lo <= m4["crossval_mi_minus_accuracy"] <= hi and 0 < m4["crossval_mi_minus_accuracy_p"] <= 1
     m5 = metrics["05_controller_training"]

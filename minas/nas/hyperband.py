@@ -166,16 +166,31 @@ def normalize(dist: np.ndarray) -> np.ndarray:
     return np.where(s > 0, dist / np.where(s > 0, s, 1.0), 1.0 / dist.shape[-1])
 
 
+def posterior_weights(scores) -> np.ndarray:
+    """Each final survivor's vote in its posterior: its Hyperband score, shifted by the lowest score when any is < 0.
+
+    A shift (not ranks) keeps the scores' spacing and changes nothing where every score is >= 0 (lambda = 0: scores are
+    accuracies), so those posteriors stay identical; with lambda > 0 a survivor whose size penalty outweighs its
+    accuracy still votes less than a better one instead of every such survivor counting 0 (issue 31, item 2: clipping
+    at 0 discarded the order among a hard task's survivors). The lowest survivor then votes 0; if every weight is 0
+    (all scores equal and < 0, or all 0) the survivors count equally.
+    """
+    w = np.asarray(scores, dtype=np.float64)
+    if len(w) and w.min() < 0:
+        w = w - w.min()
+    if w.sum() <= 0:
+        w = np.ones(len(w))
+    return w
+
+
 def posterior(survivors: list[str | Architecture], scores: list[float], share: float = 0.25) -> np.ndarray:
     """Hyperband posterior (thesis Def. 2.5, A.3): score-weighted option counts, smoothed, per-layer normalized.
 
-    Scores below zero count as zero (a survivor cannot vote against its options); if all are
-    zero the survivors count equally. Returns (4, 23).
+    Weights: `posterior_weights` (scores as they are when none is negative, else shifted by the lowest: order
+    kept). Returns (4, 23).
     """
     archs = [a if isinstance(a, Architecture) else parse_architecture(a) for a in survivors]
-    w = np.clip(np.asarray(scores, dtype=np.float64), 0.0, None)
-    if w.sum() <= 0:
-        w = np.ones(len(archs))
+    w = posterior_weights(scores)
     counts = np.zeros((N_LAYERS, N_OPTIONS))
     for a, wi in zip(archs, w):
         counts[np.arange(N_LAYERS), a.indices] += wi

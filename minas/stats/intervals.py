@@ -70,6 +70,7 @@ class TaskTest:
     n_seeds: int = 1  # predictor trainings (replicates) crossed with the sources in the interval
     p_t: float = np.nan  # two-sided p of the t behind the interval (Satterthwaite df when n_seeds > 1)
     se: float = np.nan  # standard error behind the interval (se * sqrt(n_sources): the units' sd, training noise included)
+    df: float = np.nan  # degrees of freedom of that t (n_sources - 1, or Satterthwaite's when crossed over seeds)
 
 
 def signflip_p(d: np.ndarray, n_perm: int = 20000, seed: int = 0) -> float:
@@ -130,6 +131,14 @@ def cluster_means(values, groups, clusters=None) -> tuple[np.ndarray, int]:
 def crossed_interval(d: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float, float]:
     """(mean, low, high, p, se) of the grand mean of an (R replicates, U units) matrix with both as random effects.
 
+    See `crossed_test`, which also returns the Satterthwaite degrees of freedom.
+    """
+    return crossed_test(d, level)[:5]
+
+
+def crossed_test(d: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float, float, float]:
+    """(mean, low, high, p, se, df) of the grand mean of an (R replicates, U units) matrix, both random effects.
+
     Two predictors trained from one seed differ by a shift that every held-out unit shares (the trainings' own
     noise), which a t-interval over units alone leaves out. With d = mu + a_r + b_u + e the grand mean has variance
     (MS_rep + MS_unit - MS_err) / (R U); its degrees of freedom follow Satterthwaite (1946).
@@ -147,9 +156,9 @@ def crossed_interval(d: np.ndarray, level: float = 0.95) -> tuple[float, float, 
     df = float(np.clip(df, 1.0, r * u - 1))
     se = np.sqrt(var)
     if se == 0:
-        return float(grand), float(grand), float(grand), 0.0 if grand != 0 else 1.0, 0.0
+        return float(grand), float(grand), float(grand), 0.0 if grand != 0 else 1.0, 0.0, df
     half = float(stats.t.ppf(0.5 + level / 2, df)) * se
-    return float(grand), float(grand - half), float(grand + half), float(2 * stats.t.sf(abs(grand) / se, df)), float(se)
+    return float(grand), float(grand - half), float(grand + half), float(2 * stats.t.sf(abs(grand) / se, df)), float(se), df
 
 
 def task_test(a, b, groups, seed: int = 0, level: float = 0.95, clusters=None, replicates=None) -> TaskTest:
@@ -179,12 +188,13 @@ def task_test(a, b, groups, seed: int = 0, level: float = 0.95, clusters=None, r
     if k < 2:
         return TaskTest(n, k_tasks, float(means.mean()) if k else np.nan, np.nan, np.nan, np.nan, k, len(reps))
     if len(reps) > 1:
-        m, lo, hi, p, se = crossed_interval(matrix, level)
+        m, lo, hi, p, se, df = crossed_test(matrix, level)
     else:
+        df = float(k - 1)
         m, lo, hi = mean_interval(means, level)
         se = float(np.std(means, ddof=1) / np.sqrt(k))
         p = float(2 * stats.t.sf(abs(m) / se, k - 1)) if se > 0 else np.nan
-    return TaskTest(n, k_tasks, m, lo, hi, signflip_p(means, seed=seed), k, len(reps), p, se)
+    return TaskTest(n, k_tasks, m, lo, hi, signflip_p(means, seed=seed), k, len(reps), p, se, df)
 
 
 def binomial_interval(hits: int, n: int, level: float = 0.95) -> tuple[float, float]:

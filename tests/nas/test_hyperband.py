@@ -56,10 +56,23 @@ def test_posterior_weights_and_smoothing_by_hand():
     assert post[3, 22] > 0 and post[3, 0] > 0
 
 
-def test_negative_scores_do_not_vote():
-    a, b = Architecture((10, 10, 10, 10)), Architecture((120, 10, 10, 10))
-    post = hyperband.posterior([a, b], [0.5, -0.2], share=0.0)
-    assert post[0, 0] == 1.0 and post[0, 22] == 0.0
+def test_nonnegative_scores_weigh_as_they_are():
+    """lambda = 0 (scores are accuracies >= 0): the weights are the scores themselves, so those posteriors stay identical."""
+    assert np.array_equal(hyperband.posterior_weights([0.6, 0.2, 0.0]), [0.6, 0.2, 0.0])
+    assert np.array_equal(hyperband.posterior_weights([0.0, 0.0]), [1.0, 1.0])  # nothing to weigh: equal votes
+
+
+def test_negative_scores_keep_their_order():
+    """lambda > 0: survivors below 0 are shifted by the lowest score, so a better one still votes more (no clipping)."""
+    a, b, c = Architecture((10, 10, 10, 10)), Architecture((60, 10, 10, 10)), Architecture((120, 10, 10, 10))
+    w = hyperband.posterior_weights([0.5, -0.1, -0.2])
+    assert np.allclose(w, [0.7, 0.1, 0.0]) and w[0] > w[1] > w[2]
+    post = hyperband.posterior([a, b, c], [0.5, -0.1, -0.2], share=0.0)
+    assert post[0, 0] == pytest.approx(0.875) and post[0, 10] == pytest.approx(0.125) and post[0, 22] == 0.0
+    # the two negative survivors were tied at 0 under clipping; now their order survives into the posterior
+    post2 = hyperband.posterior([a, c, b], [-0.3, -0.1, -0.2], share=0.0)
+    assert post2[0, 22] > post2[0, 10] > post2[0, 0] == 0.0
+    assert np.array_equal(hyperband.posterior_weights([-0.2, -0.2]), [1.0, 1.0])
 
 
 def test_clean_posterior_count_and_normalization():

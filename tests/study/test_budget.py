@@ -6,7 +6,7 @@ import torch
 from minas.core import config
 from minas.nas import hyperband
 from minas.study import predict
-from minas.study.predict import budget, synthetic
+from minas.study.predict import budget, gate, synthetic
 
 PREDICTORS = ["NN + MI", "NN + arch only"]  # registered names; the fixed baselines join them
 
@@ -30,9 +30,11 @@ def test_floor_is_dirty_over_2k_and_matches_the_planted_floor():
     # the floor really is the floor: the mean of the task's posteriors misses the one clean target by about it
     assert b.gaussian - b.gain == pytest.approx(b.floor) and b.gain > 0 and b.gain_low > 0
     assert b.s > 0 and b.g_over_s == pytest.approx(b.gain / b.s)
-    assert b.needed == budget.needed_effect(b.n_sources)
+    assert budget.needed_effect(4) == pytest.approx(2.1, abs=0.2)  # t-test over 4 means, power 0.8
+    assert b.df == 3 and b.needed == budget.needed_effect(4, df=3)  # one seed: t over 4 source means
     # G is above 0 (gain_low > 0): the verdict is one of two, decided by G/s against the effect the test needs
-    opening = "A perfect per-layer signal would be visible" if b.g_over_s >= b.needed else "First: even a perfect"
+    opening = ("A perfect per-layer signal could be visible here, if G were all task-specific" if b.g_over_s >= b.needed
+               else "First: even a perfect per-layer signal would likely go unseen here")
     assert budget.verdict(b).startswith(opening) and f"G/s = {b.g_over_s:.2f}" in budget.verdict(b)
     table = budget.budget_table(b)
     assert table.loc[table.quantity.str.startswith("G ="), "value"].item() == b.gain
@@ -47,6 +49,19 @@ def test_a_world_without_task_signal_says_so_first():
     assert budget.verdict(weak).startswith("First: even a perfect per-layer signal would likely go unseen")
     with pytest.raises(ValueError, match="not in the result"):
         budget.signal_budget(exp, a="NN + accuracy")
+    assert "at most" not in budget.verdict(b) and "at most" not in budget.verdict(weak)
+
+
+def test_a_shut_gate_leads_the_verdict_and_claims_nothing_about_signals():
+    exp, col = _experiment(0.0, seed=2)
+    shut = gate.gate_table(col.posteriors, exp.sources, n_boot=300, n_perm=300)
+    assert not gate.gate_open(shut)
+    text = budget.verdict(budget.signal_budget(exp), shut)
+    assert text.startswith("First: there is nothing task-specific to predict in this design. Gate (")
+    assert "makes no claim about any signal" in text and "at most" not in text
+    exp, col = _experiment(5e-4, seed=1)
+    opened = gate.gate_table(col.posteriors, exp.sources, n_boot=300, n_perm=300)
+    assert gate.gate_open(opened) and "Gate (" in budget.verdict(budget.signal_budget(exp), opened)
 
 
 def test_clean_noise_overlap_is_dirty_over_25_at_c65():

@@ -9,9 +9,10 @@ floor), the `experiment` that scores every predictor and baseline on the same he
 (Table 3.1, paired comparisons, intervals, the noise-column control and the low-variance
 "Gaussian + X"), `crossval`, the same experiment leave-one-source-out with independent image sources
 as the unit of evidence, and `seeds`, its comparisons pooled over collection seeds. Beside them, what
-Experiment 1 could have found: the signal `budget` of a run (floor, G, s), `synthetic` planted
-collections and the `power` they give (modules of their own, imported by name:
-`from minas.study.predict import power`).
+Experiment 1 could have found: the question's `gate` (is there anything task-specific to predict: tau^2 of single
+posteriors' summaries), the signal `budget` of a run (floor, G, s), `refit` (Gaussian + X tested with refits),
+`accounting` (the named family, Holm), `synthetic` planted collections and the `power` they give (modules of their
+own, imported by name: `from minas.study.predict import power`).
 `from minas.study import predict` then `predict.run_experiment` is the reader's entry point; everything
 public is re-exported here.
 """

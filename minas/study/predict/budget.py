@@ -1,20 +1,24 @@
-"""The signal budget of Experiment 1: how much a perfect per-layer signal could gain, against the test's noise.
+"""The signal budget of Experiment 1: the floor of clean targets, the input-free Gaussian's excess over it, the test's noise.
 
-Source: issue 23 (item 1) on Kossmann 2019 (thesis) sec. 3.1. One unit throughout: MSE on the per-layer
-scale (each layer of a posterior sums to 1, the squared error averaged over the 92 entries; the thesis's
-scale is this / 16). A clean target of a task is the mean of k Hyperband posteriors
-(`hyperband.clean_posteriors`), each drawn around the task's expected posterior mu with per-entry variance
-sigma^2 = dirty / 2 (`hyperband.noise_level` is the mean pairwise MSE, 2 sigma^2). Any prediction fixed before
-the target is drawn has E MSE = MSE(prediction, mu) + sigma^2 / k, so no predictor goes below the floor
-dirty / (2k), whether or not the C(n, k) targets of a task overlap (`predictors.task_noise`). Then:
-- G = MSE(input-free fitted Gaussian) - floor: what a perfect per-layer signal (one that tells mu) could gain;
-  its 95% t-interval is over independent image sources (task values averaged within each source).
+Source: issue 23 (item 1) and issue 31 on Kossmann 2019 (thesis) sec. 3.1. One unit throughout: MSE on the per-layer
+scale (each layer of a posterior sums to 1, the squared error averaged over the 92 entries; the thesis's scale is
+this / 16). A clean target of a task is the mean of k Hyperband posteriors (`hyperband.clean_posteriors`), each drawn
+around the task's expected posterior mu with per-entry variance sigma^2 = dirty / 2 (`hyperband.noise_level` is the
+mean pairwise MSE, 2 sigma^2). Any prediction fixed before the target is drawn has E MSE = MSE(prediction, mu) +
+sigma^2 / k, so no predictor goes below the floor dirty / (2k), whether or not the C(n, k) targets of a task overlap
+(`predictors.task_noise`). Then:
+- G = MSE(input-free fitted Gaussian) - floor: the Gaussian's shape misfit, its fit noise and any task-specific
+  variance together. Only the last is a signal's to remove, and the gate measures it (`gate.gate_table`: tau^2 per
+  entry of the expected posterior); a better input-free shape could remove the misfit with no signal at all. G is
+  therefore not "what a perfect signal could gain" (issue 31). Its 95% t-interval is over independent image sources.
 - s: the paired sd, over the same held-out source means, of the difference of two NN predictors (default
   NN + MI minus NN + arch only): the noise any "signal X helps" must clear. It is the comparison's own standard
   error x sqrt(n_sources) (`predict.experiment.compare`), so with several predictor seeds it includes the shift
   two trainings share.
-- G / s against `needed_effect(n)`, the standardized effect a two-sided t-test over n source means detects
-  with power 0.8 at alpha 0.05 (noncentral t; Cohen 1988, ch. 2). A study whose G / s is below it says so first.
+- G / s against `needed_effect(n, df)`, the standardized effect that comparison's two-sided t-test (at its own df:
+  Satterthwaite's when crossed over predictor seeds) detects with power 0.8 at alpha 0.05 (noncentral t; Cohen 1988).
+`verdict` reads all of it through the gate: where tau^2's interval includes 0 there is nothing task-specific to
+predict in this design, and the verdict makes no claim about signals.
 """
 from __future__ import annotations
 
@@ -22,17 +26,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from minas.study.predict.experiment import compare
-from minas.stats import mean_interval
+from minas.stats import mean_interval, needed_effect
+from minas.study.predict.gate import gate_judged, gate_open, gate_sentence
 
 UNIT = "MSE, per-layer scale (each layer's posterior sums to 1; mean over 92 entries; thesis scale = this / 16)"
 
 
 @dataclass
 class SignalBudget:
-    """Floor, gain G of a perfect per-layer signal, paired sd s of NN differences, and G / s, in one unit (UNIT)."""
+    """Floor, the input-free Gaussian's excess G over it, paired sd s of NN differences, and G / s, in one unit (UNIT)."""
 
     k: int  # posteriors per clean target
     n_tasks: int  # held-out tasks
@@ -42,34 +46,17 @@ class SignalBudget:
     floor_low: float
     floor_high: float
     gaussian: float  # test MSE of the input-free fitted Gaussian, mean over sources
-    gain: float  # G = gaussian - floor
+    gain: float  # G = gaussian - floor: misfit + fit noise + task-specific variance
     gain_low: float
     gain_high: float
     s: float  # sd over source means of (a - b)
     a: str
     b: str
     g_over_s: float
-    needed: float  # G / s a t-test over n_sources means detects with power 0.8 (alpha 0.05, two-sided)
+    needed: float  # G / s the a - b test (at its df) detects with power 0.8 (alpha 0.05, two-sided)
     per_task: pd.DataFrame  # task, source, dirty, floor, gaussian, gain, diff (a - b)
     unit: str = UNIT
-
-
-def needed_effect(n: int, power: float = 0.8, alpha: float = 0.05) -> float:
-    """Standardized mean (mean / sd) a two-sided one-sample t-test over n units detects with `power` (noncentral t)."""
-    if n < 2:
-        return float("inf")
-    df, crit = n - 1, stats.t.ppf(1 - alpha / 2, n - 1)
-
-    def miss(d: float) -> float:
-        nc = d * np.sqrt(n)
-        return stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc) - power
-
-    hi = 0.5
-    while miss(hi) < 0:  # widen the bracket step by step
-        hi *= 2
-    if not np.isfinite(miss(hi)):  # nct is not finite at very large noncentralities (n = 2): the usual approximation
-        return float((crit + stats.t.ppf(power, df)) / np.sqrt(n))
-    return float(optimize.brentq(miss, 1e-6, hi))
+    df: float = np.nan  # degrees of freedom of the a - b test behind `needed`
 
 
 def signal_budget(result, a: str = "NN + MI", b: str = "NN + arch only", baseline: str = "Fitted Gaussian",
@@ -98,11 +85,13 @@ def signal_budget(result, a: str = "NN + MI", b: str = "NN + arch only", baselin
     n = len(by_source)
     floor, f_lo, f_hi = mean_interval(by_source.floor, level)
     gain, g_lo, g_hi = mean_interval(by_source.gain, level)
-    s = compare(err, a, b, task_of, sources).se * np.sqrt(n) if n > 1 else float("nan")
+    test = compare(err, a, b, task_of, sources) if n > 1 else None
+    s = test.se * np.sqrt(n) if test is not None else float("nan")
+    df = test.df if test is not None else float("nan")
     return SignalBudget(int(noise.k.iloc[0]), len(frame), n, float(by_source.dirty.mean()), floor, f_lo, f_hi,
                         float(by_source.gaussian.mean()), gain, g_lo, g_hi, s, a, b,
-                        gain / s if s > 0 else float("nan"), needed_effect(n),
-                        frame.reset_index()[["task", "source", "dirty", "floor", "gaussian", "gain", "diff"]])
+                        gain / s if s > 0 else float("nan"), needed_effect(n, df=df),
+                        frame.reset_index()[["task", "source", "dirty", "floor", "gaussian", "gain", "diff"]], UNIT, df)
 
 
 def budget_table(budget: SignalBudget) -> pd.DataFrame:
@@ -110,31 +99,46 @@ def budget_table(budget: SignalBudget) -> pd.DataFrame:
     b = budget
     rows = [("target floor dirty/(2k)", b.floor, b.floor_low, b.floor_high),
             ("input-free Gaussian", b.gaussian, np.nan, np.nan),
-            ("G = Gaussian - floor", b.gain, b.gain_low, b.gain_high),
+            ("G = Gaussian - floor (misfit + fit noise + task-specific)", b.gain, b.gain_low, b.gain_high),
             (f"s: sd of {b.a} - {b.b} over sources", b.s, np.nan, np.nan),
             ("G / s", b.g_over_s, np.nan, np.nan),
-            (f"G / s needed (power 0.8, {b.n_sources} sources)", b.needed, np.nan, np.nan)]
+            (f"G / s needed (power 0.8, {b.n_sources} sources, df {b.df:.3g})", b.needed, np.nan, np.nan)]
     return pd.DataFrame(rows, columns=["quantity", "value", "ci_low", "ci_high"]).assign(
         n_sources=b.n_sources, n_tasks=b.n_tasks, k=b.k)
 
 
-def verdict(budget: SignalBudget) -> str:
-    """The sentence a report opens with, chosen from G, its CI, G / s and the G / s a test over the sources needs."""
+def verdict(budget: SignalBudget, gate: pd.DataFrame | None = None) -> str:
+    """The sentence a report opens with: the gate first (`gate.gate_table`), then G, its CI, G / s and the G / s the
+    test needs. Where the gate is shut (tau^2's interval includes 0) it says so and makes no claim about signals."""
     b = budget
     where = f"{b.n_tasks} held-out tasks from {b.n_sources} independent sources; {b.unit}"
     g = (f"G = {b.gain:.2g} (95% CI [{b.gain_low:+.2g}, {b.gain_high:+.2g}]), {b.gain / b.gaussian:.1%} of the "
          f"input-free Gaussian's {b.gaussian:.3g}; floor dirty/(2k) = {b.floor:.3g} at k = {b.k}")
+    misfit = ("G mixes the Gaussian's shape misfit and fit noise with task-specific variance, and only the last is a "
+              "signal's to remove")
+    if gate is not None and not gate_judged(gate):
+        return (f"First: whether the target differs between tasks cannot be judged here. {gate_sentence(gate)} So this "
+                "run makes no claim about any signal (MI, accuracy or a proxy). For the record, the input-free "
+                f"Gaussian's excess over the floor is {g} ({where}); {misfit}.")
+    if gate is not None and not gate_open(gate):
+        return (f"First: there is nothing task-specific to predict in this design. {gate_sentence(gate)} The interval of "
+                "tau^2, the between-task variance of the expected posterior, includes 0 both per layer and per entry, so "
+                "this run makes no claim about any signal (MI, accuracy or a proxy): no comparison below can show one "
+                f"helping or failing. For the record, the input-free Gaussian's excess over the floor is {g} ({where}); "
+                f"{misfit}.")
+    opened = f"{gate_sentence(gate)} " if gate is not None else ""
     if not np.isfinite(b.gain_low) or not np.isfinite(b.g_over_s):
-        return (f"The signal budget cannot be judged with {b.n_sources} independent source(s) ({where}): {g}. "
+        return (f"{opened}The signal budget cannot be judged with {b.n_sources} independent source(s) ({where}): {g}. "
                 "No comparison below can be read as evidence either way.")
     if b.gain_low <= 0:
-        return (f"First: this target leaves no measurable task-specific signal. A perfect per-layer signal could lower the "
-                f"test MSE by at most {g} ({where}); G is not distinguishable from 0, so no predictor could be shown to "
-                "beat the input-free Gaussian, and every comparison below is absence of evidence.")
+        return (f"First: this target leaves no measurable task-specific signal. {opened}The input-free Gaussian's excess "
+                f"over the floor is {g} ({where}); G is not distinguishable from 0, so no predictor could be shown "
+                "to beat the input-free Gaussian, and every comparison below is absence of evidence.")
     if b.g_over_s < b.needed:
-        return (f"First: even a perfect per-layer signal would likely go unseen here. It could gain {g} ({where}); that is "
-                f"G/s = {b.g_over_s:.2f} paired sds of {b.a} minus {b.b} (s = {b.s:.2g}), below the {b.needed:.2f} a test "
-                f"over {b.n_sources} sources needs for power 0.8. A null comparison below is absence of evidence.")
-    return (f"A perfect per-layer signal would be visible here: it could gain {g} ({where}); G/s = {b.g_over_s:.2f} "
-            f"(s = {b.s:.2g}) reaches the {b.needed:.2f} a test over {b.n_sources} sources needs for power 0.8, so the "
-            "comparisons below can tell whether a signal helps.")
+        return (f"First: even a perfect per-layer signal would likely go unseen here. {opened}{g} ({where}); {misfit}, so "
+                f"even all of G is G/s = {b.g_over_s:.2f} paired sds of {b.a} minus {b.b} (s = {b.s:.2g}), below the "
+                f"{b.needed:.2f} their test (df {b.df:.3g}, {b.n_sources} sources) needs for power 0.8. A null comparison "
+                "below is absence of evidence.")
+    return (f"A perfect per-layer signal could be visible here, if G were all task-specific: {g} ({where}); "
+            f"G/s = {b.g_over_s:.2f} (s = {b.s:.2g}) reaches the {b.needed:.2f} the test (df {b.df:.3g}, "
+            f"{b.n_sources} sources) needs for power 0.8. {misfit}: read the comparisons below with the gate. {opened}").strip()

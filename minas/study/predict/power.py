@@ -10,18 +10,22 @@ the same NN fed the signal shuffled across all samples of all tasks: the shuffle
 distribution, so strength 0 is a true null. A detection is a 95% interval wholly below 0; the two-sided
 rejection rate (interval excluding 0) at strength 0 is the false-positive rate. Every rate comes with its
 Clopper-Pearson 95% interval over the repetitions. `folds` judges the cross-validated design instead
-(whole sources held out), whose interval rests on every task.
+(whole sources held out), whose interval rests on every task. Every cell (strength, gain, floor, design, rep) draws
+its planted collection from its own seed (issue 31, item 3: cells shared one, so their errors were not independent).
+`refit_size` measures the null rejection rate of the permutation-with-refit test of Gaussian + X (`refit`) beside
+the t-interval's, at any number of held-out sources.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from minas.core.seeding import rng_for
+from minas.core.seeding import derive_seed, rng_for
 from minas.study.collection import signal_columns
 from minas.study.predict import lineup, run_cross_validation, score_split, task_sources
 from minas.study.predict.experiment import compare
-from minas.stats import binomial_interval
+from minas.stats import binomial_interval, task_test
+from minas.study.predict.refit import gaussian_refit_test
 from minas.study.predict.synthetic import TASK_WIDTHS, calibrated_collected, planted_gain
 
 SIGNAL = lineup(["mine_fast"], names=["NN + MI"])  # the planted signal, fed as notebook 04 feeds MI (z-scored)
@@ -74,7 +78,7 @@ def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, 
     Planted collections (`synthetic.calibrated_collected`) have the profile's samples per task and k
     (cfg.collection, cfg.hyperband.n_clean); predictors train cfg.predict.seeds x cfg.predict.epochs unless given.
     sources: each task's source, train tasks first (a real design's; else tasks_per_source tasks per source).
-    The same `reps` collections serve every strength (common random numbers). Columns: strength, effect, effect_sd,
+    Every (strength, gain, floor, tasks, rep) cell draws its collection from its own seed. Columns: strength, effect, effect_sd,
     power (CI wholly below 0) with power_low/power_high (Clopper-Pearson), rejected (CI excludes 0: at strength 0
     the false-positive rate) with its interval, s (mean over reps of se x sqrt(n_sources): the paired sd of the source
     differences, crossed predictor-seed noise included), n_tasks, n_sources, reps,
@@ -89,7 +93,9 @@ def calibrated_power(cfg, gain: float, floor: float, n_train: int, n_test: int, 
         tests = []
         for r in range(reps):
             col = calibrated_collected(n_train, n_test, c.n_train_samples, c.n_test_samples, k, floor, gain,
-                                       float(strength), seed=1000 * r + 11, tasks_per_source=tasks_per_source,
+                                       float(strength), seed=derive_seed(11, "power-cell", float(strength), gain, floor,
+                                                                         n_train, n_test, folds, predictor, r),
+                                       tasks_per_source=tasks_per_source,
                                        sources=sources)
             tests.append(_planted_effect(cfg, col, shuffled(col, seed=r), seeds, epochs, folds, predictor))
         hits = sum(t.ci_high < 0 for t in tests)
@@ -118,3 +124,44 @@ def own_power(cfg, exp, collected, gain: float, floor: float, strengths=(0.0, 1.
     table = calibrated_power(cfg, reachable, floor, len(train), len(test), strengths=strengths, reps=cfg.predict.power_reps,
                              sources=[src[t] for t in train + test])
     return table.assign(gain_measured=gain)
+
+
+def refit_size(cfg, gain: float, floor: float, n_train: int, held_out=(18, 51, 144), reps: int = 200,
+               n_perm: int = 19, alpha: float = 0.05, max_pairs_per_task: int = 6, signal: str = "mi:mine_fast",
+               seed: int = 0) -> pd.DataFrame:
+    """Null rejection rates of "Gaussian + X beats the fitted Gaussian" at each number of held-out sources.
+
+    Planted nulls (`synthetic.calibrated_collected` at strength 0: the signal is noise; the run's `gain` and `floor`,
+    one source per task, cfg's samples per task and k), each scored twice on the same fit: the permutation-with-refit
+    test (`refit.gaussian_refit_test`, one-sided, n_perm shuffles: exact at alpha (n_perm + 1) integer) and the
+    two-sided t over held-out source means that notebook 04's comparison uses (`stats.task_test`, one shared fit).
+    Training pairs capped at `max_pairs_per_task` (speed; the test's validity does not rest on it). Columns:
+    n_test_sources, test, rejected, rejected_low, rejected_high (Clopper-Pearson), reps, n_train, n_perm, alpha.
+    """
+    c, k = cfg.collection, cfg.hyperband.n_clean
+    rows = []
+    for n_test in held_out:
+        hits = {"permutation with refit": 0, "t over held-out sources (one fit)": 0}
+        for r in range(reps):
+            col = calibrated_collected(n_train, n_test, c.n_train_samples, c.n_test_samples, k, floor, gain, 0.0,
+                                       seed=derive_seed(seed, "refit-size", n_test, r))
+            t = gaussian_refit_test(col, signal, k, None, n_perm, seed=derive_seed(seed, "refit-perm", n_test, r),
+                                    max_pairs_per_task=max_pairs_per_task)
+            hits["permutation with refit"] += t.p <= alpha
+            hits["t over held-out sources (one fit)"] += _t_rejects(col, signal, k, max_pairs_per_task, alpha)
+        for name, h in hits.items():
+            lo, hi = binomial_interval(h, reps)
+            rows.append({"n_test_sources": n_test, "test": name, "rejected": h / reps, "rejected_low": lo,
+                         "rejected_high": hi, "reps": reps, "n_train": n_train, "n_perm": n_perm, "alpha": alpha})
+    return pd.DataFrame(rows)
+
+
+def _t_rejects(col, signal: str, k: int, max_pairs_per_task: int, alpha: float) -> bool:
+    """Does the t-interval over held-out sources of MSE(Gaussian + X) - MSE(fitted Gaussian) exclude 0 (one fit)?"""
+    from minas.study.predict.predictors import build_pairs, fit_gaussian, fit_signal_gaussian
+    tr = build_pairs(col, signal, "train", k, max_pairs_per_task, 0, 0)
+    te = build_pairs(col, signal, "test", k, 0, 0, 0)
+    base = fit_gaussian(tr.y.mean(axis=0).reshape(4, 23)).ravel()
+    g = fit_signal_gaussian(tr).predict(te.x)
+    a, b = ((g - te.y) ** 2).mean(axis=1), ((base[None] - te.y) ** 2).mean(axis=1)
+    return bool(task_test(a, b, te.task).p_t <= alpha)

@@ -108,8 +108,10 @@ def share_for_gain(gain: float) -> tuple[float, float]:
 def calibrated_collected(n_train: int, n_test: int, n_train_samples: int, n_test_samples: int, k: int, floor: float,
                          gain: float, strength: float, seed: int = 0, tasks_per_source: int = 1,
                          method: str = "mine_fast", share: float | None = None, sources: list | None = None) -> Collected:
-    """A planted `Collected` in a measured world: each task's clean targets have floor `floor` and a perfect
-    per-layer signal could gain `gain` over the fitted Gaussian (both per-layer scale, from `budget.signal_budget`).
+    """A planted `Collected` in a measured world: each task's clean targets have floor `floor` and the fitted Gaussian
+    lies `gain` above it (both per-layer scale, from `budget.signal_budget`), all of it planted as task-specific
+    preference, so here a perfect per-layer signal could gain it (in a measured run G also holds the Gaussian's
+    misfit and fit noise: issue 31; the gate measures the task-specific part).
 
     Task t has expected posterior mu_t = (1 - share) x a shared shape + share x a bump at its preferred option per
     layer (pref ~ uniform on 3..19), share (and the bump's width) set by `share_for_gain(gain)`. Its posteriors are Dirichlet draws around
