@@ -127,7 +127,7 @@ def own_power(cfg, exp, collected, gain: float, floor: float, strengths=(0.0, 1.
 
 
 def refit_size(cfg, gain: float, floor: float, n_train: int, held_out=(18, 51, 144), reps: int = 200,
-               n_perm: int = 19, alpha: float = 0.05, max_pairs_per_task: int = 6, signal: str = "mi:mine_fast",
+               n_perm: int = 19, alpha: float = 0.05, max_pairs_per_task: int = 6, signal: str = "mine_fast",
                seed: int = 0) -> pd.DataFrame:
     """Null rejection rates of "Gaussian + X beats the fitted Gaussian" at each number of held-out sources.
 
@@ -139,16 +139,17 @@ def refit_size(cfg, gain: float, floor: float, n_train: int, held_out=(18, 51, 1
     n_test_sources, test, rejected, rejected_low, rejected_high (Clopper-Pearson), reps, n_train, n_perm, alpha.
     """
     c, k = cfg.collection, cfg.hyperband.n_clean
+    feature = lineup([signal], names=["Gaussian + MI"])[0].feature  # the signal z-scored, as notebook 04 feeds it
     rows = []
     for n_test in held_out:
         hits = {"permutation with refit": 0, "t over held-out sources (one fit)": 0}
         for r in range(reps):
             col = calibrated_collected(n_train, n_test, c.n_train_samples, c.n_test_samples, k, floor, gain, 0.0,
                                        seed=derive_seed(seed, "refit-size", n_test, r))
-            t = gaussian_refit_test(col, signal, k, None, n_perm, seed=derive_seed(seed, "refit-perm", n_test, r),
+            t = gaussian_refit_test(col, feature, k, None, n_perm, seed=derive_seed(seed, "refit-perm", n_test, r),
                                     max_pairs_per_task=max_pairs_per_task)
             hits["permutation with refit"] += t.p <= alpha
-            hits["t over held-out sources (one fit)"] += _t_rejects(col, signal, k, max_pairs_per_task, alpha)
+            hits["t over held-out sources (one fit)"] += _t_rejects(col, feature, k, max_pairs_per_task, alpha)
         for name, h in hits.items():
             lo, hi = binomial_interval(h, reps)
             rows.append({"n_test_sources": n_test, "test": name, "rejected": h / reps, "rejected_low": lo,
@@ -156,11 +157,11 @@ def refit_size(cfg, gain: float, floor: float, n_train: int, held_out=(18, 51, 1
     return pd.DataFrame(rows)
 
 
-def _t_rejects(col, signal: str, k: int, max_pairs_per_task: int, alpha: float) -> bool:
+def _t_rejects(col, feature, k: int, max_pairs_per_task: int, alpha: float) -> bool:
     """Does the t-interval over held-out sources of MSE(Gaussian + X) - MSE(fitted Gaussian) exclude 0 (one fit)?"""
     from minas.study.predict.predictors import build_pairs, fit_gaussian, fit_signal_gaussian
-    tr = build_pairs(col, signal, "train", k, max_pairs_per_task, 0, 0)
-    te = build_pairs(col, signal, "test", k, 0, 0, 0)
+    tr = build_pairs(col, feature, "train", k, max_pairs_per_task, 0, 0)
+    te = build_pairs(col, feature, "test", k, 0, 0, 0)
     base = fit_gaussian(tr.y.mean(axis=0).reshape(4, 23)).ravel()
     g = fit_signal_gaussian(tr).predict(te.x)
     a, b = ((g - te.y) ** 2).mean(axis=1), ((base[None] - te.y) ** 2).mean(axis=1)

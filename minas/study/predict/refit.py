@@ -15,18 +15,21 @@ import pandas as pd
 
 from minas.nas.space import N_LAYERS, N_OPTIONS, ONE_HOT_SIZE
 from minas.stats import RefitTest, cluster_means, holm, refit_permutation_test
-from minas.study.predict.predictors import build_pairs, fit_gaussian, fit_signal_gaussian, signal_matrix, task_sources
+from minas.study.predict.predictors import build_pairs, fit_gaussian, fit_signal_gaussian, task_sources
+from minas.study.predict.slot import lineup, usable
 
 
-def gaussian_refit_test(collected, signal: str, k: int, sources: dict | None = None, n_perm: int = 99, seed: int = 0,
-                        max_pairs_per_task: int = 0, max_clean: int = 0) -> RefitTest:
-    """Permutation-with-refit test of "Gaussian + `signal` beats the input-free fitted Gaussian" (alternative: less).
+def gaussian_refit_test(collected, feature, k: int, sources: dict | None = None, n_perm: int = 99, seed: int = 0,
+                        max_pairs_per_task: int = 0, max_clean: int = 0, grouped: bool = False) -> RefitTest:
+    """Permutation-with-refit test of "Gaussian + `feature` beats the input-free fitted Gaussian" (alternative: less).
 
-    Pairs as notebook 04 builds them (`build_pairs`, its k, cap and seed); sources: task -> image source (without it
-    every task is its own). Training sources are shuffled within groups of the same shape.
+    feature: a bound predictor feature (`predict.features`, e.g. a lineup predictor's `.feature`); pairs as notebook
+    04 builds them (`build_pairs`, its k, cap and seed); sources: task -> image source (without it every task is its
+    own); grouped: the predictor's fit (`fits.GaussianFit.grouped`). Training sources are shuffled within groups of
+    the same shape.
     """
-    tr = build_pairs(collected, signal, "train", k, max_pairs_per_task, seed, max_clean)
-    te = build_pairs(collected, signal, "test", k, 0, seed, max_clean)
+    tr = build_pairs(collected, feature, "train", k, max_pairs_per_task, seed, max_clean)
+    te = build_pairs(collected, feature, "test", k, 0, seed, max_clean)
     if len(tr) == 0 or len(te) == 0:
         raise ValueError(f"no train or test pairs (train {len(tr)}, test {len(te)}): each task needs >= {k} posteriors")
     source = lambda t: str((sources or {}).get(t, t))  # noqa: E731
@@ -34,7 +37,7 @@ def gaussian_refit_test(collected, signal: str, k: int, sources: dict | None = N
     base_err = ((base[None] - te.y) ** 2).mean(axis=1)  # (P_test,)
     test_clusters = np.array([source(t) for t in te.task], dtype=object)
     rows, strata = _signal_rows(collected, tr, source)
-    sig = signal_matrix(collected, signal)  # (n_samples, L)
+    sig = feature.matrix(collected)  # (n_samples, L x width)
     units = sorted(rows)
     pairs_of, slot_of = _pair_slots(collected, tr, source, units)
 
@@ -43,7 +46,7 @@ def gaussian_refit_test(collected, signal: str, k: int, sources: dict | None = N
         x = tr.x.copy()
         for u in units:
             x[pairs_of[u], ONE_HOT_SIZE:] = sig[moved[u][slot_of[u]]]
-        fit = fit_signal_gaussian(type(tr)(x, tr.y, tr.task, tr.sample, tr.clean))
+        fit = fit_signal_gaussian(type(tr)(x, tr.y, tr.task, tr.sample, tr.clean), grouped)
         d = ((fit.predict(te.x) - te.y) ** 2).mean(axis=1) - base_err
         means, _ = cluster_means(d, te.task, test_clusters)
         return float(means.mean())
@@ -84,22 +87,24 @@ def _pair_slots(collected, tr, source, units):
     return pairs_of, slot_of
 
 
-def refit_tests(cfg, collected, signals: dict, n_perm: int = 99) -> pd.DataFrame:
-    """Notebook 04's "Gaussian + X vs Fitted Gaussian" rows retested with refits: one row per signal label
-    ("NN + MI" -> "Gaussian + MI"), columns a, b, statistic (= the comparison's mean_diff), p_refit, null_mean,
-    null_sd, n_perm, n_train_sources, reason (why a row has no test, e.g. one training source), p_holm (Holm over
-    these rows)."""
-    from minas.study.predict.experiment import GAUSSIAN_SIGNALS, holdout_split  # call site only (H2 refactors it)
+def refit_tests(cfg, collected, predictors=None, n_perm: int = 99) -> pd.DataFrame:
+    """Notebook 04's "Gaussian + X vs Fitted Gaussian" rows retested with refits: one row per registered Gaussian + X
+    predictor (`predict.lineup`, fit kind "gaussian"; or the bound predictors given), columns a, b, statistic (= the
+    comparison's mean_diff), p_refit, null_mean, null_sd, n_perm, n_train_sources, reason (why a row has no test,
+    e.g. one training source or a feature this collection lacks), p_holm (Holm over these rows)."""
+    from minas.study.predict.experiment import holdout_split  # experiment imports this room's modules at its top
     sources = task_sources(cfg, collected)
     collected = holdout_split(cfg, collected, sources)
-    rows = []
-    for name, sig in signals.items():
-        if name not in GAUSSIAN_SIGNALS:
-            continue
-        row = {"a": "Gaussian + " + name[len("NN + "):], "b": "Fitted Gaussian"}
+    every = predictors if predictors is not None else lineup(collected.signals, cfg.mi.signals[0])
+    gaussians = [p for p in every if p.fit.kind == "gaussian"]
+    fed, skipped = usable(gaussians, collected)
+    rows = [{"a": name, "b": "Fitted Gaussian", "p_refit": np.nan, "n_perm": 0, "reason": why}
+            for name, why in skipped.items()]
+    for p in fed:
+        row = {"a": p.name, "b": "Fitted Gaussian"}
         try:
-            t = gaussian_refit_test(collected, sig, cfg.hyperband.n_clean, sources, n_perm, cfg.seed,
-                                    cfg.predict.max_pairs_per_task, cfg.hyperband.max_clean)
+            t = gaussian_refit_test(collected, p.feature, cfg.hyperband.n_clean, sources, n_perm, cfg.seed,
+                                    cfg.predict.max_pairs_per_task, cfg.hyperband.max_clean, p.fit.grouped)
         except ValueError as err:  # e.g. one training source: nothing to shuffle; the row says why
             rows.append({**row, "p_refit": np.nan, "n_perm": 0, "reason": str(err)})
             continue
