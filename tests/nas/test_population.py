@@ -108,8 +108,10 @@ def test_float32_train_matches_cnn_train(cfg, task):
         assert [h["epoch"] for h in r.history] == [h["epoch"] for h in ref.history]
         assert r.test_loss == pytest.approx(ref.test_loss, rel=1e-4)
         assert abs(r.accuracy - ref.accuracy) <= 0.02
+        # fp32 sums in another order (grouped vs plain convolution kernels) drift over 5 epochs of momentum SGD: measured
+        # up to 9e-4 beyond rtol with one thread, 4e-9 with two; the float64 test above is the exact check
         for name, value in r.state.model.items():
-            assert torch.allclose(value.float(), ref.state.model[name].float(), rtol=1e-3, atol=1e-4), name
+            assert torch.allclose(value.float(), ref.state.model[name].float(), rtol=1e-3, atol=2e-3), name
         assert set(r.state.optimizer["state"]) == set(ref.state.optimizer["state"])  # resumable by cnn.train
 
 
