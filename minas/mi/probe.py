@@ -47,7 +47,7 @@ def probe_accuracy(acts: list[torch.Tensor], y: torch.Tensor, seed: int = 0, hol
     # One Adam over every layer's head and the sum of their losses: Adam updates each parameter from its own
     # gradient and d(sum)/d(head i) is head i's own gradient, so each head follows exactly the steps of its own
     # fit (same bits), in one Python loop instead of one per layer (issue 32).
-    opt = torch.optim.Adam([p for h in heads for p in h.parameters()], lr=0.05, weight_decay=weight_decay)
+    opt = torch.optim.Adam([p for h in heads for p in h.parameters()], lr=0.05, weight_decay=weight_decay, foreach=True)
     y_tr = y[tr]
     for _ in range(steps):  # full batch: a few hundred rows, convex problem
         loss = sum(F.cross_entropy(h(x), y_tr) for h, x in zip(heads, x_tr))
