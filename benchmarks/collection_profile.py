@@ -28,13 +28,14 @@ from minas.core.engine import Engine, Job  # noqa: E402
 from minas.core.store import Store  # noqa: E402
 from minas.study import collection  # noqa: E402
 
-# (label, module file suffix, function name): cumulative time of each; indented labels are parts of the one above
+# (label, module file suffix, function name[, caller's file suffix, caller's name]): cumulative time of each (only
+# of the calls from that caller when one is named); indented labels are parts of the one above
 PARTS = [
     ("input samples: convergence trainings", "nas/cnn.py", "train_to_convergence"),
     ("Hyperband rungs: fixed-epoch trainings", "nas/cnn.py", "train"),
     ("  training steps (run_epochs)", "nas/cnn.py", "run_epochs"),
-    ("    backward", "torch/_tensor.py", "backward"),
-    ("    optimizer step", "torch/optim/optimizer.py", "wrapper"),
+    ("    backward (called by run_epochs)", "torch/_tensor.py", "backward", "nas/cnn.py", "run_epochs"),
+    ("    SGD step (called by run_epochs)", "torch/optim/optimizer.py", "wrapper", "nas/cnn.py", "run_epochs"),
     ("  BatchNorm recalibration passes", "nas/cnn.py", "recalibrate"),
     ("  evaluation / early-stopping passes", "nas/cnn.py", "evaluate"),
     ("  best-state copies (_cpu_state)", "nas/cnn.py", "_cpu_state"),
@@ -45,6 +46,7 @@ PARTS = [
     ("  activations of 600 rows", "nas/cnn.py", "activations"),
     ("  ba (label-head critic, all layers)", "mi/estimate.py", "_run_head"),
     ("    critic training loop (critics.fit)", "mi/critics.py", "fit"),
+    ("    Adam steps of the critics (called by critics.fit)", "torch/optim/optimizer.py", "wrapper", "mi/critics.py", "fit"),
     ("  probe (linear heads, 200 Adam steps each)", "mi/probe.py", "probe_accuracy"),
     ("store writes (put_training, put_mi, put_bracket)", "core/store.py", "put_training"),
     ("", "core/store.py", "put_mi"),
@@ -76,12 +78,24 @@ def run_once(task: str, profile: bool) -> tuple[float, pstats.Stats | None]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def cumulative(stats: pstats.Stats, suffix: str, name: str) -> tuple[float, int]:
-    """Cumulative seconds and primitive calls of every function `name` in a file ending with `suffix`."""
+def _is(key: tuple, suffix: str, name: str) -> bool:
+    path, _, fn = key
+    return fn == name and path.replace(os.sep, "/").endswith(suffix)
+
+
+def cumulative(stats: pstats.Stats, suffix: str, name: str, caller: tuple[str, str] | None = None) -> tuple[float, int]:
+    """Cumulative seconds and primitive calls of every function `name` in a file ending with `suffix` (with
+    `caller` (file suffix, name): only its calls from that caller)."""
     secs, calls = 0.0, 0
-    for (path, _, fn), (cc, _nc, _tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        if fn == name and path.replace(os.sep, "/").endswith(suffix):
+    for key, (cc, _nc, _tt, ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+        if not _is(key, suffix, name):
+            continue
+        if caller is None:
             secs, calls = secs + ct, calls + cc
+            continue
+        for ckey, (c_cc, _c_nc, _c_tt, c_ct) in callers.items():
+            if _is(ckey, *caller):
+                secs, calls = secs + c_ct, calls + c_cc
     return secs, calls
 
 
@@ -107,21 +121,24 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=0, help="untraced runs timing the total")
     ap.add_argument("--warmup", action="store_true", help="one untimed run first (imports, data cache, first kernels)")
     ap.add_argument("--workers-startup", action="store_true", help="also time a 2-worker Dask cluster's start-up")
+    ap.add_argument("--save", default="", help="also write the raw cProfile data here (read with pstats)")
     args = ap.parse_args()
     print(f"load before: {os.getloadavg()[0]:.2f} (1-min average; {os.cpu_count()} CPUs)")
     if args.warmup:
         run_once(args.task, profile=False)
     walls = [run_once(args.task, profile=False)[0] for _ in range(args.repeats)]
     traced, stats = run_once(args.task, profile=True)
+    if args.save:
+        stats.dump_stats(args.save)
     print(f"untraced wall: {', '.join(f'{w:.1f}' for w in walls) or 'not run'} s; traced (cProfile) {traced:.1f} s")
     print(f"\n| part | seconds (traced) | share of traced wall | calls |\n|---|---:|---:|---:|")
     merged: dict[str, list[float]] = {}
     order = []
     last = ""
-    for label, suffix, name in PARTS:
+    for label, suffix, name, *caller in PARTS:
         label = label or last
         last = label
-        s, c = cumulative(stats, suffix, name)
+        s, c = cumulative(stats, suffix, name, tuple(caller) if caller else None)
         if label not in merged:
             merged[label], _ = [0.0, 0], order.append(label)
         merged[label][0] += s
