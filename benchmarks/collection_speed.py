@@ -2,10 +2,14 @@
 
 Issue 32, item 4. Each checkout is a `git worktree add --detach` of a commit into a temporary folder, run with
 PYTHONPATH at that checkout (this interpreter, so the same packages) into its own fresh output folder:
-`python -m minas run --profile smoke --only 01,03 --redo --set key=value ...` with `DESIGN` below as the `--set`
-overrides. Prints each run's wall time, the machine's load average before and after it, and new / old.
+`python -m minas run --profile smoke --only 01,03 --redo --cell-timeout 0 --set key=value ...` with `DESIGN` below as
+the `--set` overrides (`--tasks`, `--samples`: fewer of smoke's tasks or input samples per task, each task keeping the
+design's shape). `--throughput FILE` is copied into each fresh output folder first, so the run does not calibrate
+the plan's throughput (`minas run` does that once per output folder: 11 min at load 12 on 2 cores; not 01's or 03's
+work). Prints each run's wall time, the machine's load average before and after it, and new / old.
 The CPU may be shared: `--repeats 2` interleaves the checkouts (old, new, old, new) and reports the ratio of medians.
-Usage: python benchmarks/collection_speed.py [--new HEAD] [--old 5ffc058] [--workers 2] [--repeats 1] [--keep]
+Usage: python benchmarks/collection_speed.py [--new HEAD] [--old 5ffc058] [--workers 2] [--repeats 1] [--tasks a,b]
+       [--samples N] [--throughput FILE] [--keep]
 """
 from __future__ import annotations
 
@@ -35,9 +39,9 @@ DESIGN = {
 }
 
 
-def _sets(workers: int) -> list[str]:
+def _sets(workers: int, extra: dict) -> list[str]:
     out = []
-    for key, value in {**DESIGN, "engine.workers": workers}.items():
+    for key, value in {**DESIGN, "engine.workers": workers, **extra}.items():
         out += ["--set", f"{key}={json.dumps(value) if isinstance(value, list) else value}"]
     return out
 
@@ -53,12 +57,15 @@ def checkout(ref: str, root: Path) -> tuple[Path, str]:
     return folder, commit
 
 
-def run(folder: Path, out: Path, workers: int) -> float:
+def run(folder: Path, out: Path, sets: list[str], throughput: str) -> float:
     """Wall seconds of notebooks 01 and 03 by the CLI at checkout `folder` into the fresh folder `out`."""
     shutil.rmtree(out, ignore_errors=True)
+    if throughput:
+        out.mkdir(parents=True)
+        shutil.copy(throughput, out / "throughput.json")
     env = {**os.environ, "PYTHONPATH": str(folder), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "minas", "run", "--profile", "smoke", "--only", "01,03", "--redo",
-           "--set", f"output_dir={out}", *_sets(workers)]
+    cmd = [sys.executable, "-m", "minas", "run", "--profile", "smoke", "--only", "01,03", "--redo", "--cell-timeout",
+           "0", "--set", f"output_dir={out}", *sets]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -73,18 +80,27 @@ def main() -> None:
     ap.add_argument("--old", default="5ffc058", help="the reference checkout")
     ap.add_argument("--workers", type=int, default=2, help="engine.workers of both runs (powered's: 2)")
     ap.add_argument("--repeats", type=int, default=1, help="runs per checkout, interleaved old, new, old, new ...")
+    ap.add_argument("--tasks", default="", help="comma list of smoke's tasks (default: all six; notebook 01 reads "
+                    "target.tasks, smoke's mnist-parity, so keep it)")
+    ap.add_argument("--samples", type=int, default=0, help="input samples and Hyperband instances per task "
+                    "(collection.n_train_samples and n_test_samples; default: smoke's 3 and 2)")
+    ap.add_argument("--throughput", default="", help="a throughput.json to seed each output folder with")
     ap.add_argument("--keep", action="store_true", help="keep the temporary worktrees and outputs")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="minas-speed-"))
     walls: dict[str, list[float]] = {"old": [], "new": []}
     try:
         sides = {side: checkout(ref, root) for side, ref in (("old", args.old), ("new", args.new))}
-        print(f"design: smoke's tasks with {' '.join(_sets(args.workers)[1::2])}")
+        extra = {"data.tasks": args.tasks.split(",")} if args.tasks else {}
+        if args.samples:
+            extra.update({"collection.n_train_samples": args.samples, "collection.n_test_samples": args.samples})
+        sets = _sets(args.workers, extra)
+        print(f"design: smoke with {' '.join(sets[1::2])}")
         for rep in range(args.repeats):
             for side in ("old", "new"):
                 folder, commit = sides[side]
                 before = os.getloadavg()
-                wall = run(folder, root / f"out-{side}", args.workers)
+                wall = run(folder, root / f"out-{side}", sets, args.throughput)
                 after = os.getloadavg()
                 walls[side].append(wall)
                 print(f"{side} {commit[:7]} run {rep + 1}: notebooks 01 + 03 in {wall:.0f} s "
