@@ -131,10 +131,16 @@ def _run_head(acts, y, est: Estimator, seed: int, opts: MIOptions) -> list[MIRes
     states = [{} for _ in critics]  # per-critic loss state (DV's moving average)
     x_tr, x_te = [x[tr.to(dev)] for x in xs], [x[te.to(dev)] for x in xs]
 
-    def step(idx):
+    zero = torch.zeros((), device=dev)
+
+    def step(idx, live):
         idx = idx.to(dev)
         losses, bounds_ = [], []
-        for c, x, state in zip(critics, x_tr, states):
+        for c, x, state, on in zip(critics, x_tr, states, live):
+            if not on:  # stopped: fit ignores its entries (critics.fit, skip_done)
+                losses.append(zero)
+                bounds_.append(zero)
+                continue
             scores = c(x[idx])  # (B, K)
             loss, b = est.head_objective(scores, y_tr[idx], lp_tr, h_tr, opts, state)
             losses.append(loss)
@@ -142,15 +148,18 @@ def _run_head(acts, y, est: Estimator, seed: int, opts: MIOptions) -> list[MIRes
         return torch.stack(losses), torch.stack(bounds_)
 
     @torch.no_grad()
-    def evaluate():
-        scores = [c(x) for c, x in zip(critics, x_te)]  # (N_te, K) per layer
-        return [float(_guard(s, est.head_objective(s, y_te, lp_te, h_te, opts, {})[1], opts)) for s in scores]
+    def evaluate(live=None):  # held-out bound per layer (N_te, K scores); NaN for a stopped critic fit no longer reads
+        out = []
+        for on, c, x in zip(live or [True] * len(critics), critics, x_te):
+            s = c(x) if on else None
+            out.append(float(_guard(s, est.head_objective(s, y_te, lp_te, h_te, opts, {})[1], opts)) if on else math.nan)
+        return out
 
     gen = torch.Generator().manual_seed(derive_seed(seed, "mi", est.name, "batches"))
     params = [p for c in critics for p in c.parameters()]
     fit_opts = dataclasses.replace(opts, min_epochs=min(opts.head_min_epochs, opts.max_epochs)) if opts.heldout_curve else opts
     fitted = mc.fit(params, step, len(critics), len(tr), fit_opts, gen, evaluate if opts.heldout_curve else None,
-                    critics if opts.heldout_curve else None, ceiling=h_te + HEAD_SLACK)
+                    critics if opts.heldout_curve else None, ceiling=h_te + HEAD_SLACK, skip_done=True)
     final = evaluate()
     return [_finish(est, final[i], fitted[i], opts, t0, len(tr) + len(te), 1.0 / len(acts)) for i in range(len(acts))]
 

@@ -35,23 +35,28 @@ def probe_accuracy(acts: list[torch.Tensor], y: torch.Tensor, seed: int = 0, hol
     n_te = max(1, int(round(holdout * n)))
     te, tr = perm[:n_te], perm[n_te:]
     k = int(y.max()) + 1
-    out = []
+    heads, x_tr, x_te = [], [], []
     for i, a in enumerate(acts):
         x = _features(a.cpu(), pool)
         mu, sd = x[tr].mean(0), x[tr].std(0).clamp_min(1e-6)
         x = (x - mu) / sd
+        x_tr.append(x[tr])
+        x_te.append(x[te])
         with torch.random.fork_rng(devices=[]):  # the seeded init leaves torch's global generator as it was
             torch.manual_seed(derive_seed(seed, "probe-init", i))
-            lin = torch.nn.Linear(x.shape[1], k)
-        opt = torch.optim.Adam(lin.parameters(), lr=0.05, weight_decay=weight_decay)
-        for _ in range(steps):  # full batch: a few hundred rows, convex problem
-            loss = F.cross_entropy(lin(x[tr]), y[tr])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        with torch.no_grad():
-            out.append(float((lin(x[te]).argmax(1) == y[te]).float().mean()))
-    return out
+            heads.append(torch.nn.Linear(x.shape[1], k))
+    # One Adam over every layer's head and the sum of their losses: Adam updates each parameter from its own
+    # gradient and d(sum)/d(head i) is head i's own gradient, so each head follows exactly the steps of its own
+    # fit (same bits), in one Python loop instead of one per layer (issue 32).
+    opt = torch.optim.Adam([p for h in heads for p in h.parameters()], lr=0.05, weight_decay=weight_decay, foreach=True)
+    y_tr = y[tr]
+    for _ in range(steps):  # full batch: a few hundred rows, convex problem
+        loss = sum(F.cross_entropy(h(x), y_tr) for h, x in zip(heads, x_tr))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        return [float((h(x).argmax(1) == y[te]).float().mean()) for h, x in zip(heads, x_te)]
 
 
 # ---------------------------------------------------------------- usable information (issue 12, item 5)

@@ -117,3 +117,34 @@ def test_ba_starts_at_the_prior_and_reads_no_information_from_shuffled_labels():
     x, y = torch.randn(300, 40, 8, 8, generator=g), torch.randint(0, 10, (300,), generator=g)
     r = mi.estimate_mi(x, y, "ba", seed=0)
     assert r.ok and abs(r.value) <= 0.03, r.value
+
+
+def test_stopped_label_head_critics_are_skipped_and_the_numbers_stay(monkeypatch):
+    """Issue 32: `fit(skip_done=True)` runs no step or held-out pass of a critic that stopped, and its Adam is the
+    multi-tensor one; every layer's value, curves and epochs equal those of the loop before (every critic computed,
+    the stopped ones' scores discarded; Adam one tensor at a time), bit for bit."""
+    from minas.mi import estimate
+
+    g = torch.Generator().manual_seed(4)
+    y = torch.arange(160) % 4
+    acts = [(torch.randn(4, 2 * 4 * 4, generator=g)[y] * s + torch.randn(160, 32, generator=g)).reshape(160, 2, 4, 4)
+            for s in (0.1, 0.5, 1.0, 2.0)]
+    opts = dict(head_min_epochs=2, min_epochs=2, max_epochs=12, patience=2, hidden=16)
+    skipped = estimate.estimate_layers(acts, y, method="ba", seed=1, **opts)
+    fit = critics.fit
+
+    def every_critic(params, step, m, n, o, gen, evaluate=None, modules=None, ceiling=math.inf, skip_done=False):
+        return fit(params, lambda idx: step(idx, [True] * m), m, n, o, gen, evaluate and (lambda: evaluate()),
+                   modules, ceiling)
+
+    adam = torch.optim.Adam
+
+    def one_tensor_at_a_time(params, **kw):
+        return adam(params, **{**kw, "foreach": False})
+
+    monkeypatch.setattr(estimate.mc, "fit", every_critic)
+    monkeypatch.setattr(torch.optim, "Adam", one_tensor_at_a_time)
+    full = estimate.estimate_layers(acts, y, method="ba", seed=1, **opts)
+    assert len({r.epochs for r in full}) > 1  # some critics stopped before others: there was something to skip
+    for a, b in zip(skipped, full):
+        assert (a.value, a.epochs, a.curve, a.heldout_curve) == (b.value, b.epochs, b.curve, b.heldout_curve)

@@ -37,3 +37,42 @@ def test_the_probe_and_usable_information_leave_torch_global_generator_as_it_was
     probe.probe_accuracy(acts, y, seed=5)
     probe.usable_information(acts, y, "mlp", seed=5)
     assert torch.equal(torch.rand(1), expected)  # ARCHITECTURE.md: library code never seeds the global generator
+
+
+def _layers(n=150, k=4):
+    """Four image-shaped layers whose class signal grows with depth (seeded)."""
+    g = torch.Generator().manual_seed(5)
+    y = torch.arange(n) % k
+    acts = []
+    for i, shape in enumerate([(3, 8, 8), (5, 4, 4), (4, 2, 2), (6, 2, 2)]):
+        d = shape[0] * shape[1] * shape[2]
+        means = torch.randn(k, d, generator=g) * 0.3 * (i + 1)
+        acts.append((means[y] + torch.randn(n, d, generator=g)).reshape(n, *shape).relu())
+    return acts, y
+
+
+def test_probe_one_loop_for_all_layers_equals_one_fit_per_layer():
+    """Issue 32: the heads of all layers share one Adam loop; each must follow its own fit's steps bit for bit."""
+    import torch.nn.functional as F
+
+    from minas.core.seeding import derive_seed
+
+    acts, y = _layers()
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(derive_seed(7, "probe-split")))
+    te, tr = perm[:45], perm[45:]
+    alone = []
+    for i, a in enumerate(acts):  # the loop as it was before issue 32: a head and an Adam per layer
+        x = probe._features(a, 4)
+        x = (x - x[tr].mean(0)) / x[tr].std(0).clamp_min(1e-6)
+        torch.manual_seed(derive_seed(7, "probe-init", i))
+        lin = torch.nn.Linear(x.shape[1], 4)
+        opt = torch.optim.Adam(lin.parameters(), lr=0.05, weight_decay=1e-3)
+        for _ in range(60):
+            loss = F.cross_entropy(lin(x[tr]), y[tr])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        alone.append(float((lin(x[te]).argmax(1) == y[te]).float().mean()))
+    together = probe.probe_accuracy(acts, y, seed=7, steps=60)
+    assert together == alone
+    assert len(set(together)) > 1  # the layers differ: a mix-up of heads would show
