@@ -171,7 +171,8 @@ def _self_signed(folder: Path) -> tuple[str, str]:
 
 
 def test_a_tls_scheduler_runs_jobs_with_dasks_own_security_settings(tmp_path):
-    """engine.scheduler = tls://...: the client takes its certificate from Dask's config (docs/cost.md), nothing else."""
+    """engine.scheduler = tls://...: the client takes its certificate from Dask's config (docs/cost.md), nothing else;
+    a job and the smoke collection of one task run through it."""
     import shutil
 
     import dask
@@ -193,6 +194,24 @@ def test_a_tls_scheduler_runs_jobs_with_dasks_own_security_settings(tmp_path):
         with dask.config.set(tls):
             with Engine(workers=0, scheduler=address, progress=False) as eng:
                 assert [r for _, r in eng.run([Job("sq", square, (5,))])] == [25]
+                _smoke_collection_runs(eng, tmp_path)
         with dask.config.set({"distributed.comm.timeouts.connect": "3s"}):
             with pytest.raises(Exception):  # without the certificate the scheduler refuses the client
                 Engine(workers=0, scheduler=address, progress=False).start()
+
+
+def _smoke_collection_runs(eng, tmp_path):
+    """The smoke collection of one task through the engine's scheduler: trainings, signals and posteriors stored."""
+    import numpy as np
+
+    from minas.core import config
+    from minas.core.store import Store
+    from minas.study import collection
+
+    cfg = config.load("smoke", output_dir=str(tmp_path / "out"), **{"data.tasks": ["digits8", "mnist-parity"],
+                      "collection.n_train_samples": 2, "collection.n_test_samples": 2, "mi.n_standardize": 2})
+    store = Store(cfg.out / "store.sqlite")
+    done = collection.collect(cfg, store, eng, tasks=["digits8"])
+    assert done.input_jobs > 0 and store.count("trainings") > 0
+    col = collection.load_collected(cfg, store, tasks=["digits8"])
+    assert col.posteriors["digits8"].shape == (2, 4, 23) and np.allclose(col.posteriors["digits8"].sum(axis=-1), 1.0)
