@@ -13,9 +13,7 @@ Two paths:
 - label head (`mine_fast`, `nwj`, `infonce`, `smile`, `ba`): T(c) -> R^K; one forward pass gives
   the joint term and every marginal term, the expectation over the discrete y is exact under
   p(y) from label counts, and the critics of all layers train together in one loop.
-- continuous (`estimate_mi_continuous`): a critic scoring all B x B batch pairs, separable, f(x)^T g(y)
-  (`critic="separable"`, the default: one matmul per batch, the configuration benchmarks/mi_bmi.py measured) or an
-  MLP on [x, y] (`critic="pair"`).
+- continuous (`estimate_mi_continuous`, module `minas.mi.continuous`): a critic scoring all B x B batch pairs.
 Every value is measured on held-out rows the critic never trained on. The label-head and
 continuous paths also use them to stop (patience) and keep the best epoch: the held-out
 maximum over epochs, slightly optimistic (~0.02 nats at 600 rows) but free of overfitting.
@@ -258,52 +256,3 @@ def standardize(values: np.ndarray, reference: np.ndarray, floor: float = 1e-3) 
     ref = np.asarray(reference, dtype=float).reshape(-1, np.shape(values)[-1])
     mean, std = np.nanmean(ref, axis=0), np.nanstd(ref, axis=0)
     return (np.asarray(values, dtype=float) - mean) / np.maximum(std, floor)
-
-
-def estimate_mi_continuous(x: torch.Tensor, y: torch.Tensor, method: str = "infonce", seed: int = 0,
-                           **options) -> MIResult:
-    """I(x; y) for continuous x (N, Dx), y (N, Dy): all B x B batch pairs scored (infonce: capped at log B).
-
-    Each coordinate is first mapped by `marginals` (default rank: empirical CDF of the training rows, then the normal
-    quantile), a monotone map that leaves MI unchanged and keeps heavy tails from swamping the critic.
-    Defaults (infonce, separable critic, rank marginals): the configuration measured on benchmark-mi's 40 tasks at 5,000
-    samples (benchmarks/mi_bmi.py, docs/measurements/cpu-2026-11-30/): mean |error| 0.102 nats, worst 0.388, 0.9 s per
-    estimate on 2 CPU cores; the defaults before (mine_fast, pair critic) took 61 s on 10 of them (issue 25).
-    """
-    if method not in CONTINUOUS_METHODS:
-        raise ValueError(f"continuous MI supports {CONTINUOUS_METHODS}, not {method!r}")
-    est, opts = _resolve(method, options)
-    if x.dim() != 2 or y.dim() != 2 or len(x) != len(y):
-        raise ValueError(f"x and y must be (N, Dx) and (N, Dy), got {tuple(x.shape)} and {tuple(y.shape)}")
-    t0 = time.perf_counter()
-    n = len(x) if opts.max_rows is None else min(len(x), opts.max_rows)
-    if n < _rows.MIN_ROWS:
-        return _failed(est, f"too few rows ({n} < {_rows.MIN_ROWS}) for a training / held-out split", opts, t0)
-    if not (bool(torch.isfinite(x).all()) and bool(torch.isfinite(y).all())):
-        return _failed(est, "input contains NaN or inf values", opts, t0)
-    dev = _rows.device(x, opts)
-    tr, te = _rows.split(len(x), opts, seed)
-    xs, ys = (_rows.continuous_input(v.float(), tr, opts.marginals).to(dev) for v in (x, y))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(derive_seed(seed, "mi", est.name, "init"))
-        critic = (mc.SeparableCritic(x.shape[1], y.shape[1], opts.hidden) if opts.critic == "separable"
-                  else mc.PairCritic(x.shape[1], y.shape[1], opts.hidden)).to(dev)
-    state: dict = {}
-
-    def step(idx):
-        idx = tr[idx].to(dev)
-        s = critic(xs[idx], ys[idx])  # (B, B)
-        loss, b = est.pair_objective(s, opts, state)
-        return loss[None], _guard(s, b, opts)[None]
-
-    @torch.no_grad()
-    def evaluate():  # held-out rows in blocks of the training batch size (same InfoNCE cap)
-        bs = min(opts.batch_size, len(te))
-        vals = [float(_guard(s, est.pair_objective(s, opts, {})[1], opts)) for s in
-                (critic(xs[te[i:i + bs].to(dev)], ys[te[i:i + bs].to(dev)]) for i in range(0, len(te) - bs + 1, bs))]
-        return [float(np.mean(vals))]
-
-    gen = torch.Generator().manual_seed(derive_seed(seed, "mi", est.name, "batches"))
-    fitted = mc.fit(list(critic.parameters()), step, 1, len(tr), opts, gen, evaluate if opts.heldout_curve else None,
-                    [critic] if opts.heldout_curve else None)
-    return _finish(est, evaluate()[0], fitted[0], opts, t0, len(tr) + len(te))

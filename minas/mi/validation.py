@@ -16,7 +16,8 @@ import pandas as pd
 from minas.core.config import StudyConfig
 from minas.core.progress import bar
 from minas.core.seeding import derive_seed
-from minas.mi.estimate import ESTIMATORS, estimate_layers, estimate_mi, estimate_mi_continuous, options_from_config
+from minas.mi.continuous import estimate_mi_continuous
+from minas.mi.estimate import ESTIMATORS, estimate_layers, estimate_mi, options_from_config
 from minas.mi.known import SUITE, SUITE_TASKS, Problem, SuiteTask, sample
 
 KS = (2, 10, 100)   # classes of the shape suite: binary, the study's 10, and many
