@@ -41,6 +41,7 @@ class Analysis:
     correlations: pd.DataFrame  # analysis.layer_correlations
     depth: pd.DataFrame  # analysis.depth_trend
     autobuild: pd.DataFrame  # analysis.importance_summary of notebook 04's AutoBuild importances
+    gate: pd.DataFrame | None = None  # predict.gate.gate_table as notebook 04 saved it (tables/04_gate.csv); None: not read
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def verdict(a: Analysis, own: pd.DataFrame) -> list[str]:
                f"{estimate(noise.mean_diff, noise.ci_low, noise.ci_high, signed=True)} against the architecture alone.")
     out = [s1, s2, s3 + "."]
     if not getattr(a.exp, "task_noise", pd.DataFrame()).empty:  # the signal budget leads: can any signal help here?
-        out.insert(0, budget.verdict(budget.signal_budget(a.exp)))
+        out.insert(0, budget.verdict(budget.signal_budget(a.exp), a.gate))  # read through notebook 04's gate
     return out + [power_sentence(own)]
 
 

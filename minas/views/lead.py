@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from minas.study.analysis import correlation_summary
-from minas.study.predict import budget
+from minas.study.predict import budget, gate
 from minas.views.answer import POWER_TARGET, Analysis
 from minas.views.findings import PRIORS, Difference, num
 
@@ -50,13 +51,29 @@ def _diff(finding: int, c: pd.DataFrame, a: str, b: str) -> tuple[Difference, di
 def lead(a: Analysis, own: pd.DataFrame) -> Lead:
     """The plain answer of one run, from notebook 06's inputs (`a`) and notebook 04's own power check (`own`)."""
     sentences, rows = [], []
+    if a.gate is not None:  # the question's gate first: is there anything task-specific to predict?
+        n, t = len(sentences) + 1, a.gate.set_index("quantity")
+        sentences.append("Whether the target differs between data sets cannot be judged here (too few sources)."
+                         if not gate.gate_judged(a.gate) else
+                         "The target differs between data sets: there is something task-specific to predict."
+                         if gate.gate_open(a.gate) else
+                         "The target does not measurably differ between data sets: nothing task-specific to predict, "
+                         "so no claim about any signal.")
+        for name in ("per layer", "total expected filters", "per entry"):
+            r = t.loc[name]
+            judged = np.isfinite(r.ratio_low)
+            rows.append(_row(n, f"tau^2 / sigma^2, {name} (between / within data sets)", r.ratio,
+                             r.ratio_low if judged else None, r.ratio_high if judged else None, r.n_sources, signed=False))
     if not getattr(a.exp, "task_noise", pd.DataFrame()).empty:
         b = budget.signal_budget(a.exp)
         n = len(sentences) + 1
-        sentences.append("Even a perfect per-layer signal could not be shown to help here: there is almost nothing "
-                         "task-specific to predict." if b.gain_low <= 0 or b.g_over_s < b.needed else
-                         "A perfect per-layer signal would be visible here: the target leaves room to predict.")
-        rows += [_row(n, "G: the most a perfect signal could lower the test MSE", b.gain, b.gain_low, b.gain_high, b.n_sources),
+        sentences.append("No measurable room is left above the noise floor: the input-free Gaussian is not measurably "
+                         "worse than the floor." if b.gain_low <= 0 else
+                         "Even a perfect per-layer signal would likely go unseen by this comparison." if b.g_over_s < b.needed
+                         else "The comparison could see a perfect per-layer signal, if the Gaussian's excess were all "
+                         "task-specific.")
+        rows += [_row(n, "G: the input-free Gaussian's excess over the floor (misfit, fit noise and task signal)", b.gain,
+                      b.gain_low, b.gain_high, b.n_sources),
                  _row(n, "G / s, against the comparison's noise s", b.g_over_s, sources=b.n_sources, signed=False),
                  _row(n, "G / s a test over these sources needs (power 0.8)", b.needed, sources=b.n_sources, signed=False)]
     c = a.exp.comparisons[a.exp.comparisons.unit.str.startswith("test pair")]

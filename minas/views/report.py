@@ -105,6 +105,12 @@ def save_table(cfg: StudyConfig, df: pd.DataFrame, name: str) -> Path:
     return path
 
 
+def read_table(cfg: StudyConfig, name: str) -> pd.DataFrame | None:
+    """A table an earlier notebook saved with `save_table` (None when that notebook has not run)."""
+    path = cfg.out / "tables" / f"{name}.csv"
+    return pd.read_csv(path) if path.exists() else None
+
+
 def save_figure(cfg: StudyConfig, fig, name: str) -> Path:
     """Save a matplotlib figure as outputs/<profile>/figures/<name>.png."""
     path = cfg.out / "figures" / f"{name}.png"

@@ -269,3 +269,27 @@ def test_the_lead_is_one_plain_sentence_per_finding_and_a_table_of_its_numbers(s
     text = lead.markdown(ld)
     assert text.count("\n| ") == len(ld.table) + 1 and text.strip().endswith(lead.UNIT)
     assert "negative result" in lead.lead(a, _power(True)).sentences[-1]
+
+
+def test_notebook_04s_gate_leads_the_answer_and_a_shut_gate_makes_no_claim(study, controller):
+    """06 reads 04's saved gate table: a shut gate opens the verdict with 'nothing task-specific', an open one not."""
+    from minas.study.predict import gate, synthetic
+    from minas.views import lead
+
+    a = _analysis(study, controller)
+    worlds = {}
+    for name, gain in (("shut", 0.0), ("open", 5e-4)):
+        col = synthetic.calibrated_collected(12, 8, 6, 5, 5, floor=1e-3, gain=gain, strength=1.0, seed=1, tasks_per_source=2)
+        sources = col.samples.groupby("task").source.first().to_dict()
+        worlds[name] = gate.gate_table(col.posteriors, sources, n_boot=300, n_perm=300)
+    assert not gate.gate_open(worlds["shut"]) and gate.gate_open(worlds["open"])
+    shut = lead.lead(dataclasses.replace(a, gate=worlds["shut"]), _power(False))
+    assert shut.sentences[0].startswith("The target does not measurably differ between data sets")
+    ratio = shut.table.set_index("quantity").loc["tau^2 / sigma^2, per layer (between / within data sets)"]
+    assert ratio.finding == 1 and ratio.sources == "10" and ratio["95% CI"].startswith("[")
+    opened = lead.lead(dataclasses.replace(a, gate=worlds["open"]), _power(False))
+    assert opened.sentences[0] == "The target differs between data sets: there is something task-specific to predict."
+    if not a.exp.task_noise.empty:  # the dense verdict is gated the same way
+        assert answer.verdict(dataclasses.replace(a, gate=worlds["shut"]), _power(False))[0].startswith(
+            "First: there is nothing task-specific to predict in this design.")
+    assert answer.verdict(a, _power(False))[0] == answer.verdict(dataclasses.replace(a, gate=None), _power(False))[0]
