@@ -68,20 +68,29 @@ class SignalFeature:
         return per_layer(values) if values.shape[1] == 1 else values
 
 
+class ReadsNoSignal:
+    """A feature that reads no collected signal: it binds to itself whatever was collected, and nothing is missing
+    unless a subclass says what it needs."""
+
+    signal = ""
+    width = 1
+
+    def bind(self, signals: list[str], primary: str | None) -> ReadsNoSignal:
+        return self
+
+    def missing(self, collected) -> str:
+        return ""
+
+
 @dataclass(frozen=True)
-class AccuracyFeature:
+class AccuracyFeature(ReadsNoSignal):
     """The input architecture's converged accuracy in every layer's slot, raw or z-scored within the task."""
 
     z: bool = False
-    signal = ""
-    width = 1
 
     @property
     def label(self) -> str:
         return "accuracy_z" if self.z else "accuracy"
-
-    def bind(self, signals: list[str], primary: str | None) -> AccuracyFeature:
-        return self
 
     def missing(self, collected) -> str:
         return "" if "accuracy" in collected.samples.columns else "the samples have no 'accuracy' column"
@@ -100,18 +109,10 @@ class AccuracyFeature:
 
 
 @dataclass(frozen=True)
-class NoiseFeature:
+class NoiseFeature(ReadsNoSignal):
     """N(0, 1) per layer, the same for a (task, sample) whatever else was collected: the control column."""
 
     label = "noise"
-    signal = ""
-    width = 1
-
-    def bind(self, signals: list[str], primary: str | None) -> NoiseFeature:
-        return self
-
-    def missing(self, collected) -> str:
-        return ""
 
     def matrix(self, collected) -> np.ndarray:
         s = collected.samples
@@ -120,18 +121,10 @@ class NoiseFeature:
 
 
 @dataclass(frozen=True)
-class NoFeature:
+class NoFeature(ReadsNoSignal):
     """Zeros: the predictor sees the architecture alone."""
 
     label = "none"
-    signal = ""
-    width = 1
-
-    def bind(self, signals: list[str], primary: str | None) -> NoFeature:
-        return self
-
-    def missing(self, collected) -> str:
-        return ""
 
     def matrix(self, collected) -> np.ndarray:
         return np.zeros((len(collected.samples), N_LAYERS))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minas.nas.space import N_LAYERS
-from minas.study.predict.features import task_mean
+from minas.study.predict.features import ReadsNoSignal, task_mean
 from minas.study.predict.fits import GROUPED_GAUSSIAN
 from minas.study.predict.slot import PosteriorPredictor, register
 
@@ -22,15 +22,11 @@ COLUMNS = ("classes", "n_train", "size")  # of Collected.tasks; the fourth descr
 
 
 @dataclass(frozen=True)
-class TaskDescriptors:
+class TaskDescriptors(ReadsNoSignal):
     """classes, training rows, image side and the input samples' mean accuracy of the sample's task, per layer."""
 
     label = "descriptors"
-    signal = ""
     width = 4
-
-    def bind(self, signals: list[str], primary: str | None) -> TaskDescriptors:
-        return self
 
     def missing(self, collected) -> str:
         tasks = getattr(collected, "tasks", None)
